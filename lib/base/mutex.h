@@ -58,8 +58,8 @@ class CondVar {
   // Like Wait, but gives up after `timeout` of real time; returns true on timeout.
   bool WaitWithTimeout(Mutex* mu, absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
-    bool timed_out = cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout)) ==
-                     std::cv_status::timeout;
+    bool timed_out =
+        cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout)) == std::cv_status::timeout;
     lock.release();
     return timed_out;
   }

@@ -27,9 +27,8 @@
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status, else moves the value
 // into `lhs`, which may be a declaration (`auto x`) or an existing lvalue.
-#define RUDDER_ASSIGN_OR_RETURN(lhs, rexpr)                                            \
-  RUDDER_ASSIGN_OR_RETURN_IMPL_(RUDDER_STATUS_CONCAT_(rudder_statusor_, __LINE__), lhs, \
-                                rexpr)
+#define RUDDER_ASSIGN_OR_RETURN(lhs, rexpr) \
+  RUDDER_ASSIGN_OR_RETURN_IMPL_(RUDDER_STATUS_CONCAT_(rudder_statusor_, __LINE__), lhs, rexpr)
 
 #define RUDDER_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                  \
