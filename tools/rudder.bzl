@@ -32,7 +32,7 @@ def rudder_cc_benchmark(name, deps = [], tags = [], copts = [], **kwargs):
         **kwargs
     )
 
-def rudder_proto_library(name, srcs, deps = [], grpc = False, visibility = None):
+def rudder_proto_library(name, srcs, deps = [], grpc = False, visibility = None, testonly = False):
     """Compiles .proto files to a cc_library named `name`.
 
     Imports are written from the workspace root ("lib/api/proto/meta/v1/meta.proto").
@@ -43,6 +43,7 @@ def rudder_proto_library(name, srcs, deps = [], grpc = False, visibility = None)
         name = protos,
         srcs = srcs + [d + "_protos" for d in deps],
         visibility = visibility,
+        testonly = testonly,
     )
     bases = [s[:-len(".proto")] for s in srcs]
     outs = [b + ".pb.h" for b in bases] + [b + ".pb.cc" for b in bases]
@@ -57,6 +58,7 @@ def rudder_proto_library(name, srcs, deps = [], grpc = False, visibility = None)
         outs = outs,
         cmd = cmd.replace("$(SRCS_OWN)", own),
         message = "protoc " + name,
+        testonly = testonly,
     )
     native.cc_library(
         name = name,
@@ -65,4 +67,5 @@ def rudder_proto_library(name, srcs, deps = [], grpc = False, visibility = None)
         deps = deps + ["@system//:protobuf"] + (["@system//:grpc"] if grpc else []),
         copts = ["-Wno-unused-parameter"],
         visibility = visibility,
+        testonly = testonly,
     )
