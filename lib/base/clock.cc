@@ -8,7 +8,8 @@ namespace {
 class RealClock : public Clock {
  public:
   absl::Time Now() const override { return absl::Now(); }
-  bool WaitUntil(CondVar* cv, Mutex* mu, absl::Time deadline) override {
+  bool WaitUntil(CondVar* cv, Mutex* mu, absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) override {
     absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return true;
     cv->WaitWithTimeout(mu, left);
