@@ -1,0 +1,375 @@
+#include "lib/store/etcd/internal/watch_mux.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace rudder::store::etcd_internal {
+
+std::function<void()> LocalWatch::PushEvents(const std::vector<WatchEvent>& events) {
+  MutexLock lock(&mu_);
+  if (end_.has_value()) return nullptr;
+  WatchResponse resp;
+  for (const WatchEvent& e : events) {
+    if (e.kv.mod_revision < start_) continue;
+    resp.events.push_back(e);
+    if (!options_.prev_kv) resp.events.back().prev_kv.reset();
+  }
+  if (resp.events.empty()) return nullptr;
+  resp.revision = resp.events.back().kv.mod_revision;
+  if (buffered_events_ + resp.events.size() > options_.max_buffered_events) {
+    queue_.clear();
+    buffered_events_ = 0;
+    end_.emplace();
+    end_->status = absl::ResourceExhaustedError(absl::StrCat(
+        "watcher fell more than ", options_.max_buffered_events, " events behind; relist"));
+    cv_.SignalAll();
+    return ready_;
+  }
+  last_revision_ = resp.revision;
+  buffered_events_ += resp.events.size();
+  queue_.push_back(std::move(resp));
+  cv_.SignalAll();
+  return ready_;
+}
+
+std::function<void()> LocalWatch::PushProgress(int64_t revision, bool force) {
+  MutexLock lock(&mu_);
+  if (end_.has_value()) return nullptr;
+  // Events below the start revision are not part of this watch: start - 1 is always safe.
+  revision = std::max(revision, start_ - 1);
+  if (!force && (!options_.progress_notify || revision < last_revision_)) return nullptr;
+  if (revision < last_revision_) revision = last_revision_;
+  WatchResponse resp;
+  resp.revision = revision;
+  last_revision_ = revision;
+  queue_.push_back(std::move(resp));
+  cv_.SignalAll();
+  return ready_;
+}
+
+std::function<void()> LocalWatch::End(absl::Status status, int64_t compact_revision,
+                                      bool drop_queued) {
+  MutexLock lock(&mu_);
+  if (end_.has_value()) return nullptr;
+  if (drop_queued) {
+    queue_.clear();
+    buffered_events_ = 0;
+  }
+  end_.emplace();
+  end_->status = std::move(status);
+  end_->compact_revision = compact_revision;
+  cv_.SignalAll();
+  return ready_;
+}
+
+std::optional<WatchResponse> LocalWatch::Next(absl::Duration timeout) {
+  MutexLock lock(&mu_);
+  absl::Time deadline = absl::Now() + timeout;
+  while (queue_.empty() && !end_.has_value()) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return std::nullopt;
+    cv_.WaitWithTimeout(&mu_, left);
+  }
+  if (!queue_.empty()) {
+    WatchResponse resp = std::move(queue_.front());
+    queue_.pop_front();
+    buffered_events_ -= resp.events.size();
+    return resp;
+  }
+  return *end_;
+}
+
+void LocalWatch::SetReadyCallback(std::function<void()> fn) {
+  bool ready;
+  {
+    MutexLock lock(&mu_);
+    ready_ = fn;
+    ready = !queue_.empty() || end_.has_value();
+  }
+  if (ready && fn) fn();
+}
+
+bool LocalWatch::ended() const {
+  MutexLock lock(&mu_);
+  return end_.has_value() && queue_.empty();
+}
+
+bool LocalWatch::cut_off() const {
+  MutexLock lock(&mu_);
+  return end_.has_value();
+}
+
+WatchMux::WatchMux(Connection* connection, const Codec* codec, WatchMuxOptions options)
+    : connection_(connection), codec_(codec), options_(options) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+WatchMux::~WatchMux() { Shutdown(); }
+
+void WatchMux::Shutdown() {
+  {
+    MutexLock lock(&mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+    if (ctx_ != nullptr) ctx_->TryCancel();
+    cv_.SignalAll();
+  }
+  if (thread_.joinable()) thread_.join();
+  EndAll(absl::CancelledError("store shut down"));
+}
+
+size_t WatchMux::UpstreamCountForTest() {
+  MutexLock lock(&mu_);
+  return upstreams_.size();
+}
+
+std::shared_ptr<LocalWatch> WatchMux::Add(const std::string& key, const std::string& end,
+                                          int64_t start, const WatchOptions& options) {
+  auto local = std::make_shared<LocalWatch>(start, options);
+  MutexLock lock(&mu_);
+  if (stopping_) {
+    local->End(absl::CancelledError("store shut down"), 0, true);
+    return local;
+  }
+  auto shared = shared_.find({key, end});
+  if (shared != shared_.end()) {
+    Upstream& u = upstreams_.at(shared->second);
+    if (start >= u.history_from) {
+      std::vector<WatchEvent> replay;
+      for (const WatchEvent& e : u.history) {
+        if (e.kv.mod_revision >= start) replay.push_back(e);
+      }
+      local->PushEvents(replay);
+      u.locals.push_back(local);
+      owner_[local.get()] = u.id;
+      return local;
+    }
+  }
+  // A new upstream: shared if none exists for the range, else a private one for a start
+  // revision older than the shared upstream's history.
+  Upstream u;
+  u.id = next_id_++;
+  u.key = key;
+  u.end = end;
+  u.shared = shared == shared_.end();
+  u.start = start;
+  u.caught_up = start - 1;
+  u.history_from = start;
+  u.locals.push_back(local);
+  owner_[local.get()] = u.id;
+  if (u.shared) shared_[{key, end}] = u.id;
+  Upstream& inserted = upstreams_.emplace(u.id, std::move(u)).first->second;
+  if (stream_ != nullptr) SendCreate(inserted);
+  cv_.SignalAll();
+  return local;
+}
+
+void WatchMux::Remove(const std::shared_ptr<LocalWatch>& local) {
+  MutexLock lock(&mu_);
+  auto owner = owner_.find(local.get());
+  if (owner == owner_.end()) return;
+  auto it = upstreams_.find(owner->second);
+  owner_.erase(owner);
+  if (it == upstreams_.end()) return;
+  Upstream& u = it->second;
+  u.locals.erase(std::remove(u.locals.begin(), u.locals.end(), local), u.locals.end());
+  if (!u.locals.empty()) return;
+  if (stream_ != nullptr) SendCancel(u.id);
+  if (u.shared) shared_.erase({u.key, u.end});
+  upstreams_.erase(it);
+}
+
+void WatchMux::RequestProgress(const std::shared_ptr<LocalWatch>& local) {
+  std::function<void()> ready;
+  {
+    MutexLock lock(&mu_);
+    auto owner = owner_.find(local.get());
+    if (owner == owner_.end()) return;
+    auto it = upstreams_.find(owner->second);
+    if (it == upstreams_.end()) return;
+    ready = local->PushProgress(it->second.caught_up, /*force=*/true);
+  }
+  if (ready) ready();
+}
+
+void WatchMux::SendCreate(Upstream& u) {
+  etcdserverpb::WatchRequest req;
+  etcdserverpb::WatchCreateRequest* c = req.mutable_create_request();
+  c->set_key(u.key);
+  c->set_range_end(u.end);
+  c->set_start_revision(std::max(u.start, u.caught_up + 1));
+  c->set_progress_notify(true);
+  c->set_prev_kv(true);
+  c->set_watch_id(u.id);
+  u.generation = generation_;
+  // A failed write means the stream broke: the reader notices and resends on reconnect.
+  stream_->Write(req);
+}
+
+void WatchMux::SendCancel(int64_t id) {
+  etcdserverpb::WatchRequest req;
+  req.mutable_cancel_request()->set_watch_id(id);
+  stream_->Write(req);
+}
+
+bool WatchMux::Connect() {
+  Endpoint* ep = connection_->PickConnected();
+  if (ep == nullptr) return false;
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  // Makes etcd end the stream when this member loses its leader, so that we fail over
+  // instead of waiting on a member cut off from the cluster.
+  ctx->AddMetadata("hasleader", "true");
+  MutexLock lock(&mu_);
+  if (stopping_) return false;
+  std::unique_ptr<Stream> stream = ep->watch->Watch(ctx.get());
+  ctx_ = std::move(ctx);
+  stream_ = std::move(stream);
+  endpoint_ = ep;
+  ++generation_;
+  for (auto& [id, u] : upstreams_) SendCreate(u);
+  return true;
+}
+
+void WatchMux::Run() {
+  absl::Time broken_since = absl::InfiniteFuture();
+  absl::Duration backoff = absl::Milliseconds(50);
+  while (true) {
+    Stream* stream = nullptr;
+    {
+      MutexLock lock(&mu_);
+      while (!stopping_ && stream_ == nullptr && upstreams_.empty()) cv_.Wait(&mu_);
+      if (stopping_) break;
+      stream = stream_.get();
+    }
+    if (stream == nullptr) {
+      if (Connect()) {
+        broken_since = absl::InfiniteFuture();
+        backoff = absl::Milliseconds(50);
+        continue;
+      }
+      if (broken_since == absl::InfiniteFuture()) broken_since = absl::Now();
+      if (absl::Now() - broken_since > options_.resume_timeout) {
+        EndAll(absl::UnavailableError(
+            absl::StrCat("etcd watch stream broke and no endpoint answered for ",
+                         absl::FormatDuration(options_.resume_timeout))));
+        broken_since = absl::InfiniteFuture();
+      }
+      MutexLock lock(&mu_);
+      if (!stopping_) cv_.WaitWithTimeout(&mu_, backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(1));
+      continue;
+    }
+    etcdserverpb::WatchResponse resp;
+    if (stream->Read(&resp)) {
+      Dispatch(resp);
+      continue;
+    }
+    // The stream broke (member killed, no leader, or shutdown): drop it; the next loop
+    // reconnects and resumes every upstream after the last revision it saw.
+    MutexLock lock(&mu_);
+    stream->Finish();
+    if (!stopping_ && endpoint_ != nullptr) connection_->MarkFailed(endpoint_);
+    stream_.reset();
+    ctx_.reset();
+    endpoint_ = nullptr;
+    broken_since = absl::Now();
+  }
+  MutexLock lock(&mu_);
+  if (stream_ != nullptr) {
+    stream_->Finish();
+    stream_.reset();
+  }
+  ctx_.reset();
+}
+
+void WatchMux::Dispatch(const etcdserverpb::WatchResponse& resp) {
+  std::vector<std::function<void()>> ready;
+  {
+    MutexLock lock(&mu_);
+    auto it = upstreams_.find(resp.watch_id());
+    if (it == upstreams_.end()) return;  // Cancelled by us, or a stream-wide notification.
+    Upstream& u = it->second;
+    if (resp.compact_revision() > 0) {
+      EndUpstream(it, CompactedError(resp.compact_revision()), resp.compact_revision(), &ready);
+    } else if (resp.canceled()) {
+      EndUpstream(
+          it,
+          absl::UnavailableError(absl::StrCat("etcd cancelled the watch: ", resp.cancel_reason())),
+          0, &ready);
+    } else if (resp.events_size() > 0) {
+      std::vector<WatchEvent> events;
+      events.reserve(resp.events_size());
+      for (const mvccpb::Event& e : resp.events()) {
+        if (std::optional<WatchEvent> ev = codec_->FromEtcd(e)) events.push_back(*std::move(ev));
+      }
+      int64_t last = resp.events(resp.events_size() - 1).kv().mod_revision();
+      u.caught_up = std::max(u.caught_up, last);
+      if (u.shared) {
+        for (const WatchEvent& e : events) u.history.push_back(e);
+        while (u.history.size() > options_.history_events) {
+          int64_t rev = u.history.front().kv.mod_revision;
+          while (!u.history.empty() && u.history.front().kv.mod_revision == rev) {
+            u.history.pop_front();
+          }
+          u.history_from = rev + 1;
+        }
+      }
+      for (const auto& local : u.locals) {
+        if (auto fn = local->PushEvents(events)) ready.push_back(std::move(fn));
+      }
+      DropCutOff(it);
+    } else if (!resp.created()) {
+      // A progress notification for this watch: every event up to the header revision has
+      // been sent before it.
+      u.caught_up = std::max(u.caught_up, resp.header().revision());
+      for (const auto& local : u.locals) {
+        if (auto fn = local->PushProgress(u.caught_up, /*force=*/false)) {
+          ready.push_back(std::move(fn));
+        }
+      }
+    }
+  }
+  for (auto& fn : ready) fn();
+}
+
+void WatchMux::DropCutOff(std::map<int64_t, Upstream>::iterator it) {
+  Upstream& u = it->second;
+  for (auto local = u.locals.begin(); local != u.locals.end();) {
+    if ((*local)->cut_off()) {
+      owner_.erase(local->get());
+      local = u.locals.erase(local);
+    } else {
+      ++local;
+    }
+  }
+  if (!u.locals.empty()) return;
+  if (stream_ != nullptr) SendCancel(u.id);
+  if (u.shared) shared_.erase({u.key, u.end});
+  upstreams_.erase(it);
+}
+
+void WatchMux::EndUpstream(std::map<int64_t, Upstream>::iterator it, const absl::Status& status,
+                           int64_t compact_revision, std::vector<std::function<void()>>* ready) {
+  Upstream& u = it->second;
+  for (const auto& local : u.locals) {
+    if (auto fn = local->End(status, compact_revision, /*drop_queued=*/false)) {
+      ready->push_back(std::move(fn));
+    }
+    owner_.erase(local.get());
+  }
+  if (u.shared) shared_.erase({u.key, u.end});
+  upstreams_.erase(it);
+}
+
+void WatchMux::EndAll(const absl::Status& status) {
+  std::vector<std::function<void()>> ready;
+  {
+    MutexLock lock(&mu_);
+    while (!upstreams_.empty()) EndUpstream(upstreams_.begin(), status, 0, &ready);
+  }
+  for (auto& fn : ready) fn();
+}
+
+}  // namespace rudder::store::etcd_internal

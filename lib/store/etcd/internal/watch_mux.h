@@ -1,0 +1,156 @@
+// WatchMux: every watch of one EtcdStore over a single etcd Watch stream, with one upstream etcd
+// watch per watched key range shared by all local watchers of that range.
+//
+// Guarantees:
+//  - Each local watcher receives, in revision order and without gaps, every event of its range
+//    from its start revision on (events of one revision never split across responses).
+//  - A shared upstream keeps its most recent events (watch_history_events), so a new watcher
+//    whose start revision is covered joins it; an older start gets its own upstream.
+//  - Upstream watches always ask etcd for prev_kv and progress notifications; local watchers get
+//    what they asked for.
+//  - When the stream breaks (member killed), the mux reconnects to the next endpoint and
+//    resumes every upstream from the revision after the last one it saw; only if no endpoint
+//    answers within watch_resume_timeout do watchers end with Unavailable.
+//  - A local watcher with more than max_buffered_events undelivered events is cut off with
+//    ResourceExhausted; the upstream and the other watchers are unaffected.
+// Thread-safe. Local watchers may outlive the mux: Shutdown() ends them with Cancelled.
+#ifndef RUDDER_LIB_STORE_ETCD_INTERNAL_WATCH_MUX_H_
+#define RUDDER_LIB_STORE_ETCD_INTERNAL_WATCH_MUX_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "lib/base/mutex.h"
+#include "lib/store/etcd/internal/codec.h"
+#include "lib/store/etcd/internal/connection.h"
+#include "lib/store/etcd/proto/rpc.grpc.pb.h"
+#include "lib/store/store.h"
+
+namespace rudder::store::etcd_internal {
+
+class WatchMux;
+
+// The state of one local watcher, shared by its Watcher handle and its upstream.
+class LocalWatch {
+ public:
+  LocalWatch(int64_t start_revision, const WatchOptions& options)
+      : start_(start_revision), options_(options) {}
+
+  // The methods that queue a response return the ready callback to run (outside every lock),
+  // or an empty function.
+
+  // Queues events (ascending revisions; those below the start revision are skipped). Cuts the
+  // watcher off with ResourceExhausted when it would exceed max_buffered_events.
+  std::function<void()> PushEvents(const std::vector<WatchEvent>& events);
+  // Queues a progress notification at `revision` if the watcher asked for periodic ones, or
+  // always with `force`.
+  std::function<void()> PushProgress(int64_t revision, bool force);
+  // Ends the watch with `status` (the first end wins); `drop_queued` discards undelivered
+  // responses.
+  std::function<void()> End(absl::Status status, int64_t compact_revision, bool drop_queued);
+
+  std::optional<WatchResponse> Next(absl::Duration timeout);
+  void SetReadyCallback(std::function<void()> fn);
+  // Whether the watch has ended and every response has been consumed.
+  bool ended() const;
+  // Whether the watch has ended (responses may still be queued).
+  bool cut_off() const;
+  int64_t start() const { return start_; }
+
+ private:
+  const int64_t start_;
+  const WatchOptions options_;
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::deque<WatchResponse> queue_ ABSL_GUARDED_BY(mu_);
+  size_t buffered_events_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_revision_ ABSL_GUARDED_BY(mu_) = 0;  // Highest revision queued (event/progress).
+  std::optional<WatchResponse> end_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> ready_ ABSL_GUARDED_BY(mu_);
+};
+
+struct WatchMuxOptions {
+  size_t history_events = 1000;
+  absl::Duration resume_timeout = absl::Seconds(30);
+};
+
+class WatchMux : public std::enable_shared_from_this<WatchMux> {
+ public:
+  // `connection` and `codec` must outlive the mux.
+  WatchMux(Connection* connection, const Codec* codec, WatchMuxOptions options);
+  ~WatchMux();
+
+  // Adds a local watcher of the etcd range [key, end) from `start` (> 0, already validated).
+  std::shared_ptr<LocalWatch> Add(const std::string& key, const std::string& end, int64_t start,
+                                  const WatchOptions& options);
+  // Removes a local watcher (its upstream is cancelled when it was the last one).
+  void Remove(const std::shared_ptr<LocalWatch>& local);
+  // Queues a progress notification for `local` at the revision its upstream is known to be
+  // caught up with.
+  void RequestProgress(const std::shared_ptr<LocalWatch>& local);
+  // Ends every watcher with Cancelled and stops the stream thread. Idempotent.
+  void Shutdown();
+
+  // Number of upstream etcd watches (for tests).
+  size_t UpstreamCountForTest();
+
+ private:
+  struct Upstream {
+    int64_t id = 0;
+    std::string key;
+    std::string end;
+    bool shared = true;
+    int64_t start = 0;         // First revision etcd was asked for.
+    int64_t caught_up = 0;     // Every event at or below this revision has been received.
+    int64_t history_from = 0;  // `history` holds every event at or above this revision.
+    std::deque<WatchEvent> history;
+    std::vector<std::shared_ptr<LocalWatch>> locals;
+    uint64_t generation = 0;  // Stream generation its create request was sent on.
+  };
+  using Stream = grpc::ClientReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>;
+
+  void Run();
+  // Opens a stream on a connected endpoint and sends every upstream's create request.
+  bool Connect() ABSL_LOCKS_EXCLUDED(mu_);
+  void SendCreate(Upstream& u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SendCancel(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Dispatch(const etcdserverpb::WatchResponse& resp) ABSL_LOCKS_EXCLUDED(mu_);
+  void EndAll(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
+  void EndUpstream(std::map<int64_t, Upstream>::iterator it, const absl::Status& status,
+                   int64_t compact_revision, std::vector<std::function<void()>>* ready)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Detaches the cut-off watchers of an upstream, cancelling it when none is left.
+  void DropCutOff(std::map<int64_t, Upstream>::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Connection* const connection_;
+  const Codec* const codec_;
+  const WatchMuxOptions options_;
+
+  Mutex mu_;
+  CondVar cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<int64_t, Upstream> upstreams_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, int64_t> shared_ ABSL_GUARDED_BY(mu_);
+  std::map<const LocalWatch*, int64_t> owner_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<grpc::ClientContext> ctx_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Stream> stream_ ABSL_GUARDED_BY(mu_);
+  Endpoint* endpoint_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::thread thread_;
+};
+
+}  // namespace rudder::store::etcd_internal
+
+#endif  // RUDDER_LIB_STORE_ETCD_INTERNAL_WATCH_MUX_H_
