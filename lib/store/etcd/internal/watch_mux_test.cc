@@ -1,0 +1,92 @@
+#include "lib/store/etcd/internal/watch_mux.h"
+
+#include "gtest/gtest.h"
+#include "lib/store/etcd/testing/etcd_cluster.h"
+
+namespace rudder::store::etcd_internal {
+namespace {
+
+TEST(WatchMuxTest, OneUpstreamPerRangeSharedByLocalWatchers) {
+  auto cluster = testing::EtcdCluster::Start({});
+  if (absl::IsUnavailable(cluster.status()))
+    GTEST_SKIP() << "etcd not available: " << cluster.status();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  Connection connection((*cluster)->ClientEndpoints(), absl::Seconds(2), absl::Seconds(10));
+  Codec codec("");
+  auto mux = std::make_shared<WatchMux>(&connection, &codec, WatchMuxOptions{});
+  auto a1 = mux->Add("a/", "a0", 2, {});
+  auto a2 = mux->Add("a/", "a0", 2, {});
+  auto a3 = mux->Add("a/", "a0", 5, {});
+  EXPECT_EQ(mux->UpstreamCountForTest(), 1u);
+  auto b = mux->Add("b", "", 2, {});
+  EXPECT_EQ(mux->UpstreamCountForTest(), 2u);
+  mux->Remove(a1);
+  mux->Remove(a2);
+  EXPECT_EQ(mux->UpstreamCountForTest(), 2u);
+  mux->Remove(a3);
+  EXPECT_EQ(mux->UpstreamCountForTest(), 1u);
+  mux->Shutdown();
+  EXPECT_EQ(mux->UpstreamCountForTest(), 0u);
+  auto end = b->Next(absl::Seconds(5));
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->status.code(), absl::StatusCode::kCancelled);
+  // Adding after shutdown ends at once.
+  auto late = mux->Add("c", "", 2, {});
+  auto late_end = late->Next(absl::Seconds(5));
+  ASSERT_TRUE(late_end.has_value());
+  EXPECT_EQ(late_end->status.code(), absl::StatusCode::kCancelled);
+}
+
+TEST(LocalWatchTest, FiltersBeforeStartStripsPrevKvAndCutsOff) {
+  WatchOptions options;
+  options.max_buffered_events = 2;
+  LocalWatch local(5, options);
+  WatchEvent e4, e5, e6, e7;
+  e4.kv.mod_revision = 4;
+  e5.kv.mod_revision = 5;
+  e5.prev_kv = KeyValue{};
+  e6.kv.mod_revision = 6;
+  e7.kv.mod_revision = 7;
+  local.PushEvents({e4, e5});
+  auto r = local.Next(absl::ZeroDuration());
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->events.size(), 1u);
+  EXPECT_EQ(r->events[0].kv.mod_revision, 5);
+  EXPECT_FALSE(r->events[0].prev_kv.has_value());
+  EXPECT_EQ(r->revision, 5);
+  EXPECT_FALSE(local.Next(absl::ZeroDuration()).has_value());
+  local.PushEvents({e6, e7});
+  local.PushEvents({e7});
+  r = local.Next(absl::ZeroDuration());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kResourceExhausted);
+  // Repeated at once afterwards.
+  r = local.Next(absl::ZeroDuration());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(LocalWatchTest, ProgressNeverGoesBackwards) {
+  WatchOptions options;
+  options.progress_notify = true;
+  LocalWatch local(10, options);
+  local.PushProgress(3, false);  // Below the start: reported as start - 1.
+  auto r = local.Next(absl::ZeroDuration());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->revision, 9);
+  WatchEvent e;
+  e.kv.mod_revision = 12;
+  local.PushEvents({e});
+  local.PushProgress(11, false);  // Older than what was delivered: dropped.
+  r = local.Next(absl::ZeroDuration());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->revision, 12);
+  EXPECT_FALSE(local.Next(absl::ZeroDuration()).has_value());
+  local.PushProgress(11, true);  // Forced: reported at the delivered revision.
+  r = local.Next(absl::ZeroDuration());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->revision, 12);
+}
+
+}  // namespace
+}  // namespace rudder::store::etcd_internal
