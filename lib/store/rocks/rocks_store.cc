@@ -1,0 +1,1178 @@
+// RocksStore: see rocks_store.h for the guarantees and docs/store.md for the design.
+//
+// Writes go through a queue: the writer at its front is the leader; it takes every queued
+// request, evaluates them in order against the committed state plus an overlay of the batch's
+// own earlier writes, assigns consecutive revisions, and commits everything with one RocksDB
+// WriteBatch (one WAL fsync). Only then are the results returned and the events published.
+// Reads use a RocksDB snapshot and never wait for writers.
+#include "lib/store/rocks/rocks_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "lib/base/mutex.h"
+#include "lib/base/status_macros.h"
+#include "lib/store/rocks/internal/format.h"
+#include "lib/store/rocks/internal/watch_fanout.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace rudder::store {
+namespace {
+
+namespace fmt = store_internal::rocks;
+using fmt::StoredKv;
+using fmt::WatchFanout;
+
+// At most this many requests share one commit.
+constexpr size_t kMaxBatchRequests = 4096;
+// Physical compaction deletes index entries in write batches of this many.
+constexpr int kCompactionBatch = 1024;
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat("rocks store: ", what, ": ", s.ToString());
+  if (s.IsCorruption()) return absl::InternalError(msg);
+  if (s.IsIOError()) return absl::UnavailableError(msg);
+  return absl::InternalError(msg);
+}
+
+absl::Status Corrupt(absl::string_view what) {
+  return absl::InternalError(absl::StrCat("rocks store: corrupt ", what));
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+// The bounds of a KeyRange: [start, end) with no end for "\0", or the single key `start`.
+struct Bounds {
+  std::string start;
+  std::optional<std::string> end;
+  bool single = false;
+  bool empty = false;
+};
+
+Bounds MakeBounds(const KeyRange& r) {
+  Bounds b;
+  b.start = r.key;
+  if (r.range_end.empty()) {
+    b.single = true;
+  } else if (r.range_end != absl::string_view("\0", 1)) {
+    b.end = r.range_end;
+    b.empty = *b.end <= b.start;
+  }
+  return b;
+}
+
+absl::Status ValidateRange(const KeyRange& r, absl::string_view field) {
+  if (r.key.empty())
+    return absl::InvalidArgumentError(absl::StrCat(field, ".key: must not be empty"));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRangeOptions(const RangeOptions& o, absl::string_view field) {
+  if (o.limit < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".limit: must not be negative"));
+  }
+  if (o.revision < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".revision: must not be negative"));
+  }
+  return absl::OkStatus();
+}
+
+// Accumulates a range result under RangeOptions.
+class Collector {
+ public:
+  Collector(const RangeOptions& o, RangeResult* r) : o_(o), r_(r) {}
+  // Whether the next key's full KeyValue is needed (else Count() suffices).
+  bool WantsKv() const {
+    return !o_.count_only && (o_.limit == 0 || r_->kvs.size() < static_cast<size_t>(o_.limit));
+  }
+  void Count() {
+    ++r_->count;
+    if (!o_.count_only) r_->more = true;
+  }
+  void Add(KeyValue kv) {
+    ++r_->count;
+    if (o_.keys_only) kv.value.clear();
+    r_->kvs.push_back(std::move(kv));
+  }
+
+ private:
+  const RangeOptions& o_;
+  RangeResult* r_;
+};
+
+bool CompareHolds(Compare::Op op, int c) {
+  switch (op) {
+    case Compare::Op::kEqual:
+      return c == 0;
+    case Compare::Op::kNotEqual:
+      return c != 0;
+    case Compare::Op::kLess:
+      return c < 0;
+    case Compare::Op::kGreater:
+      return c > 0;
+  }
+  return false;
+}
+
+bool CompareKv(const Compare& c, const KeyValue& kv) {
+  if (c.target == Compare::Target::kValue) return CompareHolds(c.op, kv.value.compare(c.value));
+  int64_t n = 0;
+  switch (c.target) {
+    case Compare::Target::kVersion:
+      n = kv.version;
+      break;
+    case Compare::Target::kCreateRevision:
+      n = kv.create_revision;
+      break;
+    case Compare::Target::kModRevision:
+      n = kv.mod_revision;
+      break;
+    case Compare::Target::kLease:
+      n = kv.lease;
+      break;
+    case Compare::Target::kValue:
+      break;
+  }
+  return CompareHolds(c.op, n < c.number ? -1 : (n > c.number ? 1 : 0));
+}
+
+class RocksStore : public Store {
+ public:
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const RocksStoreOptions& options);
+  ~RocksStore() override;
+
+  absl::StatusOr<RangeResult> Range(const KeyRange& range, const RangeOptions& options) override;
+  absl::StatusOr<TxnResult> Txn(const TxnRequest& request) override;
+  absl::StatusOr<std::unique_ptr<Watcher>> Watch(const KeyRange& range,
+                                                 const WatchOptions& options) override;
+  absl::Status Compact(int64_t revision) override;
+  absl::StatusOr<LeaseInfo> LeaseGrant(int64_t ttl_seconds, int64_t id) override;
+  absl::Status LeaseRevoke(int64_t id) override;
+  absl::StatusOr<int64_t> LeaseKeepAlive(int64_t id) override;
+  absl::StatusOr<LeaseInfo> LeaseTimeToLive(int64_t id, bool keys) override;
+  absl::StatusOr<int64_t> CurrentRevision() override { return committed_rev_.load(); }
+  absl::StatusOr<int64_t> CompactRevision() override { return compact_rev_.load(); }
+
+ private:
+  // One queued write (or write-ordered) request.
+  struct Request {
+    enum class Kind { kTxn, kGrant, kRevoke, kKeepAlive, kExpire, kCompact };
+    Kind kind = Kind::kTxn;
+    const TxnRequest* txn = nullptr;
+    int64_t id = 0;
+    int64_t number = 0;  // TTL or compaction revision.
+    std::vector<int64_t> ids;
+    // Results.
+    absl::Status status;
+    TxnResult txn_result;
+    LeaseInfo lease;
+    bool done = false;
+    CondVar cv;
+  };
+
+  // The leader's view of one batch being built.
+  struct Batch {
+    int64_t rev = 0;  // The last revision assigned so far.
+    int64_t compact = 0;
+    std::map<std::string, std::optional<KeyValue>> overlay;  // Writes of earlier requests.
+    rocksdb::WriteBatch wb;
+    std::vector<WatchEvent> events;
+    absl::Status fatal;  // A storage error: the whole batch fails.
+  };
+
+  struct Lease {
+    int64_t ttl = 0;
+    absl::Time expiry;
+    std::set<std::string> keys;
+  };
+
+  explicit RocksStore(const RocksStoreOptions& options);
+  absl::Status Init();
+
+  void Submit(Request* r);
+  void ProcessBatch(const std::vector<Request*>& batch);
+  absl::Status Apply(Request* r, Batch* b);
+  absl::Status ApplyTxn(const TxnRequest& t, Batch* b, TxnResult* out);
+  absl::Status ApplyGrant(Request* r, Batch* b);
+  absl::Status ApplyRevoke(int64_t id, bool only_if_expired, Batch* b);
+  absl::Status ApplyKeepAlive(Request* r, Batch* b);
+  absl::Status ApplyCompact(int64_t rev, Batch* b);
+
+  // Leader reads of the state as of the batch so far.
+  absl::StatusOr<std::optional<KeyValue>> Lookup(Batch* b, const std::string& key);
+  absl::Status ScanCurrent(Batch* b, const KeyRange& range,
+                           const std::function<void(KeyValue)>& fn);
+  absl::StatusOr<bool> EvalCompare(Batch* b, const Compare& c);
+  void WritePut(Batch* b, int64_t rev, uint32_t sub, const KeyValue& kv,
+                const std::optional<KeyValue>& prev);
+  void WriteDelete(Batch* b, int64_t rev, uint32_t sub, const KeyValue& prev);
+  void MoveLeaseKey(const std::string& key, int64_t from, int64_t to);
+
+  // Snapshot reads.
+  absl::Status ReadMeta(const rocksdb::ReadOptions& ro, absl::string_view key, int64_t* v);
+  absl::Status RangeCurrent(const rocksdb::ReadOptions& ro, const KeyRange& range, Collector* c);
+  absl::Status RangeAt(const rocksdb::ReadOptions& ro, const KeyRange& range, int64_t rev,
+                       Collector* c);
+  // The state of `key` at `rev` (nullopt if absent) from the index.
+  absl::StatusOr<std::optional<KeyValue>> GetAt(const rocksdb::ReadOptions& ro,
+                                                const std::string& key, int64_t rev);
+  absl::StatusOr<std::vector<WatchEvent>> ReadHistory(const rocksdb::Snapshot* snap, int64_t from,
+                                                      int64_t to, const KeyRange& range,
+                                                      bool prev_kv);
+  void PhysicalCompact(int64_t rev);
+  void TickerLoop();
+
+  const RocksStoreOptions options_;
+  Clock* const clock_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // Owned; destroyed before db_.
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* current_ = nullptr;
+  rocksdb::ColumnFamilyHandle* index_ = nullptr;
+  rocksdb::ColumnFamilyHandle* history_ = nullptr;
+  rocksdb::WriteOptions write_options_;
+
+  Mutex queue_mu_;
+  std::deque<Request*> queue_ ABSL_GUARDED_BY(queue_mu_);
+
+  // Held by the leader while it builds and commits a batch.
+  Mutex leader_mu_;
+  int64_t rev_ ABSL_GUARDED_BY(leader_mu_) = 1;
+  int64_t compact_ ABSL_GUARDED_BY(leader_mu_) = 0;
+  absl::Status failed_ ABSL_GUARDED_BY(leader_mu_);
+
+  std::atomic<int64_t> committed_rev_{1};
+  std::atomic<int64_t> compact_rev_{0};
+
+  Mutex lease_mu_;
+  CondVar ticker_cv_;
+  absl::flat_hash_map<int64_t, Lease> leases_ ABSL_GUARDED_BY(lease_mu_);
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(lease_mu_);
+  bool stopping_ ABSL_GUARDED_BY(lease_mu_) = false;
+  std::thread ticker_;
+
+  Mutex compact_mu_;  // Serialises physical compactions.
+  std::shared_ptr<WatchFanout> fanout_;
+};
+
+RocksStore::RocksStore(const RocksStoreOptions& options)
+    : options_(options), clock_(options.clock ? options.clock : Clock::Real()) {
+  write_options_.sync = options.sync;
+  std::random_device rd;
+  MutexLock lock(&lease_mu_);
+  rng_.seed((static_cast<uint64_t>(rd()) << 32) ^ rd());
+}
+
+RocksStore::~RocksStore() {
+  {
+    MutexLock lock(&lease_mu_);
+    stopping_ = true;
+    ticker_cv_.SignalAll();
+  }
+  if (ticker_.joinable()) ticker_.join();
+  if (fanout_) fanout_->Shutdown();
+  if (db_) {
+    for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    handles_.clear();
+    db_->Close().PermitUncheckedError();
+    db_.reset();
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Store>> RocksStore::Open(const RocksStoreOptions& options) {
+  if (options.dir.empty()) return absl::InvalidArgumentError("dir: must not be empty");
+  std::unique_ptr<RocksStore> store(new RocksStore(options));
+  RUDDER_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+absl::Status RocksStore::Init() {
+  namespace fs = std::filesystem;
+  const std::string& dir = options_.dir;
+  std::error_code ec;
+  bool fresh = true;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) {
+      return absl::FailedPreconditionError(absl::StrCat("dir: ", dir, " is not a directory"));
+    }
+    bool has_current = fs::exists(fs::path(dir) / "CURRENT", ec);
+    bool is_empty = fs::is_empty(dir, ec);
+    if (!has_current && !is_empty) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("dir: ", dir, " is not empty and holds no store (no RocksDB CURRENT file)"));
+    }
+    fresh = !has_current;
+  } else if (!fs::create_directories(dir, ec)) {
+    return absl::UnavailableError(absl::StrCat("dir: cannot create ", dir, ": ", ec.message()));
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = fresh;
+  db_options.create_missing_column_families = fresh;
+  db_options.error_if_exists = false;
+  db_options.paranoid_checks = true;
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 3;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  const std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName,
+                                          std::string(fmt::kCfCurrent), std::string(fmt::kCfIndex),
+                                          std::string(fmt::kCfHistory)};
+  if (!fresh) {
+    std::vector<std::string> existing;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, dir, &existing);
+    if (!s.ok()) return FromRocks(s, absl::StrCat("reading ", dir));
+    for (const std::string& n : names) {
+      if (std::find(existing.begin(), existing.end(), n) == existing.end()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "dir: ", dir, " holds a RocksDB database that is not a store (no column family \"", n,
+            "\")"));
+      }
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& n : names) descriptors.emplace_back(n, cf_options);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &handles_, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("dir: ", dir, " is in use by another store (", s.ToString(), ")"));
+    }
+    return FromRocks(s, absl::StrCat("opening ", dir));
+  }
+  db_.reset(raw);
+  meta_ = handles_[0];
+  current_ = handles_[1];
+  index_ = handles_[2];
+  history_ = handles_[3];
+
+  rocksdb::ReadOptions ro;
+  std::string format;
+  s = db_->Get(ro, meta_, ToSlice(fmt::kMetaFormat), &format);
+  int64_t rev = 1;
+  int64_t compact = 0;
+  if (s.IsNotFound()) {
+    if (!fresh) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("dir: ", dir, " holds a RocksDB database that is not a store"));
+    }
+    rocksdb::WriteBatch wb;
+    wb.Put(meta_, ToSlice(fmt::kMetaFormat), ToSlice(fmt::kFormatVersion));
+    wb.Put(meta_, ToSlice(fmt::kMetaRevision), fmt::EncodeFixed64(1));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    RUDDER_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &wb), "initialising"));
+  } else if (!s.ok()) {
+    return FromRocks(s, "reading the format");
+  } else {
+    if (format != fmt::kFormatVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("dir: ", dir, " has unsupported store format \"", format, "\""));
+    }
+    RUDDER_RETURN_IF_ERROR(ReadMeta(ro, fmt::kMetaRevision, &rev));
+    std::string v;
+    s = db_->Get(ro, meta_, ToSlice(fmt::kMetaCompact), &v);
+    if (s.ok()) {
+      if (!fmt::DecodeFixed64(v, &compact)) return Corrupt("compaction revision");
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s, "reading the compaction revision");
+    }
+  }
+
+  // Leases and their keys.
+  {
+    MutexLock lock(&lease_mu_);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
+    for (it->Seek(ToSlice(fmt::kMetaLeasePrefix));
+         it->Valid() && absl::StartsWith(ToView(it->key()), fmt::kMetaLeasePrefix); it->Next()) {
+      int64_t id;
+      fmt::LeaseRecord rec;
+      if (!fmt::DecodeLeaseKey(ToView(it->key()), &id) ||
+          !fmt::DecodeLease(ToView(it->value()), &rec)) {
+        return Corrupt("lease record");
+      }
+      Lease& l = leases_[id];
+      l.ttl = rec.granted_ttl;
+      l.expiry = absl::FromUnixNanos(rec.expiry_unix_nanos);
+    }
+    RUDDER_RETURN_IF_ERROR(FromRocks(it->status(), "reading leases"));
+    if (!leases_.empty()) {
+      it.reset(db_->NewIterator(ro, current_));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        StoredKv kv;
+        if (!fmt::DecodeStoredKv(ToView(it->value()), false, &kv)) return Corrupt("key record");
+        if (kv.kv.lease == 0) continue;
+        auto l = leases_.find(kv.kv.lease);
+        if (l != leases_.end()) l->second.keys.insert(it->key().ToString());
+      }
+      RUDDER_RETURN_IF_ERROR(FromRocks(it->status(), "reading keys"));
+    }
+  }
+
+  {
+    MutexLock lock(&leader_mu_);
+    rev_ = rev;
+    compact_ = compact;
+  }
+  committed_rev_.store(rev);
+  compact_rev_.store(compact);
+  fanout_ = std::make_shared<WatchFanout>(
+      rev, compact, options_.watch_history_events,
+      [this](int64_t from, int64_t to, const KeyRange& range,
+             bool prev_kv) -> WatchFanout::HistoryRead {
+        rocksdb::DB* db = db_.get();
+        std::shared_ptr<const rocksdb::Snapshot> snap(
+            db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+        return [this, snap, from, to, range, prev_kv]() {
+          return ReadHistory(snap.get(), from, to, range, prev_kv);
+        };
+      });
+
+  // Leases that expired while the store was closed expire now, before anyone can read.
+  std::vector<int64_t> due;
+  {
+    MutexLock lock(&lease_mu_);
+    absl::Time now = clock_->Now();
+    for (const auto& [id, l] : leases_) {
+      if (l.expiry <= now) due.push_back(id);
+    }
+  }
+  if (!due.empty()) {
+    Request r;
+    r.kind = Request::Kind::kExpire;
+    r.ids = std::move(due);
+    Submit(&r);
+    RUDDER_RETURN_IF_ERROR(r.status);
+  }
+  ticker_ = std::thread([this] { TickerLoop(); });
+  return absl::OkStatus();
+}
+
+absl::Status RocksStore::ReadMeta(const rocksdb::ReadOptions& ro, absl::string_view key,
+                                  int64_t* v) {
+  std::string raw;
+  rocksdb::Status s = db_->Get(ro, meta_, ToSlice(key), &raw);
+  if (s.IsNotFound()) {
+    if (key == fmt::kMetaCompact) {
+      *v = 0;
+      return absl::OkStatus();
+    }
+    return Corrupt(absl::StrCat("store: no \"", key, "\" record"));
+  }
+  if (!s.ok()) return FromRocks(s, "reading metadata");
+  if (!fmt::DecodeFixed64(raw, v)) return Corrupt(absl::StrCat("\"", key, "\" record"));
+  return absl::OkStatus();
+}
+
+// ---- The write pipeline ----
+
+void RocksStore::Submit(Request* r) {
+  queue_mu_.Lock();
+  queue_.push_back(r);
+  while (!r->done && queue_.front() != r) r->cv.Wait(&queue_mu_);
+  if (r->done) {
+    queue_mu_.Unlock();
+    return;
+  }
+  // This request is at the front: lead a batch of everything queued.
+  size_t n = std::min(queue_.size(), kMaxBatchRequests);
+  std::vector<Request*> batch(queue_.begin(), queue_.begin() + n);
+  queue_mu_.Unlock();
+
+  ProcessBatch(batch);
+
+  queue_mu_.Lock();
+  for (size_t i = 0; i < n; ++i) {
+    queue_.pop_front();
+    batch[i]->done = true;
+    if (batch[i] != r) batch[i]->cv.Signal();
+  }
+  if (!queue_.empty()) queue_.front()->cv.Signal();
+  queue_mu_.Unlock();
+}
+
+void RocksStore::ProcessBatch(const std::vector<Request*>& batch) {
+  MutexLock lock(&leader_mu_);
+  if (!failed_.ok()) {
+    for (Request* r : batch) r->status = failed_;
+    return;
+  }
+  Batch b;
+  b.rev = rev_;
+  b.compact = compact_;
+  for (Request* r : batch) {
+    r->status = Apply(r, &b);
+    if (!b.fatal.ok()) break;
+  }
+  if (b.fatal.ok() && b.rev != rev_) {
+    b.wb.Put(meta_, ToSlice(fmt::kMetaRevision), fmt::EncodeFixed64(b.rev));
+  }
+  if (b.fatal.ok() && b.wb.Count() > 0) {
+    b.fatal = FromRocks(db_->Write(write_options_, &b.wb), "commit");
+  }
+  if (!b.fatal.ok()) {
+    // The in-memory lease state may be ahead of the disk now: refuse further writes.
+    failed_ = b.fatal;
+    for (Request* r : batch) {
+      if (r->status.ok()) r->status = b.fatal;
+    }
+    return;
+  }
+  rev_ = b.rev;
+  committed_rev_.store(rev_);
+  if (b.compact != compact_) {
+    compact_ = b.compact;
+    compact_rev_.store(compact_);
+    fanout_->SetCompactRevision(compact_);
+  }
+  if (!b.events.empty()) fanout_->Publish(std::move(b.events), rev_);
+}
+
+absl::Status RocksStore::Apply(Request* r, Batch* b) {
+  switch (r->kind) {
+    case Request::Kind::kTxn:
+      return ApplyTxn(*r->txn, b, &r->txn_result);
+    case Request::Kind::kGrant:
+      return ApplyGrant(r, b);
+    case Request::Kind::kRevoke:
+      return ApplyRevoke(r->id, false, b);
+    case Request::Kind::kKeepAlive:
+      return ApplyKeepAlive(r, b);
+    case Request::Kind::kExpire:
+      for (int64_t id : r->ids) {
+        absl::Status s = ApplyRevoke(id, true, b);
+        if (!s.ok() && !absl::IsNotFound(s)) return s;
+      }
+      return absl::OkStatus();
+    case Request::Kind::kCompact:
+      return ApplyCompact(r->number, b);
+  }
+  return absl::InternalError("unknown request");
+}
+
+absl::StatusOr<std::optional<KeyValue>> RocksStore::Lookup(Batch* b, const std::string& key) {
+  auto o = b->overlay.find(key);
+  if (o != b->overlay.end()) return o->second;
+  std::string raw;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), current_, ToSlice(key), &raw);
+  if (s.IsNotFound()) return std::optional<KeyValue>();
+  if (!s.ok()) return b->fatal = FromRocks(s, "reading a key");
+  StoredKv kv;
+  if (!fmt::DecodeStoredKv(raw, false, &kv)) return b->fatal = Corrupt("key record");
+  kv.kv.key = key;
+  return std::optional<KeyValue>(std::move(kv.kv));
+}
+
+absl::Status RocksStore::ScanCurrent(Batch* b, const KeyRange& range,
+                                     const std::function<void(KeyValue)>& fn) {
+  Bounds bounds = MakeBounds(range);
+  if (bounds.empty) return absl::OkStatus();
+  if (bounds.single) {
+    RUDDER_ASSIGN_OR_RETURN(std::optional<KeyValue> kv, Lookup(b, bounds.start));
+    if (kv) fn(std::move(*kv));
+    return absl::OkStatus();
+  }
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper;
+  if (bounds.end) {
+    upper = ToSlice(*bounds.end);
+    ro.iterate_upper_bound = &upper;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, current_));
+  it->Seek(ToSlice(bounds.start));
+  auto o = b->overlay.lower_bound(bounds.start);
+  auto o_valid = [&] { return o != b->overlay.end() && (!bounds.end || o->first < *bounds.end); };
+  while (true) {
+    bool d = it->Valid();
+    bool v = o_valid();
+    if (!d && !v) break;
+    int c = !d ? 1 : (!v ? -1 : ToView(it->key()).compare(o->first));
+    if (c < 0) {
+      StoredKv kv;
+      if (!fmt::DecodeStoredKv(ToView(it->value()), false, &kv)) {
+        return b->fatal = Corrupt("key record");
+      }
+      kv.kv.key = it->key().ToString();
+      fn(std::move(kv.kv));
+      it->Next();
+      continue;
+    }
+    if (o->second) fn(*o->second);
+    ++o;
+    if (c == 0) it->Next();
+  }
+  if (!it->status().ok()) return b->fatal = FromRocks(it->status(), "scanning keys");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RocksStore::EvalCompare(Batch* b, const Compare& c) {
+  bool any = false;
+  bool all = true;
+  RUDDER_RETURN_IF_ERROR(ScanCurrent(b, c.range, [&](KeyValue kv) {
+    any = true;
+    if (all && !CompareKv(c, kv)) all = false;
+  }));
+  if (!any) return c.target != Compare::Target::kValue && CompareKv(c, KeyValue());
+  return all;
+}
+
+void RocksStore::MoveLeaseKey(const std::string& key, int64_t from, int64_t to) {
+  if (from == to) return;
+  MutexLock lock(&lease_mu_);
+  if (from != 0) {
+    auto l = leases_.find(from);
+    if (l != leases_.end()) l->second.keys.erase(key);
+  }
+  if (to != 0) {
+    auto l = leases_.find(to);
+    if (l != leases_.end()) l->second.keys.insert(key);
+  }
+}
+
+void RocksStore::WritePut(Batch* b, int64_t rev, uint32_t sub, const KeyValue& kv,
+                          const std::optional<KeyValue>& prev) {
+  StoredKv s{false, kv};
+  b->wb.Put(history_, fmt::HistoryKey(rev, sub), fmt::EncodeStoredKv(s, true));
+  std::string enc = fmt::EncodeStoredKv(s, false);
+  b->wb.Put(index_, fmt::IndexKey(kv.key, rev), enc);
+  b->wb.Put(current_, ToSlice(kv.key), enc);
+  b->overlay[kv.key] = kv;
+  MoveLeaseKey(kv.key, prev ? prev->lease : 0, kv.lease);
+  WatchEvent e;
+  e.type = WatchEvent::Type::kPut;
+  e.kv = kv;
+  e.prev_kv = prev;
+  b->events.push_back(std::move(e));
+}
+
+void RocksStore::WriteDelete(Batch* b, int64_t rev, uint32_t sub, const KeyValue& prev) {
+  StoredKv s;
+  s.tombstone = true;
+  s.kv.key = prev.key;
+  s.kv.mod_revision = rev;
+  b->wb.Put(history_, fmt::HistoryKey(rev, sub), fmt::EncodeStoredKv(s, true));
+  b->wb.Put(index_, fmt::IndexKey(prev.key, rev), fmt::EncodeStoredKv(s, false));
+  b->wb.Delete(current_, ToSlice(prev.key));
+  b->overlay[prev.key] = std::nullopt;
+  MoveLeaseKey(prev.key, prev.lease, 0);
+  WatchEvent e;
+  e.type = WatchEvent::Type::kDelete;
+  e.kv = s.kv;
+  e.prev_kv = prev;
+  b->events.push_back(std::move(e));
+}
+
+namespace {
+absl::Status ValidateOps(const std::vector<TxnOp>& ops, absl::string_view field) {
+  for (size_t i = 0; i < ops.size(); ++i) {
+    std::string f = absl::StrCat(field, "[", i, "]");
+    RUDDER_RETURN_IF_ERROR(ValidateRange(ops[i].range, absl::StrCat(f, ".range")));
+    if (ops[i].type == TxnOp::Type::kRange) {
+      RUDDER_RETURN_IF_ERROR(ValidateRangeOptions(ops[i].options, absl::StrCat(f, ".options")));
+      if (ops[i].options.revision != 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(f, ".options.revision: must be 0 inside a transaction"));
+      }
+    }
+    if (ops[i].type == TxnOp::Type::kPut && ops[i].lease < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ".lease: must not be negative"));
+    }
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status RocksStore::ApplyTxn(const TxnRequest& t, Batch* b, TxnResult* out) {
+  for (size_t i = 0; i < t.compares.size(); ++i) {
+    RUDDER_RETURN_IF_ERROR(
+        ValidateRange(t.compares[i].range, absl::StrCat("compares[", i, "].range")));
+  }
+  RUDDER_RETURN_IF_ERROR(ValidateOps(t.success, "success"));
+  RUDDER_RETURN_IF_ERROR(ValidateOps(t.failure, "failure"));
+
+  bool ok = true;
+  for (const Compare& c : t.compares) {
+    RUDDER_ASSIGN_OR_RETURN(bool holds, EvalCompare(b, c));
+    if (!holds) {
+      ok = false;
+      break;
+    }
+  }
+  const std::vector<TxnOp>& ops = ok ? t.success : t.failure;
+  {
+    MutexLock lock(&lease_mu_);
+    for (const TxnOp& op : ops) {
+      if (op.type == TxnOp::Type::kPut && op.lease != 0 && !leases_.contains(op.lease)) {
+        return absl::NotFoundError(absl::StrCat("lease ", op.lease, " not found"));
+      }
+    }
+  }
+  const int64_t rev = b->rev + 1;
+  uint32_t sub = 0;
+  out->succeeded = ok;
+  out->results.clear();
+  out->results.reserve(ops.size());
+  for (const TxnOp& op : ops) {
+    TxnOpResult res;
+    res.type = op.type;
+    switch (op.type) {
+      case TxnOp::Type::kRange: {
+        Collector c(op.options, &res.range);
+        RUDDER_RETURN_IF_ERROR(ScanCurrent(b, op.range, [&](KeyValue kv) {
+          if (c.WantsKv()) {
+            c.Add(std::move(kv));
+          } else {
+            c.Count();
+          }
+        }));
+        break;
+      }
+      case TxnOp::Type::kPut: {
+        RUDDER_ASSIGN_OR_RETURN(std::optional<KeyValue> prev, Lookup(b, op.range.key));
+        KeyValue kv;
+        kv.key = op.range.key;
+        kv.value = op.value;
+        kv.create_revision = prev ? prev->create_revision : rev;
+        kv.mod_revision = rev;
+        kv.version = prev ? prev->version + 1 : 1;
+        kv.lease = op.lease;
+        WritePut(b, rev, sub++, kv, prev);
+        if (op.prev_kv && prev) res.prev_kvs.push_back(std::move(*prev));
+        break;
+      }
+      case TxnOp::Type::kDelete: {
+        std::vector<KeyValue> victims;
+        RUDDER_RETURN_IF_ERROR(
+            ScanCurrent(b, op.range, [&](KeyValue kv) { victims.push_back(std::move(kv)); }));
+        for (KeyValue& v : victims) {
+          WriteDelete(b, rev, sub++, v);
+          if (op.prev_kv) res.prev_kvs.push_back(std::move(v));
+        }
+        res.deleted = static_cast<int64_t>(victims.size());
+        break;
+      }
+    }
+    out->results.push_back(std::move(res));
+  }
+  if (sub > 0) b->rev = rev;
+  out->revision = b->rev;
+  for (TxnOpResult& res : out->results) {
+    if (res.type == TxnOp::Type::kRange) res.range.revision = b->rev;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksStore::ApplyGrant(Request* r, Batch* b) {
+  if (r->number <= 0) return absl::InvalidArgumentError("ttl_seconds: must be positive");
+  if (r->id < 0) return absl::InvalidArgumentError("id: must not be negative");
+  MutexLock lock(&lease_mu_);
+  int64_t id = r->id;
+  if (id == 0) {
+    do {
+      id = static_cast<int64_t>(rng_() >> 1);
+    } while (id == 0 || leases_.contains(id));
+  } else if (leases_.contains(id)) {
+    return absl::AlreadyExistsError(absl::StrCat("lease ", id, " already exists"));
+  }
+  Lease& l = leases_[id];
+  l.ttl = r->number;
+  l.expiry = clock_->Now() + absl::Seconds(r->number);
+  b->wb.Put(meta_, fmt::LeaseKey(id), fmt::EncodeLease({l.ttl, absl::ToUnixNanos(l.expiry)}));
+  ticker_cv_.SignalAll();
+  r->lease.id = id;
+  r->lease.granted_ttl = l.ttl;
+  r->lease.ttl = l.ttl;
+  return absl::OkStatus();
+}
+
+absl::Status RocksStore::ApplyRevoke(int64_t id, bool only_if_expired, Batch* b) {
+  std::set<std::string> keys;
+  {
+    MutexLock lock(&lease_mu_);
+    auto l = leases_.find(id);
+    if (l == leases_.end()) return absl::NotFoundError(absl::StrCat("lease ", id, " not found"));
+    if (only_if_expired && l->second.expiry > clock_->Now()) return absl::OkStatus();
+    keys = std::move(l->second.keys);
+    leases_.erase(l);
+  }
+  b->wb.Delete(meta_, fmt::LeaseKey(id));
+  const int64_t rev = b->rev + 1;
+  uint32_t sub = 0;
+  for (const std::string& key : keys) {
+    RUDDER_ASSIGN_OR_RETURN(std::optional<KeyValue> kv, Lookup(b, key));
+    if (kv && kv->lease == id) WriteDelete(b, rev, sub++, *kv);
+  }
+  if (sub > 0) b->rev = rev;
+  return absl::OkStatus();
+}
+
+absl::Status RocksStore::ApplyKeepAlive(Request* r, Batch* b) {
+  {
+    MutexLock lock(&lease_mu_);
+    auto l = leases_.find(r->id);
+    if (l == leases_.end()) {
+      return absl::NotFoundError(absl::StrCat("lease ", r->id, " not found"));
+    }
+    absl::Time now = clock_->Now();
+    if (l->second.expiry > now) {
+      l->second.expiry = now + absl::Seconds(l->second.ttl);
+      b->wb.Put(meta_, fmt::LeaseKey(r->id),
+                fmt::EncodeLease({l->second.ttl, absl::ToUnixNanos(l->second.expiry)}));
+      r->lease.ttl = l->second.ttl;
+      return absl::OkStatus();
+    }
+  }
+  // Expired, but not yet collected: collect it now.
+  RUDDER_RETURN_IF_ERROR(ApplyRevoke(r->id, true, b));
+  return absl::NotFoundError(absl::StrCat("lease ", r->id, " expired"));
+}
+
+absl::Status RocksStore::ApplyCompact(int64_t rev, Batch* b) {
+  if (rev <= b->compact) return CompactedError(b->compact);
+  if (rev > b->rev) {
+    return absl::OutOfRangeError(
+        absl::StrCat("compact revision ", rev, " is above the current revision ", b->rev));
+  }
+  b->wb.Put(meta_, ToSlice(fmt::kMetaCompact), fmt::EncodeFixed64(rev));
+  b->compact = rev;
+  return absl::OkStatus();
+}
+
+// ---- Public writes ----
+
+absl::StatusOr<TxnResult> RocksStore::Txn(const TxnRequest& request) {
+  Request r;
+  r.kind = Request::Kind::kTxn;
+  r.txn = &request;
+  Submit(&r);
+  if (!r.status.ok()) return r.status;
+  return std::move(r.txn_result);
+}
+
+absl::Status RocksStore::Compact(int64_t revision) {
+  Request r;
+  r.kind = Request::Kind::kCompact;
+  r.number = revision;
+  Submit(&r);
+  RUDDER_RETURN_IF_ERROR(r.status);
+  PhysicalCompact(revision);
+  return absl::OkStatus();
+}
+
+void RocksStore::PhysicalCompact(int64_t rev) {
+  MutexLock lock(&compact_mu_);
+  // Snapshots taken before the compaction point was committed keep seeing the deleted entries.
+  rocksdb::WriteOptions wo;
+  db_->DeleteRange(wo, history_, fmt::HistoryKey(0, 0), fmt::HistoryKey(rev, 0))
+      .PermitUncheckedError();
+  // Per key, keep the index entries at or above `rev` and the newest one below it unless that
+  // one is a tombstone: exactly what reads at revisions >= rev (and prev_kv) need.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), index_));
+  rocksdb::WriteBatch wb;
+  std::string current_key;
+  bool kept_below = false;
+  std::string key;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    int64_t r;
+    if (!fmt::DecodeIndexKey(ToView(it->key()), &key, &r)) continue;
+    if (key != current_key) {
+      current_key = key;
+      kept_below = false;
+    }
+    if (r >= rev) continue;
+    if (!kept_below) {
+      kept_below = true;
+      StoredKv kv;
+      if (fmt::DecodeStoredKv(ToView(it->value()), false, &kv) && !kv.tombstone) continue;
+    }
+    wb.Delete(index_, it->key());
+    if (wb.Count() >= kCompactionBatch) {
+      db_->Write(wo, &wb).PermitUncheckedError();
+      wb.Clear();
+    }
+  }
+  if (wb.Count() > 0) db_->Write(wo, &wb).PermitUncheckedError();
+}
+
+// ---- Reads ----
+
+absl::StatusOr<RangeResult> RocksStore::Range(const KeyRange& range, const RangeOptions& options) {
+  RUDDER_RETURN_IF_ERROR(ValidateRange(range, "range"));
+  RUDDER_RETURN_IF_ERROR(ValidateRangeOptions(options, "options"));
+  rocksdb::DB* db = db_.get();
+  std::unique_ptr<const rocksdb::Snapshot, std::function<void(const rocksdb::Snapshot*)>> snap(
+      db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  int64_t rev, compact;
+  RUDDER_RETURN_IF_ERROR(ReadMeta(ro, fmt::kMetaRevision, &rev));
+  RUDDER_RETURN_IF_ERROR(ReadMeta(ro, fmt::kMetaCompact, &compact));
+  int64_t at = options.revision == 0 ? rev : options.revision;
+  if (at > rev) {
+    return absl::OutOfRangeError(
+        absl::StrCat("revision ", at, " is in the future (current revision ", rev, ")"));
+  }
+  if (at < compact) return CompactedError(compact);
+  RangeResult result;
+  result.revision = rev;
+  Collector c(options, &result);
+  if (at == rev) {
+    RUDDER_RETURN_IF_ERROR(RangeCurrent(ro, range, &c));
+  } else {
+    RUDDER_RETURN_IF_ERROR(RangeAt(ro, range, at, &c));
+  }
+  return result;
+}
+
+absl::Status RocksStore::RangeCurrent(const rocksdb::ReadOptions& base, const KeyRange& range,
+                                      Collector* c) {
+  Bounds bounds = MakeBounds(range);
+  if (bounds.empty) return absl::OkStatus();
+  if (bounds.single) {
+    std::string raw;
+    rocksdb::Status s = db_->Get(base, current_, ToSlice(bounds.start), &raw);
+    if (s.IsNotFound()) return absl::OkStatus();
+    if (!s.ok()) return FromRocks(s, "reading a key");
+    StoredKv kv;
+    if (!fmt::DecodeStoredKv(raw, false, &kv)) return Corrupt("key record");
+    kv.kv.key = bounds.start;
+    c->Add(std::move(kv.kv));
+    return absl::OkStatus();
+  }
+  rocksdb::ReadOptions ro = base;
+  rocksdb::Slice upper;
+  if (bounds.end) {
+    upper = ToSlice(*bounds.end);
+    ro.iterate_upper_bound = &upper;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, current_));
+  for (it->Seek(ToSlice(bounds.start)); it->Valid(); it->Next()) {
+    if (!c->WantsKv()) {
+      c->Count();
+      continue;
+    }
+    StoredKv kv;
+    if (!fmt::DecodeStoredKv(ToView(it->value()), false, &kv)) return Corrupt("key record");
+    kv.kv.key = it->key().ToString();
+    c->Add(std::move(kv.kv));
+  }
+  return FromRocks(it->status(), "scanning keys");
+}
+
+absl::StatusOr<std::optional<KeyValue>> RocksStore::GetAt(const rocksdb::ReadOptions& ro,
+                                                          const std::string& key, int64_t rev) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index_));
+  it->Seek(fmt::IndexKey(key, rev));
+  if (!it->Valid()) {
+    RUDDER_RETURN_IF_ERROR(FromRocks(it->status(), "reading history"));
+    return std::optional<KeyValue>();
+  }
+  std::string k;
+  int64_t r;
+  if (!fmt::DecodeIndexKey(ToView(it->key()), &k, &r)) return Corrupt("index key");
+  if (k != key) return std::optional<KeyValue>();
+  StoredKv kv;
+  if (!fmt::DecodeStoredKv(ToView(it->value()), false, &kv)) return Corrupt("index record");
+  if (kv.tombstone) return std::optional<KeyValue>();
+  kv.kv.key = key;
+  return std::optional<KeyValue>(std::move(kv.kv));
+}
+
+absl::Status RocksStore::RangeAt(const rocksdb::ReadOptions& ro, const KeyRange& range, int64_t rev,
+                                 Collector* c) {
+  Bounds bounds = MakeBounds(range);
+  if (bounds.empty) return absl::OkStatus();
+  if (bounds.single) {
+    RUDDER_ASSIGN_OR_RETURN(std::optional<KeyValue> kv, GetAt(ro, bounds.start, rev));
+    if (kv) c->Add(std::move(*kv));
+    return absl::OkStatus();
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index_));
+  it->Seek(fmt::IndexKey(bounds.start, rev));
+  std::string k;
+  while (it->Valid()) {
+    int64_t r;
+    if (!fmt::DecodeIndexKey(ToView(it->key()), &k, &r)) return Corrupt("index key");
+    if (bounds.end && k >= *bounds.end) break;
+    if (r > rev) {
+      it->Seek(fmt::IndexKey(k, rev));
+      continue;
+    }
+    StoredKv kv;
+    if (!fmt::DecodeStoredKv(ToView(it->value()), false, &kv)) return Corrupt("index record");
+    if (!kv.tombstone) {
+      if (c->WantsKv()) {
+        kv.kv.key = k;
+        c->Add(std::move(kv.kv));
+      } else {
+        c->Count();
+      }
+    }
+    it->Seek(fmt::IndexKeyEnd(k));
+  }
+  return FromRocks(it->status(), "reading history");
+}
+
+absl::StatusOr<std::vector<WatchEvent>> RocksStore::ReadHistory(const rocksdb::Snapshot* snap,
+                                                                int64_t from, int64_t to,
+                                                                const KeyRange& range,
+                                                                bool prev_kv) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::string upper_key = fmt::HistoryKey(to + 1, 0);
+  rocksdb::Slice upper(upper_key);
+  rocksdb::ReadOptions iro = ro;
+  iro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(iro, history_));
+  std::vector<WatchEvent> out;
+  for (it->Seek(fmt::HistoryKey(from, 0)); it->Valid(); it->Next()) {
+    int64_t rev;
+    uint32_t sub;
+    StoredKv kv;
+    if (!fmt::DecodeHistoryKey(ToView(it->key()), &rev, &sub) ||
+        !fmt::DecodeStoredKv(ToView(it->value()), true, &kv)) {
+      return Corrupt("history record");
+    }
+    if (!range.Contains(kv.kv.key)) continue;
+    WatchEvent e;
+    e.type = kv.tombstone ? WatchEvent::Type::kDelete : WatchEvent::Type::kPut;
+    e.kv = std::move(kv.kv);
+    e.kv.mod_revision = rev;
+    if (prev_kv) {
+      RUDDER_ASSIGN_OR_RETURN(e.prev_kv, GetAt(ro, e.kv.key, rev - 1));
+    }
+    out.push_back(std::move(e));
+  }
+  RUDDER_RETURN_IF_ERROR(FromRocks(it->status(), "reading history"));
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Watcher>> RocksStore::Watch(const KeyRange& range,
+                                                           const WatchOptions& options) {
+  RUDDER_RETURN_IF_ERROR(ValidateRange(range, "range"));
+  return fanout_->Watch(range, options);
+}
+
+// ---- Leases ----
+
+absl::StatusOr<LeaseInfo> RocksStore::LeaseGrant(int64_t ttl_seconds, int64_t id) {
+  Request r;
+  r.kind = Request::Kind::kGrant;
+  r.id = id;
+  r.number = ttl_seconds;
+  Submit(&r);
+  if (!r.status.ok()) return r.status;
+  return r.lease;
+}
+
+absl::Status RocksStore::LeaseRevoke(int64_t id) {
+  Request r;
+  r.kind = Request::Kind::kRevoke;
+  r.id = id;
+  Submit(&r);
+  return r.status;
+}
+
+absl::StatusOr<int64_t> RocksStore::LeaseKeepAlive(int64_t id) {
+  Request r;
+  r.kind = Request::Kind::kKeepAlive;
+  r.id = id;
+  Submit(&r);
+  if (!r.status.ok()) return r.status;
+  return r.lease.ttl;
+}
+
+absl::StatusOr<LeaseInfo> RocksStore::LeaseTimeToLive(int64_t id, bool keys) {
+  MutexLock lock(&lease_mu_);
+  auto l = leases_.find(id);
+  if (l == leases_.end()) return absl::NotFoundError(absl::StrCat("lease ", id, " not found"));
+  LeaseInfo info;
+  info.id = id;
+  info.granted_ttl = l->second.ttl;
+  absl::Duration left = l->second.expiry - clock_->Now();
+  info.ttl =
+      left <= absl::ZeroDuration() ? -1 : absl::ToInt64Seconds(absl::Ceil(left, absl::Seconds(1)));
+  if (keys) info.keys.assign(l->second.keys.begin(), l->second.keys.end());
+  return info;
+}
+
+void RocksStore::TickerLoop() {
+  absl::Time next_progress = clock_->Now() + options_.progress_notify_interval;
+  absl::Time next_compact = options_.auto_compaction_retention > 0
+                                ? clock_->Now() + options_.auto_compaction_interval
+                                : absl::InfiniteFuture();
+  lease_mu_.Lock();
+  while (!stopping_) {
+    absl::Time now = clock_->Now();
+    std::vector<int64_t> due;
+    absl::Time next = std::min(next_progress, next_compact);
+    for (const auto& [id, l] : leases_) {
+      if (l.expiry <= now) {
+        due.push_back(id);
+      } else {
+        next = std::min(next, l.expiry);
+      }
+    }
+    if (due.empty() && now < next_progress && now < next_compact) {
+      clock_->WaitUntil(&ticker_cv_, &lease_mu_, next);
+      continue;
+    }
+    lease_mu_.Unlock();
+    bool failed = false;
+    if (!due.empty()) {
+      Request r;
+      r.kind = Request::Kind::kExpire;
+      r.ids = std::move(due);
+      Submit(&r);
+      failed = !r.status.ok();
+    }
+    if (now >= next_progress) {
+      fanout_->ProgressTick();
+      next_progress = now + options_.progress_notify_interval;
+    }
+    if (now >= next_compact) {
+      int64_t target = committed_rev_.load() - options_.auto_compaction_retention;
+      if (target > compact_rev_.load()) Compact(target).IgnoreError();
+      next_compact = now + options_.auto_compaction_interval;
+    }
+    lease_mu_.Lock();
+    // A store that cannot write anymore would retry the same expiry forever: back off.
+    if (failed && !stopping_) {
+      ticker_cv_.WaitWithTimeout(&lease_mu_, absl::Seconds(1));
+    }
+  }
+  lease_mu_.Unlock();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenRocksStore(const RocksStoreOptions& options) {
+  return RocksStore::Open(options);
+}
+
+}  // namespace rudder::store
