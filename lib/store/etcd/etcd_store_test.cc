@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "lib/base/mutex.h"
 #include "lib/store/etcd/testing/etcd_cluster.h"
 
 namespace rudder::store {
@@ -353,13 +354,25 @@ TEST_F(EtcdStoreTest, ProgressNotifications) {
 TEST_F(EtcdStoreTest, ReadyCallbackFires) {
   auto w = store_->Watch(KeyRange::Prefix("cb/"));
   ASSERT_TRUE(w.ok());
-  std::atomic<int> calls{0};
-  (*w)->SetReadyCallback([&] { calls++; });
+  struct State {
+    Mutex mu;
+    CondVar cv;
+    int calls ABSL_GUARDED_BY(mu) = 0;
+  };
+  auto state = std::make_shared<State>();
+  (*w)->SetReadyCallback([state] {
+    MutexLock lock(&state->mu);
+    state->calls++;
+    state->cv.SignalAll();
+  });
   ASSERT_TRUE(store_->Put("cb/a", "1").ok());
+  {
+    MutexLock lock(&state->mu);
+    while (state->calls == 0) state->cv.Wait(&state->mu);
+  }
   WatchResponse r = NextEvents(**w);
   ASSERT_TRUE(r.status.ok());
-  EXPECT_GE(calls.load(), 1);
-  (*w)->SetReadyCallback(nullptr);
+  EXPECT_EQ(r.events[0].kv.key, "cb/a");
 }
 
 TEST(EtcdStoreOptionsTest, RejectsBadOptionsAndUnreachableEndpoints) {

@@ -55,15 +55,18 @@ Connection::Connection(const std::vector<std::string>& endpoints, absl::Duration
     args.SetMaxSendMessageSize(INT_MAX);
     // Reconnect soon after a member comes back, instead of gRPC's default of up to 2 minutes.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    // (gRPC also uses this as the deadline of one connection attempt.)
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+                static_cast<int>(absl::ToInt64Milliseconds(dial_timeout)));
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     // Notice a dead peer on an idle connection (watch streams) within seconds.
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
     args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-    // A channel per endpoint even when two endpoints are equal, so they fail independently.
-    args.SetInt("rudder.etcd.endpoint_index", static_cast<int>(endpoints_.size()));
+    // Connections of their own, not shared through gRPC's global subchannel pool with other
+    // stores' channels to the same address, so that each fails and reconnects independently.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     auto ep = std::make_unique<Endpoint>();
     ep->address = address;
     ep->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
