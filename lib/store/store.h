@@ -15,9 +15,10 @@
 //  - Leases are TTL'd handles that keys are attached to; when a lease expires or is revoked,
 //    its keys are deleted (in one revision) and watchers see the deletes.
 //
-// Errors: NotFound for a missing lease; OutOfRange for a revision below the compaction point
-// (see IsCompacted()) or above the current revision; InvalidArgument for malformed requests;
-// Unavailable when the backend cannot be reached (retry); Internal for corruption.
+// Errors: NotFound for a missing lease; AlreadyExists for granting a lease id in use;
+// OutOfRange for a revision below the compaction point (see IsCompacted()) or above the current
+// revision; InvalidArgument for malformed requests (an empty key, a transaction that puts one key
+// twice); Unavailable when the backend cannot be reached (retry); Internal for corruption.
 //
 // All Store implementations are safe for concurrent use by many threads.
 #ifndef RUDDER_LIB_STORE_STORE_H_
@@ -213,7 +214,9 @@ class Store {
   virtual absl::StatusOr<TxnResult> Txn(const TxnRequest& request) = 0;
 
   // Starts a watch of `range`. Fails with IsCompacted() if options.start_revision is
-  // compacted, OutOfRange if it is more than one past the current revision.
+  // compacted (a remote backend may learn it later and end the watch with a first response
+  // carrying that status and compact_revision), OutOfRange if it is more than one past the
+  // current revision.
   virtual absl::StatusOr<std::unique_ptr<Watcher>> Watch(const KeyRange& range,
                                                          const WatchOptions& options = {}) = 0;
 
