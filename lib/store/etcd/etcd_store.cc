@@ -193,6 +193,7 @@ class EtcdStore : public Store {
     for (const std::string& k : resp.keys()) {
       if (std::optional<std::string> key = codec_.Strip(k)) info.keys.push_back(*std::move(key));
     }
+    std::sort(info.keys.begin(), info.keys.end());
     return info;
   }
 

@@ -59,10 +59,11 @@ Connection::Connection(const std::vector<std::string>& endpoints, absl::Duration
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
                 static_cast<int>(absl::ToInt64Milliseconds(dial_timeout)));
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    // Notice a dead peer on an idle connection (watch streams) within seconds.
+    // Notice a dead peer under a quiet watch stream within seconds. Pings only while a call is
+    // open: etcd (like any gRPC server by default) closes connections that ping without one.
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
-    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
     args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
     // Connections of their own, not shared through gRPC's global subchannel pool with other
     // stores' channels to the same address, so that each fails and reconnects independently.

@@ -233,8 +233,24 @@ bool WatchMux::Connect() {
 }
 
 void WatchMux::Run() {
+  // When the stream first broke without a response since; reset by any response.
   absl::Time broken_since = absl::InfiniteFuture();
   absl::Duration backoff = absl::Milliseconds(50);
+  bool answered = false;  // The current stream delivered a response.
+  auto give_up_if_too_long = [&] {
+    if (broken_since == absl::InfiniteFuture()) broken_since = absl::Now();
+    if (absl::Now() - broken_since > options_.resume_timeout) {
+      EndAll(absl::UnavailableError(
+          absl::StrCat("etcd watch stream broke and no endpoint served it for ",
+                       absl::FormatDuration(options_.resume_timeout))));
+      broken_since = absl::InfiniteFuture();
+    }
+  };
+  auto pause = [&] {
+    MutexLock lock(&mu_);
+    if (!stopping_) cv_.WaitWithTimeout(&mu_, backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(1));
+  };
   while (true) {
     Stream* stream = nullptr;
     {
@@ -245,36 +261,38 @@ void WatchMux::Run() {
     }
     if (stream == nullptr) {
       if (Connect()) {
-        broken_since = absl::InfiniteFuture();
-        backoff = absl::Milliseconds(50);
+        answered = false;
         continue;
       }
-      if (broken_since == absl::InfiniteFuture()) broken_since = absl::Now();
-      if (absl::Now() - broken_since > options_.resume_timeout) {
-        EndAll(absl::UnavailableError(
-            absl::StrCat("etcd watch stream broke and no endpoint answered for ",
-                         absl::FormatDuration(options_.resume_timeout))));
-        broken_since = absl::InfiniteFuture();
-      }
-      MutexLock lock(&mu_);
-      if (!stopping_) cv_.WaitWithTimeout(&mu_, backoff);
-      backoff = std::min(backoff * 2, absl::Seconds(1));
+      give_up_if_too_long();
+      pause();
       continue;
     }
     etcdserverpb::WatchResponse resp;
     if (stream->Read(&resp)) {
+      if (!answered) {
+        answered = true;
+        broken_since = absl::InfiniteFuture();
+        backoff = absl::Milliseconds(50);
+      }
       Dispatch(resp);
       continue;
     }
     // The stream broke (member killed, no leader, or shutdown): drop it; the next loop
     // reconnects and resumes every upstream after the last revision it saw.
-    MutexLock lock(&mu_);
-    stream->Finish();
-    if (!stopping_ && endpoint_ != nullptr) connection_->MarkFailed(endpoint_);
-    stream_.reset();
-    ctx_.reset();
-    endpoint_ = nullptr;
-    broken_since = absl::Now();
+    {
+      MutexLock lock(&mu_);
+      stream->Finish();
+      if (!stopping_ && endpoint_ != nullptr) connection_->MarkFailed(endpoint_);
+      stream_.reset();
+      ctx_.reset();
+      endpoint_ = nullptr;
+    }
+    if (!answered) {
+      // Broke before serving anything (e.g. the member has no leader): do not spin.
+      give_up_if_too_long();
+      pause();
+    }
   }
   MutexLock lock(&mu_);
   if (stream_ != nullptr) {
