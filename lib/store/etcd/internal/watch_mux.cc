@@ -175,6 +175,10 @@ void WatchMux::Remove(const std::shared_ptr<LocalWatch>& local) {
   if (it == upstreams_.end()) return;
   Upstream& u = it->second;
   u.locals.erase(std::remove(u.locals.begin(), u.locals.end(), local), u.locals.end());
+  u.progress_waits.erase(
+      std::remove_if(u.progress_waits.begin(), u.progress_waits.end(),
+                     [&](const Upstream::ProgressWait& w) { return w.local == local; }),
+      u.progress_waits.end());
   if (!u.locals.empty()) return;
   if (stream_ != nullptr) SendCancel(u.id);
   if (u.shared) shared_.erase({u.key, u.end});
@@ -182,16 +186,37 @@ void WatchMux::Remove(const std::shared_ptr<LocalWatch>& local) {
 }
 
 void WatchMux::RequestProgress(const std::shared_ptr<LocalWatch>& local) {
-  std::function<void()> ready;
-  {
-    MutexLock lock(&mu_);
-    auto owner = owner_.find(local.get());
-    if (owner == owner_.end()) return;
-    auto it = upstreams_.find(owner->second);
-    if (it == upstreams_.end()) return;
-    ready = local->PushProgress(it->second.caught_up, /*force=*/true);
+  MutexLock lock(&mu_);
+  auto owner = owner_.find(local.get());
+  if (owner == owner_.end()) return;
+  auto it = upstreams_.find(owner->second);
+  if (it == upstreams_.end()) return;
+  Upstream::ProgressWait wait;
+  wait.local = local;
+  // Without a stream, Connect() sends the request for every waiting watcher.
+  if (stream_ != nullptr) wait.request = SendProgressRequest();
+  it->second.progress_waits.push_back(std::move(wait));
+}
+
+uint64_t WatchMux::SendProgressRequest() {
+  etcdserverpb::WatchRequest req;
+  req.mutable_progress_request();
+  stream_->Write(req);
+  return ++progress_sent_;
+}
+
+void WatchMux::ServeProgressWaits(Upstream& u, std::vector<std::function<void()>>* ready) {
+  auto& waits = u.progress_waits;
+  for (auto w = waits.begin(); w != waits.end();) {
+    if (w->target > 0 && u.caught_up >= w->target) {
+      if (auto fn = w->local->PushProgress(u.caught_up, /*force=*/true)) {
+        ready->push_back(std::move(fn));
+      }
+      w = waits.erase(w);
+    } else {
+      ++w;
+    }
   }
-  if (ready) ready();
 }
 
 void WatchMux::SendCreate(Upstream& u) {
@@ -228,7 +253,17 @@ bool WatchMux::Connect() {
   stream_ = std::move(stream);
   endpoint_ = ep;
   ++generation_;
-  for (auto& [id, u] : upstreams_) SendCreate(u);
+  progress_sent_ = 0;
+  progress_answered_ = 0;
+  uint64_t progress = 0;
+  for (auto& [id, u] : upstreams_) {
+    SendCreate(u);
+    for (auto& w : u.progress_waits) {
+      if (w.target != 0) continue;
+      if (progress == 0) progress = SendProgressRequest();
+      w.request = progress;
+    }
+  }
   return true;
 }
 
@@ -306,50 +341,70 @@ void WatchMux::Dispatch(const etcdserverpb::WatchResponse& resp) {
   std::vector<std::function<void()>> ready;
   {
     MutexLock lock(&mu_);
-    auto it = upstreams_.find(resp.watch_id());
-    if (it == upstreams_.end()) return;  // Cancelled by us, or a stream-wide notification.
-    Upstream& u = it->second;
-    if (resp.compact_revision() > 0) {
-      EndUpstream(it, CompactedError(resp.compact_revision()), resp.compact_revision(), &ready);
-    } else if (resp.canceled()) {
-      EndUpstream(
-          it,
-          absl::UnavailableError(absl::StrCat("etcd cancelled the watch: ", resp.cancel_reason())),
-          0, &ready);
-    } else if (resp.events_size() > 0) {
-      std::vector<WatchEvent> events;
-      events.reserve(resp.events_size());
-      for (const mvccpb::Event& e : resp.events()) {
-        if (std::optional<WatchEvent> ev = codec_->FromEtcd(e)) events.push_back(*std::move(ev));
-      }
-      int64_t last = resp.events(resp.events_size() - 1).kv().mod_revision();
-      u.caught_up = std::max(u.caught_up, last);
-      if (u.shared) {
-        for (const WatchEvent& e : events) u.history.push_back(e);
-        while (u.history.size() > options_.history_events) {
-          int64_t rev = u.history.front().kv.mod_revision;
-          while (!u.history.empty() && u.history.front().kv.mod_revision == rev) {
-            u.history.pop_front();
+    if (resp.watch_id() == -1) {
+      // The answer to our next progress request: a target for the watchers waiting on it.
+      ++progress_answered_;
+      for (auto& [id, u] : upstreams_) {
+        for (auto& w : u.progress_waits) {
+          if (w.target == 0 && w.request != 0 && w.request <= progress_answered_) {
+            w.target = std::max<int64_t>(resp.header().revision(), 1);
           }
-          u.history_from = rev + 1;
         }
-      }
-      for (const auto& local : u.locals) {
-        if (auto fn = local->PushEvents(events)) ready.push_back(std::move(fn));
-      }
-      DropCutOff(it);
-    } else if (!resp.created()) {
-      // A progress notification for this watch: every event up to the header revision has
-      // been sent before it.
-      u.caught_up = std::max(u.caught_up, resp.header().revision());
-      for (const auto& local : u.locals) {
-        if (auto fn = local->PushProgress(u.caught_up, /*force=*/false)) {
-          ready.push_back(std::move(fn));
-        }
+        ServeProgressWaits(u, &ready);
       }
     }
+    auto it = upstreams_.find(resp.watch_id());
+    // Unknown: cancelled by us, or the stream-wide answer handled above.
+    if (it != upstreams_.end()) DispatchWatch(it, resp, &ready);
   }
   for (auto& fn : ready) fn();
+}
+
+void WatchMux::DispatchWatch(std::map<int64_t, Upstream>::iterator it,
+                             const etcdserverpb::WatchResponse& resp,
+                             std::vector<std::function<void()>>* ready) {
+  Upstream& u = it->second;
+  if (resp.compact_revision() > 0) {
+    EndUpstream(it, CompactedError(resp.compact_revision()), resp.compact_revision(), ready);
+  } else if (resp.canceled()) {
+    EndUpstream(
+        it,
+        absl::UnavailableError(absl::StrCat("etcd cancelled the watch: ", resp.cancel_reason())), 0,
+        ready);
+  } else if (resp.events_size() > 0) {
+    std::vector<WatchEvent> events;
+    events.reserve(resp.events_size());
+    for (const mvccpb::Event& e : resp.events()) {
+      if (std::optional<WatchEvent> ev = codec_->FromEtcd(e)) events.push_back(*std::move(ev));
+    }
+    int64_t last = resp.events(resp.events_size() - 1).kv().mod_revision();
+    u.caught_up = std::max(u.caught_up, last);
+    if (u.shared) {
+      for (const WatchEvent& e : events) u.history.push_back(e);
+      while (u.history.size() > options_.history_events) {
+        int64_t rev = u.history.front().kv.mod_revision;
+        while (!u.history.empty() && u.history.front().kv.mod_revision == rev) {
+          u.history.pop_front();
+        }
+        u.history_from = rev + 1;
+      }
+    }
+    for (const auto& local : u.locals) {
+      if (auto fn = local->PushEvents(events)) ready->push_back(std::move(fn));
+    }
+    ServeProgressWaits(u, ready);
+    DropCutOff(it);
+  } else if (!resp.created()) {
+    // A progress notification for this watch: every event up to the header revision has
+    // been sent before it.
+    u.caught_up = std::max(u.caught_up, resp.header().revision());
+    for (const auto& local : u.locals) {
+      if (auto fn = local->PushProgress(u.caught_up, /*force=*/false)) {
+        ready->push_back(std::move(fn));
+      }
+    }
+    ServeProgressWaits(u, ready);
+  }
 }
 
 void WatchMux::DropCutOff(std::map<int64_t, Upstream>::iterator it) {

@@ -96,8 +96,12 @@ class WatchMux : public std::enable_shared_from_this<WatchMux> {
                                   const WatchOptions& options);
   // Removes a local watcher (its upstream is cancelled when it was the last one).
   void Remove(const std::shared_ptr<LocalWatch>& local);
-  // Queues a progress notification for `local` at the revision its upstream is known to be
-  // caught up with.
+  // Queues a progress notification for `local` at a revision at least the member's current
+  // one when the request reached it. etcd's own answer to a progress request can overtake
+  // events still in flight (before etcd 3.4.24/3.5.8), so its revision is only a target: the
+  // notification is sent once the upstream has provably caught up with it, through an event
+  // or one of etcd's per-watch progress notifications (sent every
+  // --experimental-watch-progress-notify-interval, ten minutes by default).
   void RequestProgress(const std::shared_ptr<LocalWatch>& local);
   // Ends every watcher with Cancelled and stops the stream thread. Idempotent.
   void Shutdown();
@@ -117,6 +121,14 @@ class WatchMux : public std::enable_shared_from_this<WatchMux> {
     std::deque<WatchEvent> history;
     std::vector<std::shared_ptr<LocalWatch>> locals;
     uint64_t generation = 0;  // Stream generation its create request was sent on.
+    // Watchers waiting for a requested progress notification: the number of the stream's
+    // progress request that answers them, and its revision once answered (0 before).
+    struct ProgressWait {
+      std::shared_ptr<LocalWatch> local;
+      uint64_t request = 0;
+      int64_t target = 0;
+    };
+    std::vector<ProgressWait> progress_waits;
   };
   using Stream = grpc::ClientReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>;
 
@@ -126,6 +138,15 @@ class WatchMux : public std::enable_shared_from_this<WatchMux> {
   void SendCreate(Upstream& u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SendCancel(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Dispatch(const etcdserverpb::WatchResponse& resp) ABSL_LOCKS_EXCLUDED(mu_);
+  // Handles a response for the upstream at `it`.
+  void DispatchWatch(std::map<int64_t, Upstream>::iterator it,
+                     const etcdserverpb::WatchResponse& resp,
+                     std::vector<std::function<void()>>* ready) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends a stream-wide progress request; returns its number.
+  uint64_t SendProgressRequest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Answers the progress waits of `u` whose target it has caught up with.
+  void ServeProgressWaits(Upstream& u, std::vector<std::function<void()>>* ready)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndAll(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_);
   void EndUpstream(std::map<int64_t, Upstream>::iterator it, const absl::Status& status,
                    int64_t compact_revision, std::vector<std::function<void()>>* ready)
@@ -145,6 +166,9 @@ class WatchMux : public std::enable_shared_from_this<WatchMux> {
   std::map<std::pair<std::string, std::string>, int64_t> shared_ ABSL_GUARDED_BY(mu_);
   std::map<const LocalWatch*, int64_t> owner_ ABSL_GUARDED_BY(mu_);
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // Progress requests sent and answered on the current stream.
+  uint64_t progress_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t progress_answered_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<grpc::ClientContext> ctx_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Stream> stream_ ABSL_GUARDED_BY(mu_);
   Endpoint* endpoint_ ABSL_GUARDED_BY(mu_) = nullptr;
