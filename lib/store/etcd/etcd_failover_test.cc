@@ -106,5 +106,45 @@ TEST(EtcdFailoverTest, LeaderKilledMidWriteLosesNoAcknowledgedWriteNorWatchEvent
             << " Unavailable answers retried during the failover\n";
 }
 
+TEST(EtcdFailoverTest, WatchEndsUnavailableWhenNoMemberServesItAndTheStoreRecovers) {
+  auto cluster = testing::EtcdCluster::Start({});
+  if (absl::IsUnavailable(cluster.status()))
+    GTEST_SKIP() << "etcd not available: " << cluster.status();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  EtcdStoreOptions options;
+  options.endpoints = (*cluster)->ClientEndpoints();
+  options.request_timeout = absl::Seconds(2);
+  options.watch_resume_timeout = absl::Seconds(1);
+  auto store = NewEtcdStore(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto before = (*store)->Put("k", "1");
+  ASSERT_TRUE(before.ok());
+  auto watcher = (*store)->Watch(KeyRange::Prefix(""));
+  ASSERT_TRUE(watcher.ok());
+
+  ASSERT_TRUE((*cluster)->Kill(0).ok());
+  EXPECT_EQ((*store)->Get("k").status().code(), absl::StatusCode::kUnavailable);
+  std::optional<WatchResponse> end;
+  do {
+    end = (*watcher)->Next(absl::Seconds(60));
+    ASSERT_TRUE(end.has_value()) << "the watch never ended";
+  } while (end->status.ok());
+  EXPECT_EQ(end->status.code(), absl::StatusCode::kUnavailable) << end->status;
+
+  // The member comes back with its data; the same store serves again.
+  ASSERT_TRUE((*cluster)->Restart(0).ok());
+  auto kv = (*store)->Get("k");
+  ASSERT_TRUE(kv.ok()) << kv.status();
+  ASSERT_TRUE(kv->has_value());
+  EXPECT_EQ((*kv)->mod_revision, *before);
+  auto again = (*store)->Watch(KeyRange::Prefix(""), WatchOptions{.start_revision = *before});
+  ASSERT_TRUE(again.ok()) << again.status();
+  auto r = (*again)->Next(absl::Seconds(60));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(r->status.ok()) << r->status;
+  ASSERT_EQ(r->events.size(), 1u);
+  EXPECT_EQ(r->events[0].kv.mod_revision, *before);
+}
+
 }  // namespace
 }  // namespace rudder::store

@@ -185,6 +185,22 @@ TEST_F(EtcdStoreTest, KeyPrefixIsolatesStoresOnOneCluster) {
   EXPECT_EQ(all->kvs[0].key, "/ns-a/k");
 }
 
+TEST_F(EtcdStoreTest, WatchesStayInsideTheirNamespace) {
+  std::unique_ptr<Store> a = Open("/wns-a/");
+  std::unique_ptr<Store> b = Open("/wns-b/");
+  auto w = a->Watch(KeyRange::Prefix(""));
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(b->Put("k", "b").ok());
+  auto mine = a->Put("k", "a");
+  ASSERT_TRUE(mine.ok());
+  WatchResponse r = NextEvents(**w);
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].kv.key, "k");
+  EXPECT_EQ(r.events[0].kv.value, "a");
+  EXPECT_EQ(r.events[0].kv.mod_revision, *mine);
+}
+
 TEST_F(EtcdStoreTest, CompactionReportsCompactRevision) {
   auto r1 = store_->Put("c", "1");
   auto r2 = store_->Put("c", "2");
