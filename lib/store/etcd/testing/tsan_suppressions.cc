@@ -2,7 +2,8 @@
 //
 // Debian's gRPC and Abseil are not built with TSan: their internal synchronisation
 // (absl::Mutex, call_once, the reference counts of absl::Status, the epoll poller) is invisible
-// to it and shows up as races inside those libraries. Races involving our own code are still reported.
+// to it and shows up as races inside those libraries. Races involving our own code are still
+// reported.
 extern "C" const char* __tsan_default_suppressions() {
   return "race:libgrpc.so\n"
          "race:libgrpc++.so\n"
