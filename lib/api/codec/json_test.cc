@@ -157,7 +157,7 @@ TEST(JsonRoundTripTest, Canonical) {
       "\"item\":{\"name\":\"x\",\"children\":[{\"name\":\"y\",\"children\":[{\"port\":1}]}]},"
       "\"items\":[{},{\"port\":0}],\"names\":[\"a\",\"\"],\"numbers\":[1,-2,3],"
       "\"itemMap\":{\"k\":{\"name\":\"v\"}},\"limits\":{\"cpu\":\"100m\",\"memory\":\"1Gi\"},"
-      "\"blobs\":{\"b\":\"YQ==\"},\"quantity\":\"1.5\",\"port\":8080,"
+      "\"blobs\":{\"b\":\"YQ==\"},\"quantity\":\"1500m\",\"port\":8080,"
       "\"time\":\"2024-01-02T03:04:05Z\",\"micro\":\"2024-01-02T03:04:05.123456Z\","
       "\"duration\":\"1h2m3s\",\"raw\":{\"any\":[1,2.50,{\"x\":null}],\"b\":true},"
       "\"raws\":[1,\"s\",null,[]],\"quantities\":[\"1\",\"2Ki\"],\"always\":[\"x\"],"
@@ -183,12 +183,14 @@ TEST(JsonDecodeTest, NullIsUnset) {
 
 TEST(JsonDecodeTest, SpecialTypesAcceptAlternateForms) {
   Everything e = Dec("{\"quantity\":0.5,\"port\":\"25%\",\"limits\":{\"cpu\":2}}");
-  EXPECT_EQ(e.quantity().string(), "0.5");
+  EXPECT_EQ(e.quantity().string(), "500m");  // canonical, as Kubernetes re-encodes it
   EXPECT_EQ(e.port().type(), 1);
+  EXPECT_EQ(Dec("{\"quantity\":\"1000m\"}").quantity().string(), "1");
+  EXPECT_EQ(Dec("{\"quantity\":\"1Gi\"}").quantity().string(), "1Gi");
   EXPECT_EQ(e.port().strval(), "25%");
   EXPECT_EQ(e.limits().at("cpu").string(), "2");
   EXPECT_EQ(Enc(e),
-            "{\"limits\":{\"cpu\":\"2\"},\"quantity\":\"0.5\",\"port\":\"25%\","
+            "{\"limits\":{\"cpu\":\"2\"},\"quantity\":\"500m\",\"port\":\"25%\","
             "\"always\":[],\"alwaysMap\":{},\"alwaysItem\":null}");
   e = Dec("{\"time\":\"2024-01-02T05:04:05.75+02:00\",\"micro\":\"2024-01-02T03:04:05Z\"}");
   EXPECT_EQ(e.time().seconds(), 1704164645);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/api/codec/internal/go_time.h"
 #include "lib/api/codec/internal/json_text.h"
+#include "lib/api/resource/quantity.h"
 #include "lib/base/status_macros.h"
 
 namespace rudder::api {
@@ -61,35 +62,6 @@ absl::Status WrongKind(absl::string_view what, const JsonValueRef& v) {
   return absl::InvalidArgumentError(absl::StrCat("expected ", what, ", got ", v.text));
 }
 
-// Kubernetes' quantity grammar: sign, decimal number, then a binary-SI suffix (Ki..Ei), a
-// decimal-SI suffix (n u m k M G T P E) or a decimal exponent (e3, E-2).
-bool IsQuantity(absl::string_view s) {
-  size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  size_t digits = 0;
-  while (i < s.size() && absl::ascii_isdigit(s[i])) ++i, ++digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && absl::ascii_isdigit(s[i])) ++i, ++digits;
-  }
-  if (digits == 0) return false;
-  absl::string_view suffix = s.substr(i);
-  if (suffix.empty()) return true;
-  static constexpr absl::string_view kSuffixes[] = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u",
-                                                    "m",  "k",  "M",  "G",  "T",  "P",  "E"};
-  for (absl::string_view k : kSuffixes) {
-    if (suffix == k) return true;
-  }
-  if (suffix[0] != 'e' && suffix[0] != 'E') return false;
-  size_t j = 1;
-  if (j < suffix.size() && (suffix[j] == '+' || suffix[j] == '-')) ++j;
-  if (j == suffix.size()) return false;
-  for (; j < suffix.size(); ++j) {
-    if (!absl::ascii_isdigit(suffix[j])) return false;
-  }
-  return true;
-}
-
 class QuantityJson : public JsonSpecialType {
  public:
   absl::Status Encode(const Message& m, std::string* out) const override {
@@ -111,13 +83,10 @@ class QuantityJson : public JsonSpecialType {
     } else {
       return WrongKind("a quantity (string or number)", v);
     }
-    if (!IsQuantity(s)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("quantities must match the regular expression "
-                       "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$', got \"",
-                       s, "\""));
-    }
-    m->GetReflection()->SetString(m, fd, std::string(s));
+    // Stored in canonical form, as Kubernetes re-encodes what it decoded ("0.5" -> "500m").
+    absl::StatusOr<Quantity> q = Quantity::Parse(std::string_view(s.data(), s.size()));
+    if (!q.ok()) return q.status();
+    m->GetReflection()->SetString(m, fd, q->String());
     return absl::OkStatus();
   }
 };
