@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <set>
 #include <utility>
@@ -67,6 +69,14 @@ absl::StatusOr<etcdserverpb::StatusResponse> MemberStatus(const std::string& end
   return resp;
 }
 
+// The last few lines of a log file, for error messages.
+std::string LogTail(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr size_t kTail = 2000;
+  return text.size() > kTail ? text.substr(text.size() - kTail) : text;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(const EtcdClusterOptions& options) {
@@ -75,6 +85,18 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(const EtcdCluste
     return absl::UnavailableError(
         absl::StrCat("etcd is not installed (", options.etcd_binary, " is not executable)"));
   }
+  // A member that exits at startup most likely lost a port to another process between our
+  // probe and its bind: try again on other ports.
+  absl::StatusOr<std::unique_ptr<EtcdCluster>> cluster;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    cluster = StartOnce(options);
+    if (cluster.ok() || !absl::IsAborted(cluster.status())) break;
+  }
+  return cluster;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::StartOnce(
+    const EtcdClusterOptions& options) {
   std::unique_ptr<EtcdCluster> cluster(new EtcdCluster(options));
   std::string parent = options.data_root;
   if (parent.empty()) {

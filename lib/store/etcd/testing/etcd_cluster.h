@@ -52,7 +52,8 @@ struct EtcdClusterOptions {
 class EtcdCluster {
  public:
   // Starts the cluster. Unavailable if the etcd binary is missing (tests then GTEST_SKIP);
-  // DeadlineExceeded if it does not become healthy within start_timeout.
+  // DeadlineExceeded if it does not become healthy within start_timeout; Aborted (with the end
+  // of its log) if a member keeps exiting at startup.
   static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(const EtcdClusterOptions& options);
 
   // Kills every member (SIGKILL) and removes the data directories.
@@ -78,7 +79,8 @@ class EtcdCluster {
   absl::Status Kill(int i);
   // Starts a killed member again (same name, ports and data) and waits until it is healthy.
   absl::Status Restart(int i);
-  // Waits until every running member answers and all name the same running leader.
+  // Waits until every running member answers and all name the same running leader. Aborted if
+  // a member exited on its own.
   absl::Status WaitHealthy(absl::Duration timeout) const;
 
  private:
@@ -87,10 +89,12 @@ class EtcdCluster {
     std::string dir;
     int client_port = 0;
     int peer_port = 0;
-    pid_t pid = -1;
+    // -1 when not running. Mutable: WaitHealthy() reaps a member that exited on its own.
+    mutable pid_t pid = -1;
   };
 
   explicit EtcdCluster(EtcdClusterOptions options) : options_(std::move(options)) {}
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> StartOnce(const EtcdClusterOptions& options);
   absl::Status Spawn(int i, bool new_cluster);
 
   EtcdClusterOptions options_;

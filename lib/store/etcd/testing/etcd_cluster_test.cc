@@ -13,6 +13,12 @@ TEST(EtcdClusterTest, MissingBinaryIsUnavailable) {
   EXPECT_EQ(EtcdCluster::Start(options).status().code(), absl::StatusCode::kUnavailable);
 }
 
+TEST(EtcdClusterTest, MemberExitingAtStartupIsAborted) {
+  EtcdClusterOptions options;
+  options.etcd_binary = "/bin/false";
+  EXPECT_EQ(EtcdCluster::Start(options).status().code(), absl::StatusCode::kAborted);
+}
+
 TEST(EtcdClusterTest, SingleMemberStartsAndStops) {
   auto cluster = EtcdCluster::Start({});
   if (absl::IsUnavailable(cluster.status())) GTEST_SKIP() << cluster.status();
