@@ -257,8 +257,10 @@ absl::Status EtcdCluster::WaitHealthy(absl::Duration timeout) const {
       // A member that exited on its own (bad flags, port taken) never becomes healthy.
       int status = 0;
       if (waitpid(members_[i].pid, &status, WNOHANG) == members_[i].pid) {
-        return absl::InternalError(absl::StrCat("etcd member ", members_[i].name, " exited; see ",
-                                                members_[i].dir, "/etcd.log"));
+        members_[i].pid = -1;
+        return absl::AbortedError(absl::StrCat("etcd member ", members_[i].name,
+                                               " exited at startup; its log ends with:\n",
+                                               LogTail(members_[i].dir + "/etcd.log")));
       }
       auto s = MemberStatus(ClientEndpoint(i), absl::Milliseconds(500));
       if (!s.ok()) {
