@@ -91,11 +91,6 @@ void LocalWatch::SetReadyCallback(std::function<void()> fn) {
   if (ready && fn) fn();
 }
 
-bool LocalWatch::ended() const {
-  MutexLock lock(&mu_);
-  return end_.has_value() && queue_.empty();
-}
-
 bool LocalWatch::cut_off() const {
   MutexLock lock(&mu_);
   return end_.has_value();

@@ -62,8 +62,6 @@ class LocalWatch {
 
   std::optional<WatchResponse> Next(absl::Duration timeout);
   void SetReadyCallback(std::function<void()> fn);
-  // Whether the watch has ended and every response has been consumed.
-  bool ended() const;
   // Whether the watch has ended (responses may still be queued).
   bool cut_off() const;
   int64_t start() const { return start_; }
