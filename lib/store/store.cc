@@ -94,6 +94,20 @@ TxnOp TxnOp::Delete(KeyRange range, bool prev_kv) {
   return op;
 }
 
+std::optional<SharedWatchResponse> Watcher::NextShared(absl::Duration timeout) {
+  std::optional<WatchResponse> r = Next(timeout);
+  if (!r.has_value()) return std::nullopt;
+  SharedWatchResponse shared;
+  shared.events.reserve(r->events.size());
+  for (WatchEvent& e : r->events) {
+    shared.events.push_back(std::make_shared<const WatchEvent>(std::move(e)));
+  }
+  shared.revision = r->revision;
+  shared.status = std::move(r->status);
+  shared.compact_revision = r->compact_revision;
+  return shared;
+}
+
 absl::StatusOr<std::optional<KeyValue>> Store::Get(absl::string_view key, int64_t revision) {
   RangeOptions options;
   options.revision = revision;

@@ -162,6 +162,15 @@ struct WatchResponse {
   int64_t compact_revision = 0;  // With IsCompacted(status): the compaction point.
 };
 
+// A WatchResponse whose events are shared instead of copied: immutable, and possibly the same
+// objects other watchers receive. See Watcher::NextShared.
+struct SharedWatchResponse {
+  std::vector<std::shared_ptr<const WatchEvent>> events;
+  int64_t revision = 0;
+  absl::Status status;
+  int64_t compact_revision = 0;
+};
+
 struct WatchOptions {
   // First revision to deliver; 0 = changes after the current revision.
   int64_t start_revision = 0;
@@ -181,6 +190,10 @@ class Watcher {
   // Waits up to `timeout` for the next response; returns nullopt on timeout. After a response
   // with a non-OK status, every later call returns that status again at once.
   virtual std::optional<WatchResponse> Next(absl::Duration timeout) = 0;
+
+  // Like Next, but shares the events instead of copying them, which saves a copy of every value
+  // per watcher when many watchers see the same events. The default implementation wraps Next().
+  virtual std::optional<SharedWatchResponse> NextShared(absl::Duration timeout);
 
   // Calls `fn` (from a store thread; it must not block) whenever a response becomes available,
   // so a caller can multiplex many watchers on one thread. Replaces any earlier callback.

@@ -1,0 +1,589 @@
+#include "lib/store/memory/memory_store.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "lib/base/mutex.h"
+#include "lib/store/internal/watch_hub.h"
+
+namespace rudder::store {
+namespace {
+
+using store_internal::RevisionEvents;
+using store_internal::WatchHub;
+
+// One version of a key: a put, or the tombstone of a delete.
+struct Version {
+  std::string value;
+  int64_t create_revision = 0;
+  int64_t mod_revision = 0;
+  int64_t version = 0;
+  int64_t lease = 0;
+  int32_t sub = 0;  // Position of the write within its revision.
+  bool deleted = false;
+};
+
+// A key's versions, oldest first.
+using History = std::vector<Version>;
+
+KeyValue ToKeyValue(const std::string& key, const Version& v, bool keys_only = false) {
+  KeyValue kv;
+  kv.key = key;
+  if (!keys_only) kv.value = v.value;
+  kv.create_revision = v.create_revision;
+  kv.mod_revision = v.mod_revision;
+  kv.version = v.version;
+  kv.lease = v.lease;
+  return kv;
+}
+
+// The live version of `h` at `revision` (0: the latest), or null.
+const Version* At(const History& h, int64_t revision) {
+  if (h.empty()) return nullptr;
+  const Version* v = &h.back();
+  if (revision > 0 && v->mod_revision > revision) {
+    auto it = std::upper_bound(h.begin(), h.end(), revision,
+                               [](int64_t rev, const Version& x) { return rev < x.mod_revision; });
+    if (it == h.begin()) return nullptr;
+    v = &*(it - 1);
+  }
+  return v->deleted ? nullptr : v;
+}
+
+bool IsOpenEnd(const std::string& end) { return end.size() == 1 && end[0] == '\0'; }
+
+absl::Status CheckRange(const KeyRange& range, absl::string_view what) {
+  if (range.key.empty()) return absl::InvalidArgumentError(absl::StrCat(what, ".key: required"));
+  return absl::OkStatus();
+}
+
+bool CompareHolds(const Compare& c, const Version* v, const std::string& /*key*/) {
+  if (c.target == Compare::Target::kValue) {
+    if (v == nullptr) return false;
+    int cmp = v->value.compare(c.value);
+    switch (c.op) {
+      case Compare::Op::kEqual:
+        return cmp == 0;
+      case Compare::Op::kNotEqual:
+        return cmp != 0;
+      case Compare::Op::kLess:
+        return cmp < 0;
+      case Compare::Op::kGreater:
+        return cmp > 0;
+    }
+    return false;
+  }
+  int64_t x = 0;
+  if (v != nullptr) {
+    switch (c.target) {
+      case Compare::Target::kVersion:
+        x = v->version;
+        break;
+      case Compare::Target::kCreateRevision:
+        x = v->create_revision;
+        break;
+      case Compare::Target::kModRevision:
+        x = v->mod_revision;
+        break;
+      case Compare::Target::kLease:
+        x = v->lease;
+        break;
+      case Compare::Target::kValue:
+        break;
+    }
+  }
+  switch (c.op) {
+    case Compare::Op::kEqual:
+      return x == c.number;
+    case Compare::Op::kNotEqual:
+      return x != c.number;
+    case Compare::Op::kLess:
+      return x < c.number;
+    case Compare::Op::kGreater:
+      return x > c.number;
+  }
+  return false;
+}
+
+struct Lease {
+  int64_t ttl = 0;
+  absl::Time deadline;
+  std::set<std::string> keys;
+};
+
+class MemoryStore : public Store {
+ public:
+  explicit MemoryStore(const MemoryStoreOptions& options)
+      : options_(options), clock_(options.clock != nullptr ? options.clock : Clock::Real()) {
+    WatchHub::Options hub;
+    hub.clock = clock_;
+    hub.history_events = options.watch_history_events;
+    hub.progress_notify_interval = options.progress_notify_interval;
+    hub_ =
+        std::make_unique<WatchHub>(hub, 1, [this](const KeyRange& range, int64_t from, int64_t to) {
+          return Replay(range, from, to);
+        });
+    expirer_ = std::thread([this] { ExpireLoop(); });
+  }
+
+  ~MemoryStore() override {
+    {
+      MutexLock lock(&mu_);
+      stop_ = true;
+      lease_cv_.SignalAll();
+    }
+    expirer_.join();
+    hub_.reset();
+  }
+
+  absl::StatusOr<RangeResult> Range(const KeyRange& range, const RangeOptions& options) override {
+    if (absl::Status s = CheckRange(range, "range"); !s.ok()) return s;
+    if (options.limit < 0) return absl::InvalidArgumentError("range.limit: must be >= 0");
+    if (options.revision < 0) return absl::InvalidArgumentError("range.revision: must be >= 0");
+    MutexLock lock(&mu_);
+    if (options.revision > 0) {
+      if (options.revision < compact_revision_) return CompactedError(compact_revision_);
+      if (options.revision > revision_) {
+        return absl::OutOfRangeError(absl::StrCat("range.revision: ", options.revision,
+                                                  " is a future revision (current ", revision_,
+                                                  ")"));
+      }
+    }
+    RangeResult result;
+    RangeLocked(range, options, &result);
+    return result;
+  }
+
+  absl::StatusOr<TxnResult> Txn(const TxnRequest& request) override {
+    for (size_t i = 0; i < request.compares.size(); ++i) {
+      if (absl::Status s = CheckRange(request.compares[i].range, absl::StrCat("compares[", i, "]"));
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = CheckOps(request.success, "success"); !s.ok()) return s;
+    if (absl::Status s = CheckOps(request.failure, "failure"); !s.ok()) return s;
+
+    MutexLock lock(&mu_);
+    bool ok = true;
+    for (const Compare& c : request.compares) {
+      if (!CompareLocked(c)) {
+        ok = false;
+        break;
+      }
+    }
+    const std::vector<TxnOp>& ops = ok ? request.success : request.failure;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].type == TxnOp::Type::kPut && ops[i].lease != 0 &&
+          !leases_.contains(ops[i].lease)) {
+        return absl::NotFoundError(absl::StrCat(ok ? "success" : "failure", "[", i,
+                                                "].lease: lease ", ops[i].lease, " not found"));
+      }
+      if (ops[i].type == TxnOp::Type::kRange && ops[i].options.revision > 0 &&
+          (ops[i].options.revision < compact_revision_ || ops[i].options.revision > revision_)) {
+        return ops[i].options.revision < compact_revision_
+                   ? CompactedError(compact_revision_)
+                   : absl::OutOfRangeError("range.revision: future revision");
+      }
+    }
+
+    TxnResult result;
+    result.succeeded = ok;
+    const int64_t rev = revision_ + 1;
+    std::vector<WatchEvent> events;
+    for (const TxnOp& op : ops) {
+      TxnOpResult r;
+      r.type = op.type;
+      switch (op.type) {
+        case TxnOp::Type::kRange:
+          RangeLocked(op.range, op.options, &r.range);
+          r.range.revision = events.empty() ? revision_ : rev;
+          break;
+        case TxnOp::Type::kPut:
+          PutLocked(op, rev, static_cast<int32_t>(events.size()), &r, &events);
+          break;
+        case TxnOp::Type::kDelete:
+          DeleteLocked(op.range, op.prev_kv, rev, &r, &events);
+          break;
+      }
+      result.results.push_back(std::move(r));
+    }
+    if (!events.empty()) {
+      CommitLocked(rev, std::move(events));
+    }
+    result.revision = revision_;
+    for (TxnOpResult& r : result.results) {
+      if (r.type == TxnOp::Type::kRange) r.range.revision = revision_;
+    }
+    return result;
+  }
+
+  absl::StatusOr<std::unique_ptr<Watcher>> Watch(const KeyRange& range,
+                                                 const WatchOptions& options) override {
+    if (absl::Status s = CheckRange(range, "watch"); !s.ok()) return s;
+    {
+      MutexLock lock(&mu_);
+      if (options.start_revision > 0 && options.start_revision < compact_revision_) {
+        return CompactedError(compact_revision_);
+      }
+      if (options.start_revision > revision_ + 1) {
+        return absl::OutOfRangeError(absl::StrCat("watch.start_revision: ", options.start_revision,
+                                                  " is beyond the next revision ", revision_ + 1));
+      }
+    }
+    return hub_->Watch(range, options);
+  }
+
+  absl::Status Compact(int64_t revision) override {
+    MutexLock lock(&mu_);
+    return CompactLocked(revision);
+  }
+
+  absl::StatusOr<LeaseInfo> LeaseGrant(int64_t ttl_seconds, int64_t id) override {
+    if (ttl_seconds <= 0) return absl::InvalidArgumentError("lease.ttl: must be > 0");
+    if (id < 0) return absl::InvalidArgumentError("lease.id: must be >= 0");
+    MutexLock lock(&mu_);
+    if (id == 0) {
+      do {
+        id = next_lease_id_++;
+      } while (leases_.contains(id));
+    } else if (leases_.contains(id)) {
+      return absl::AlreadyExistsError(absl::StrCat("lease ", id, " already exists"));
+    }
+    Lease& lease = leases_[id];
+    lease.ttl = ttl_seconds;
+    lease.deadline = clock_->Now() + absl::Seconds(ttl_seconds);
+    expiry_.emplace(lease.deadline, id);
+    lease_cv_.SignalAll();
+    LeaseInfo info;
+    info.id = id;
+    info.granted_ttl = ttl_seconds;
+    info.ttl = ttl_seconds;
+    return info;
+  }
+
+  absl::Status LeaseRevoke(int64_t id) override {
+    MutexLock lock(&mu_);
+    if (!leases_.contains(id)) return LeaseNotFound(id);
+    RevokeLocked(id);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> LeaseKeepAlive(int64_t id) override {
+    MutexLock lock(&mu_);
+    auto it = leases_.find(id);
+    if (it == leases_.end()) return LeaseNotFound(id);
+    absl::Time now = clock_->Now();
+    if (now >= it->second.deadline) return LeaseNotFound(id);  // Expired; the expirer is due.
+    expiry_.erase({it->second.deadline, id});
+    it->second.deadline = now + absl::Seconds(it->second.ttl);
+    expiry_.emplace(it->second.deadline, id);
+    return it->second.ttl;
+  }
+
+  absl::StatusOr<LeaseInfo> LeaseTimeToLive(int64_t id, bool keys) override {
+    MutexLock lock(&mu_);
+    auto it = leases_.find(id);
+    if (it == leases_.end()) return LeaseNotFound(id);
+    absl::Duration left = it->second.deadline - clock_->Now();
+    if (left <= absl::ZeroDuration()) return LeaseNotFound(id);
+    LeaseInfo info;
+    info.id = id;
+    info.granted_ttl = it->second.ttl;
+    info.ttl = static_cast<int64_t>(absl::ToDoubleSeconds(absl::Ceil(left, absl::Seconds(1))));
+    if (keys) info.keys.assign(it->second.keys.begin(), it->second.keys.end());
+    return info;
+  }
+
+  absl::StatusOr<int64_t> CurrentRevision() override {
+    MutexLock lock(&mu_);
+    return revision_;
+  }
+
+  absl::StatusOr<int64_t> CompactRevision() override {
+    MutexLock lock(&mu_);
+    return compact_revision_;
+  }
+
+ private:
+  static absl::Status LeaseNotFound(int64_t id) {
+    return absl::NotFoundError(absl::StrCat("lease ", id, " not found"));
+  }
+
+  // Validates one branch: keys present, and (as etcd) no key written twice.
+  static absl::Status CheckOps(const std::vector<TxnOp>& ops, absl::string_view branch) {
+    absl::flat_hash_set<absl::string_view> puts;
+    std::vector<const KeyRange*> deletes;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      std::string path = absl::StrCat(branch, "[", i, "]");
+      if (absl::Status s = CheckRange(ops[i].range, path); !s.ok()) return s;
+      if (ops[i].type == TxnOp::Type::kRange) {
+        if (ops[i].options.limit < 0) {
+          return absl::InvalidArgumentError(absl::StrCat(path, ".limit: must be >= 0"));
+        }
+      } else if (ops[i].type == TxnOp::Type::kPut) {
+        if (!puts.insert(ops[i].range.key).second) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(path, ".key: duplicate key given in txn request"));
+        }
+      } else {
+        deletes.push_back(&ops[i].range);
+      }
+    }
+    for (const KeyRange* d : deletes) {
+      for (absl::string_view k : puts) {
+        if (d->Contains(k)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(branch, ": key ", k, " is both put and deleted in one txn request"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Iterates the keys of `range` in order, calling fn(key, history).
+  template <typename Fn>
+  void ForEach(const KeyRange& range, Fn fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (range.range_end.empty()) {
+      auto it = keys_.find(range.key);
+      if (it != keys_.end()) fn(it->first, it->second);
+      return;
+    }
+    auto end = IsOpenEnd(range.range_end) ? keys_.end() : keys_.lower_bound(range.range_end);
+    for (auto it = keys_.lower_bound(range.key); it != end; ++it) {
+      if (!fn(it->first, it->second)) return;
+    }
+  }
+
+  void RangeLocked(const KeyRange& range, const RangeOptions& options, RangeResult* result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    result->revision = revision_;
+    ForEach(range, [&](const std::string& key, const History& h) {
+      const Version* v = At(h, options.revision);
+      if (v == nullptr) return true;
+      ++result->count;
+      if (options.count_only) return true;
+      if (options.limit > 0 && static_cast<int64_t>(result->kvs.size()) >= options.limit) {
+        result->more = true;
+        return true;
+      }
+      result->kvs.push_back(ToKeyValue(key, *v, options.keys_only));
+      return true;
+    });
+  }
+
+  bool CompareLocked(const Compare& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (c.range.range_end.empty()) {
+      auto it = keys_.find(c.range.key);
+      return CompareHolds(c, it == keys_.end() ? nullptr : At(it->second, 0), c.range.key);
+    }
+    bool holds = true;
+    ForEach(c.range, [&](const std::string& key, const History& h) {
+      const Version* v = At(h, 0);
+      if (v == nullptr) return true;
+      if (!CompareHolds(c, v, key)) holds = false;
+      return holds;
+    });
+    return holds;
+  }
+
+  void PutLocked(const TxnOp& op, int64_t rev, int32_t sub, TxnOpResult* r,
+                 std::vector<WatchEvent>* events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    History& h = keys_[op.range.key];
+    const Version* prev = At(h, 0);
+    Version v;
+    v.value = op.value;
+    v.mod_revision = rev;
+    v.sub = sub;
+    v.lease = op.lease;
+    if (prev != nullptr) {
+      v.create_revision = prev->create_revision;
+      v.version = prev->version + 1;
+      if (prev->lease != 0 && prev->lease != op.lease) DetachLocked(prev->lease, op.range.key);
+    } else {
+      v.create_revision = rev;
+      v.version = 1;
+    }
+    if (op.lease != 0) leases_[op.lease].keys.insert(op.range.key);
+    WatchEvent e;
+    e.type = WatchEvent::Type::kPut;
+    e.kv = ToKeyValue(op.range.key, v);
+    if (prev != nullptr) {
+      e.prev_kv = ToKeyValue(op.range.key, *prev);
+      if (op.prev_kv) r->prev_kvs.push_back(*e.prev_kv);
+    }
+    h.push_back(std::move(v));
+    events->push_back(std::move(e));
+  }
+
+  void DeleteLocked(const KeyRange& range, bool prev_kv, int64_t rev, TxnOpResult* r,
+                    std::vector<WatchEvent>* events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ForEach(range, [&](const std::string& key, History& h) {
+      const Version* prev = At(h, 0);
+      if (prev == nullptr) return true;
+      if (prev->lease != 0) DetachLocked(prev->lease, key);
+      WatchEvent e;
+      e.type = WatchEvent::Type::kDelete;
+      e.kv.key = key;
+      e.kv.mod_revision = rev;
+      e.prev_kv = ToKeyValue(key, *prev);
+      if (prev_kv) r->prev_kvs.push_back(*e.prev_kv);
+      Version tomb;
+      tomb.mod_revision = rev;
+      tomb.sub = static_cast<int32_t>(events->size());
+      tomb.deleted = true;
+      h.push_back(std::move(tomb));
+      events->push_back(std::move(e));
+      ++r->deleted;
+      return true;
+    });
+  }
+
+  void DetachLocked(int64_t lease, const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = leases_.find(lease);
+    if (it != leases_.end()) it->second.keys.erase(key);
+  }
+
+  void CommitLocked(int64_t rev, std::vector<WatchEvent> events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    revision_ = rev;
+    hub_->Publish(rev, std::move(events)).IgnoreError();  // Revisions only grow under mu_.
+    const int64_t keep = options_.history_retention;
+    if (keep > 0 && revision_ - std::max<int64_t>(compact_revision_, 1) >= 2 * keep) {
+      CompactLocked(revision_ - keep + 1).IgnoreError();
+    }
+  }
+
+  absl::Status CompactLocked(int64_t revision) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (revision <= compact_revision_) return CompactedError(compact_revision_);
+    if (revision > revision_) {
+      return absl::OutOfRangeError(absl::StrCat("compact: revision ", revision,
+                                                " is a future revision (current ", revision_, ")"));
+    }
+    compact_revision_ = revision;
+    for (auto it = keys_.begin(); it != keys_.end();) {
+      History& h = it->second;
+      // Keep the versions above `revision` and the one visible at it (if live).
+      auto above =
+          std::upper_bound(h.begin(), h.end(), revision,
+                           [](int64_t rev, const Version& x) { return rev < x.mod_revision; });
+      auto keep_from = above;
+      if (above != h.begin() && !(above - 1)->deleted) keep_from = above - 1;
+      if (keep_from != h.begin()) h.erase(h.begin(), keep_from);
+      if (h.empty()) {
+        it = keys_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  void RevokeLocked(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = leases_.find(id);
+    std::set<std::string> keys = std::move(it->second.keys);
+    expiry_.erase({it->second.deadline, id});
+    leases_.erase(it);
+    if (keys.empty()) return;
+    const int64_t rev = revision_ + 1;
+    std::vector<WatchEvent> events;
+    TxnOpResult ignored;
+    for (const std::string& key : keys) {
+      DeleteLocked(KeyRange::Single(key), false, rev, &ignored, &events);
+    }
+    if (!events.empty()) CommitLocked(rev, std::move(events));
+  }
+
+  void ExpireLoop() {
+    MutexLock lock(&mu_);
+    while (!stop_) {
+      if (expiry_.empty()) {
+        lease_cv_.Wait(&mu_);
+        continue;
+      }
+      auto [deadline, id] = *expiry_.begin();
+      if (clock_->Now() >= deadline) {
+        RevokeLocked(id);
+        continue;
+      }
+      clock_->WaitUntil(&lease_cv_, &mu_, deadline);
+    }
+  }
+
+  absl::StatusOr<std::vector<RevisionEvents>> Replay(const KeyRange& range, int64_t from,
+                                                     int64_t to) {
+    MutexLock lock(&mu_);
+    if (from < compact_revision_) return CompactedError(compact_revision_);
+    struct Item {
+      int64_t rev;
+      int32_t sub;
+      WatchEvent event;
+    };
+    std::vector<Item> items;
+    ForEach(range, [&](const std::string& key, const History& h) {
+      auto it = std::lower_bound(h.begin(), h.end(), from, [](const Version& x, int64_t rev) {
+        return x.mod_revision < rev;
+      });
+      for (; it != h.end() && it->mod_revision <= to; ++it) {
+        Item item{it->mod_revision, it->sub, {}};
+        if (it->deleted) {
+          item.event.type = WatchEvent::Type::kDelete;
+          item.event.kv.key = key;
+          item.event.kv.mod_revision = it->mod_revision;
+        } else {
+          item.event.kv = ToKeyValue(key, *it);
+        }
+        if (it != h.begin() && !(it - 1)->deleted) item.event.prev_kv = ToKeyValue(key, *(it - 1));
+        items.push_back(std::move(item));
+      }
+      return true;
+    });
+    std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+      return a.rev != b.rev ? a.rev < b.rev : a.sub < b.sub;
+    });
+    std::vector<RevisionEvents> out;
+    for (Item& item : items) {
+      if (out.empty() || out.back().revision != item.rev) out.push_back({item.rev, {}});
+      out.back().events.push_back(std::move(item.event));
+    }
+    return out;
+  }
+
+  const MemoryStoreOptions options_;
+  Clock* const clock_;
+  std::unique_ptr<WatchHub> hub_;
+
+  Mutex mu_;
+  CondVar lease_cv_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t revision_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t compact_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, History, std::less<>> keys_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int64_t, Lease> leases_ ABSL_GUARDED_BY(mu_);
+  std::set<std::pair<absl::Time, int64_t>> expiry_ ABSL_GUARDED_BY(mu_);
+  int64_t next_lease_id_ ABSL_GUARDED_BY(mu_) = 0x10000;
+  std::thread expirer_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> NewMemoryStore(const MemoryStoreOptions& options) {
+  if (options.history_retention < 0) {
+    return absl::InvalidArgumentError("history_retention: must be >= 0");
+  }
+  if (options.progress_notify_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("progress_notify_interval: must be >= 0");
+  }
+  return std::make_unique<MemoryStore>(options);
+}
+
+}  // namespace rudder::store
