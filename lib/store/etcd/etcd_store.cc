@@ -31,6 +31,9 @@ class EtcdWatcher : public Watcher {
   std::optional<WatchResponse> Next(absl::Duration timeout) override {
     return local_->Next(timeout);
   }
+  std::optional<SharedWatchResponse> NextShared(absl::Duration timeout) override {
+    return local_->NextShared(timeout);
+  }
   void SetReadyCallback(std::function<void()> fn) override {
     local_->SetReadyCallback(std::move(fn));
   }

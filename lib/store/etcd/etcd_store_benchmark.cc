@@ -137,12 +137,12 @@ void BM_EtcdWatchFanout(benchmark::State& state) {
     for (auto& w : watchers) {
       int64_t seen = 0;
       while (seen < last) {
-        auto r = w->Next(absl::Seconds(30));
+        auto r = w->NextShared(absl::Seconds(30));
         if (!r.has_value() || !r->status.ok()) {
           state.SkipWithError("watch ended");
           return;
         }
-        if (!r->events.empty()) seen = r->events.back().kv.mod_revision;
+        if (!r->events.empty()) seen = r->events.back()->kv.mod_revision;
       }
     }
   }

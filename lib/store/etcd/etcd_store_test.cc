@@ -331,6 +331,38 @@ TEST_F(EtcdStoreTest, WatchersOfOneRangeShareHistoryAndStartRevisions) {
   EXPECT_EQ(revs, (std::vector<int64_t>{*r1, *r2}));
 }
 
+TEST_F(EtcdStoreTest, WatchersOfOneRangeShareEventObjects) {
+  auto w1 = store_->Watch(KeyRange::Prefix("sh/"));
+  auto w2 = store_->Watch(KeyRange::Prefix("sh/"));
+  auto with_prev = store_->Watch(KeyRange::Prefix("sh/"), WatchOptions{.prev_kv = true});
+  ASSERT_TRUE(w1.ok() && w2.ok() && with_prev.ok());
+  ASSERT_TRUE(store_->Put("sh/a", "1").ok());
+  ASSERT_TRUE(store_->Put("sh/a", "2").ok());
+  auto next = [](Watcher& w) {
+    std::vector<std::shared_ptr<const WatchEvent>> events;
+    while (events.size() < 2) {
+      auto r = w.NextShared(absl::Seconds(30));
+      if (!r.has_value() || !r->status.ok()) break;
+      events.insert(events.end(), r->events.begin(), r->events.end());
+    }
+    return events;
+  };
+  auto e1 = next(**w1);
+  auto e2 = next(**w2);
+  auto e3 = next(**with_prev);
+  ASSERT_EQ(e1.size(), 2u);
+  ASSERT_EQ(e2.size(), 2u);
+  ASSERT_EQ(e3.size(), 2u);
+  EXPECT_EQ(e1[0].get(), e2[0].get());
+  EXPECT_EQ(e1[1].get(), e2[1].get());
+  // The first put had no previous value: one object serves both kinds of watcher.
+  EXPECT_EQ(e1[0].get(), e3[0].get());
+  EXPECT_NE(e1[1].get(), e3[1].get());
+  EXPECT_FALSE(e1[1]->prev_kv.has_value());
+  ASSERT_TRUE(e3[1]->prev_kv.has_value());
+  EXPECT_EQ(e3[1]->prev_kv->value, "1");
+}
+
 TEST_F(EtcdStoreTest, SlowWatcherIsCutOffWithoutHurtingOthers) {
   auto slow = store_->Watch(KeyRange::Prefix("q/"), WatchOptions{.max_buffered_events = 3});
   auto fast = store_->Watch(KeyRange::Prefix("q/"));

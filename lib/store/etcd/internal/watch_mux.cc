@@ -7,17 +7,30 @@
 
 namespace rudder::store::etcd_internal {
 
-std::function<void()> LocalWatch::PushEvents(const std::vector<WatchEvent>& events) {
+SharedEvent Share(WatchEvent event) {
+  SharedEvent shared;
+  if (event.prev_kv.has_value()) {
+    WatchEvent without = event;
+    without.prev_kv.reset();
+    shared.without_prev = std::make_shared<const WatchEvent>(std::move(without));
+    shared.with_prev = std::make_shared<const WatchEvent>(std::move(event));
+  } else {
+    shared.with_prev = std::make_shared<const WatchEvent>(std::move(event));
+    shared.without_prev = shared.with_prev;
+  }
+  return shared;
+}
+
+std::function<void()> LocalWatch::PushEvents(const std::vector<SharedEvent>& events) {
   MutexLock lock(&mu_);
   if (end_.has_value()) return nullptr;
-  WatchResponse resp;
-  for (const WatchEvent& e : events) {
-    if (e.kv.mod_revision < start_) continue;
-    resp.events.push_back(e);
-    if (!options_.prev_kv) resp.events.back().prev_kv.reset();
+  SharedWatchResponse resp;
+  for (const SharedEvent& e : events) {
+    if (e.with_prev->kv.mod_revision < start_) continue;
+    resp.events.push_back(options_.prev_kv ? e.with_prev : e.without_prev);
   }
   if (resp.events.empty()) return nullptr;
-  resp.revision = resp.events.back().kv.mod_revision;
+  resp.revision = resp.events.back()->kv.mod_revision;
   if (buffered_events_ + resp.events.size() > options_.max_buffered_events) {
     queue_.clear();
     buffered_events_ = 0;
@@ -41,7 +54,7 @@ std::function<void()> LocalWatch::PushProgress(int64_t revision, bool force) {
   revision = std::max(revision, start_ - 1);
   if (!force && (!options_.progress_notify || revision < last_revision_)) return nullptr;
   if (revision < last_revision_) revision = last_revision_;
-  WatchResponse resp;
+  SharedWatchResponse resp;
   resp.revision = revision;
   last_revision_ = revision;
   queue_.push_back(std::move(resp));
@@ -64,7 +77,7 @@ std::function<void()> LocalWatch::End(absl::Status status, int64_t compact_revis
   return ready_;
 }
 
-std::optional<WatchResponse> LocalWatch::Next(absl::Duration timeout) {
+std::optional<SharedWatchResponse> LocalWatch::Pop(absl::Duration timeout) {
   MutexLock lock(&mu_);
   absl::Time deadline = absl::Now() + timeout;
   while (queue_.empty() && !end_.has_value()) {
@@ -73,12 +86,28 @@ std::optional<WatchResponse> LocalWatch::Next(absl::Duration timeout) {
     cv_.WaitWithTimeout(&mu_, left);
   }
   if (!queue_.empty()) {
-    WatchResponse resp = std::move(queue_.front());
+    SharedWatchResponse resp = std::move(queue_.front());
     queue_.pop_front();
     buffered_events_ -= resp.events.size();
     return resp;
   }
   return *end_;
+}
+
+std::optional<SharedWatchResponse> LocalWatch::NextShared(absl::Duration timeout) {
+  return Pop(timeout);
+}
+
+std::optional<WatchResponse> LocalWatch::Next(absl::Duration timeout) {
+  std::optional<SharedWatchResponse> shared = Pop(timeout);
+  if (!shared.has_value()) return std::nullopt;
+  WatchResponse resp;
+  resp.events.reserve(shared->events.size());
+  for (const auto& e : shared->events) resp.events.push_back(*e);
+  resp.revision = shared->revision;
+  resp.status = std::move(shared->status);
+  resp.compact_revision = shared->compact_revision;
+  return resp;
 }
 
 void LocalWatch::SetReadyCallback(std::function<void()> fn) {
@@ -132,9 +161,9 @@ std::shared_ptr<LocalWatch> WatchMux::Add(const std::string& key, const std::str
   if (shared != shared_.end()) {
     Upstream& u = upstreams_.at(shared->second);
     if (start >= u.history_from) {
-      std::vector<WatchEvent> replay;
-      for (const WatchEvent& e : u.history) {
-        if (e.kv.mod_revision >= start) replay.push_back(e);
+      std::vector<SharedEvent> replay;
+      for (const SharedEvent& e : u.history) {
+        if (e.with_prev->kv.mod_revision >= start) replay.push_back(e);
       }
       local->PushEvents(replay);
       u.locals.push_back(local);
@@ -367,18 +396,19 @@ void WatchMux::DispatchWatch(std::map<int64_t, Upstream>::iterator it,
         absl::UnavailableError(absl::StrCat("etcd cancelled the watch: ", resp.cancel_reason())), 0,
         ready);
   } else if (resp.events_size() > 0) {
-    std::vector<WatchEvent> events;
+    std::vector<SharedEvent> events;
     events.reserve(resp.events_size());
     for (const mvccpb::Event& e : resp.events()) {
-      if (std::optional<WatchEvent> ev = codec_->FromEtcd(e)) events.push_back(*std::move(ev));
+      if (std::optional<WatchEvent> ev = codec_->FromEtcd(e))
+        events.push_back(Share(*std::move(ev)));
     }
     int64_t last = resp.events(resp.events_size() - 1).kv().mod_revision();
     u.caught_up = std::max(u.caught_up, last);
     if (u.shared) {
-      for (const WatchEvent& e : events) u.history.push_back(e);
+      for (const SharedEvent& e : events) u.history.push_back(e);
       while (u.history.size() > options_.history_events) {
-        int64_t rev = u.history.front().kv.mod_revision;
-        while (!u.history.empty() && u.history.front().kv.mod_revision == rev) {
+        int64_t rev = u.history.front().with_prev->kv.mod_revision;
+        while (!u.history.empty() && u.history.front().with_prev->kv.mod_revision == rev) {
           u.history.pop_front();
         }
         u.history_from = rev + 1;

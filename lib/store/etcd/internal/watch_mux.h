@@ -41,6 +41,17 @@ namespace rudder::store::etcd_internal {
 
 class WatchMux;
 
+// An event as received once from etcd, shared by every local watcher it is delivered to:
+// `with_prev` carries the previous key-value (when the key existed), `without_prev` does not
+// (the same object when there is no previous value).
+struct SharedEvent {
+  std::shared_ptr<const WatchEvent> with_prev;
+  std::shared_ptr<const WatchEvent> without_prev;
+};
+
+// Wraps an event for sharing.
+SharedEvent Share(WatchEvent event);
+
 // The state of one local watcher, shared by its Watcher handle and its upstream.
 class LocalWatch {
  public:
@@ -52,7 +63,7 @@ class LocalWatch {
 
   // Queues events (ascending revisions; those below the start revision are skipped). Cuts the
   // watcher off with ResourceExhausted when it would exceed max_buffered_events.
-  std::function<void()> PushEvents(const std::vector<WatchEvent>& events);
+  std::function<void()> PushEvents(const std::vector<SharedEvent>& events);
   // Queues a progress notification at `revision` if the watcher asked for periodic ones, or
   // always with `force`.
   std::function<void()> PushProgress(int64_t revision, bool force);
@@ -61,6 +72,8 @@ class LocalWatch {
   std::function<void()> End(absl::Status status, int64_t compact_revision, bool drop_queued);
 
   std::optional<WatchResponse> Next(absl::Duration timeout);
+  // Like Next, without copying the events.
+  std::optional<SharedWatchResponse> NextShared(absl::Duration timeout);
   void SetReadyCallback(std::function<void()> fn);
   // Whether the watch has ended (responses may still be queued).
   bool cut_off() const;
@@ -71,10 +84,13 @@ class LocalWatch {
   const WatchOptions options_;
   mutable Mutex mu_;
   CondVar cv_;
-  std::deque<WatchResponse> queue_ ABSL_GUARDED_BY(mu_);
+  // Waits up to `timeout` for a response and pops it; nullopt on timeout.
+  std::optional<SharedWatchResponse> Pop(absl::Duration timeout);
+
+  std::deque<SharedWatchResponse> queue_ ABSL_GUARDED_BY(mu_);
   size_t buffered_events_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_revision_ ABSL_GUARDED_BY(mu_) = 0;  // Highest revision queued (event/progress).
-  std::optional<WatchResponse> end_ ABSL_GUARDED_BY(mu_);
+  std::optional<SharedWatchResponse> end_ ABSL_GUARDED_BY(mu_);
   std::function<void()> ready_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -116,7 +132,7 @@ class WatchMux : public std::enable_shared_from_this<WatchMux> {
     int64_t start = 0;         // First revision etcd was asked for.
     int64_t caught_up = 0;     // Every event at or below this revision has been received.
     int64_t history_from = 0;  // `history` holds every event at or above this revision.
-    std::deque<WatchEvent> history;
+    std::deque<SharedEvent> history;
     std::vector<std::shared_ptr<LocalWatch>> locals;
     uint64_t generation = 0;  // Stream generation its create request was sent on.
     // Watchers waiting for a requested progress notification: the number of the stream's

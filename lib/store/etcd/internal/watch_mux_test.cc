@@ -47,7 +47,7 @@ TEST(LocalWatchTest, FiltersBeforeStartStripsPrevKvAndCutsOff) {
   e5.prev_kv = KeyValue{};
   e6.kv.mod_revision = 6;
   e7.kv.mod_revision = 7;
-  local.PushEvents({e4, e5});
+  local.PushEvents({Share(e4), Share(e5)});
   auto r = local.Next(absl::ZeroDuration());
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->events.size(), 1u);
@@ -55,8 +55,8 @@ TEST(LocalWatchTest, FiltersBeforeStartStripsPrevKvAndCutsOff) {
   EXPECT_FALSE(r->events[0].prev_kv.has_value());
   EXPECT_EQ(r->revision, 5);
   EXPECT_FALSE(local.Next(absl::ZeroDuration()).has_value());
-  local.PushEvents({e6, e7});
-  local.PushEvents({e7});
+  local.PushEvents({Share(e6), Share(e7)});
+  local.PushEvents({Share(e7)});
   r = local.Next(absl::ZeroDuration());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status.code(), absl::StatusCode::kResourceExhausted);
@@ -76,7 +76,7 @@ TEST(LocalWatchTest, ProgressNeverGoesBackwards) {
   EXPECT_EQ(r->revision, 9);
   WatchEvent e;
   e.kv.mod_revision = 12;
-  local.PushEvents({e});
+  local.PushEvents({Share(e)});
   local.PushProgress(11, false);  // Older than what was delivered: dropped.
   r = local.Next(absl::ZeroDuration());
   ASSERT_TRUE(r.has_value());
