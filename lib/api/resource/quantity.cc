@@ -518,37 +518,37 @@ BigDecimal QuantityAccess::ToBig(const Quantity& q) {
 }
 
 void QuantityAccess::SetFromBig(Quantity* q, BigDecimal d) {
+  q->value_ = 0;
+  q->scale_ = 0;
   if (d.magnitude.IsZero()) {
     q->big_.reset();
-    q->value_ = 0;
-    q->scale_ = 0;
     return;
   }
+  // The fast form holds the value when its mantissa fits an int64 (after moving trailing
+  // zeros into the scale, if needed) and the scale fits an int32.
+  auto fits_int64 = [&](const BigUint& m, u128* out) {
+    return m.ToU128(out) && (*out <= static_cast<u128>(kInt64Max) ||
+                             (d.negative && *out == static_cast<u128>(kInt64Max) + 1));
+  };
   u128 m;
-  bool fits = d.magnitude.ToU128(&m);
-  if (!fits || m > static_cast<u128>(kInt64Max) + 1 ||
-      (m > static_cast<u128>(kInt64Max) && !d.negative)) {
-    // Trailing zeros may move into the scale.
-    int64_t tz = d.magnitude.TrailingZeros();
+  int64_t scale = d.scale;
+  bool fits = fits_int64(d.magnitude, &m);
+  if (!fits) {
+    const int64_t tz = d.magnitude.TrailingZeros();
     if (tz > 0) {
       BigUint reduced = d.magnitude;
       reduced.DivPow10(tz);
-      fits = reduced.ToU128(&m) && (m <= static_cast<u128>(kInt64Max) ||
-                                    (d.negative && m == static_cast<u128>(kInt64Max) + 1));
-      if (fits) d.scale += tz;
-    } else {
-      fits = false;
+      fits = fits_int64(reduced, &m);
+      scale += tz;
     }
   }
-  if (fits && d.scale >= std::numeric_limits<int32_t>::min() &&
-      d.scale <= std::numeric_limits<int32_t>::max()) {
+  if (fits && scale >= std::numeric_limits<int32_t>::min() &&
+      scale <= std::numeric_limits<int32_t>::max()) {
     q->big_.reset();
     q->value_ = d.negative ? static_cast<int64_t>(-static_cast<i128>(m)) : static_cast<int64_t>(m);
-    q->scale_ = static_cast<int32_t>(d.scale);
+    q->scale_ = static_cast<int32_t>(scale);
     return;
   }
-  q->value_ = 0;
-  q->scale_ = 0;
   q->big_ = std::make_shared<const BigDecimal>(std::move(d));
 }
 

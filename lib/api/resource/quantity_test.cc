@@ -494,6 +494,22 @@ TEST(QuantityArithmeticTest, OverflowMovesToArbitraryPrecision) {
   EXPECT_EQ(max.AsInt64(), kMostPositive);
 }
 
+TEST(QuantityArithmeticTest, HugeExponentsStayExact) {
+  // Found by the fuzzer: a mantissa with trailing zeros next to the largest exponent.
+  for (const char* s : {"10000000000000000000000000e2147483647", "10000000000000000000e2147483647",
+                        "300e2147483647", "-12345678901234567890e-2147483648"}) {
+    Quantity q = P(s);
+    Quantity twice = q;
+    twice.Add(q);
+    twice.Sub(q);
+    EXPECT_EQ(twice.Cmp(q), 0) << s << ": " << twice.String();
+    Quantity doubled = q;
+    doubled.Add(q);
+    EXPECT_EQ(doubled.Cmp(q), q.Sign()) << s;
+  }
+  EXPECT_EQ(P("10000000000000000000000000e2147483647").String(), "100e2147483670");
+}
+
 TEST(QuantityValueTest, ValueRoundsAwayFromZero) {
   EXPECT_EQ(P("1.1").Value(), 2);
   EXPECT_EQ(P("-1.1").Value(), -2);
