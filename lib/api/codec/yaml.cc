@@ -4,6 +4,7 @@
 #include <cmath>
 #include <exception>
 #include <optional>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -12,6 +13,7 @@
 #include "lib/api/codec/internal/json_node.h"
 #include "lib/api/codec/internal/json_text.h"
 #include "lib/base/status_macros.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace rudder::api {
@@ -843,6 +845,53 @@ class YamlWriter {
   size_t line_start_ = 0;
 };
 
+// yaml-cpp 0.7 never finishes on some malformed streams (a ',' where a document should
+// start): HandleNextDocument keeps reporting empty documents at the same position, and
+// LoadAll collects them until memory runs out. This pass finds that before LoadAll runs.
+class StuckDocumentDetector : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (started_ && mark.pos == last_.pos) stuck_ = true;
+    started_ = true;
+    last_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  bool stuck() const { return stuck_; }
+  const YAML::Mark& mark() const { return last_; }
+
+ private:
+  bool started_ = false;
+  bool stuck_ = false;
+  YAML::Mark last_;
+};
+
+// Throws what yaml-cpp throws for malformed input; InvalidArgument if it would not finish.
+absl::Status CheckParserTerminates(const std::string& yaml) {
+  std::istringstream in(yaml);
+  YAML::Parser parser(in);
+  StuckDocumentDetector d;
+  size_t docs = 0;
+  while (parser.HandleNextDocument(d)) {
+    if (d.stuck() || ++docs > yaml.size() + 1) {
+      return absl::InvalidArgumentError(absl::StrCat("yaml: line ", d.mark().line + 1, ", column ",
+                                                     d.mark().column + 1,
+                                                     ": did not find expected node content"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckSize(absl::string_view in, const YamlOptions& options) {
   if (in.size() > options.max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -858,7 +907,9 @@ absl::StatusOr<std::vector<std::string>> YamlToJson(absl::string_view yaml,
   RUDDER_RETURN_IF_ERROR(CheckSize(yaml, options));
   std::vector<std::string> docs;
   try {
-    std::vector<YAML::Node> nodes = YAML::LoadAll(std::string(yaml));
+    std::string text(yaml);
+    RUDDER_RETURN_IF_ERROR(CheckParserTerminates(text));
+    std::vector<YAML::Node> nodes = YAML::LoadAll(text);
     YamlConverter converter(options);
     for (const YAML::Node& n : nodes) {
       if (n.Type() == YAML::NodeType::Null || n.Type() == YAML::NodeType::Undefined) continue;

@@ -97,6 +97,14 @@ TEST(YamlToJsonTest, ErrorsCarryLineNumbers) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(YamlToJsonTest, StreamsThatWouldNeverFinishParsingAreErrors) {
+  for (const char* bad : {",\n", "a: 1\n---\n,x\n", "- a\n,\n", "\"x\",\n", "[a]\n,\n"}) {
+    absl::Status s = YamlToJson(bad).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("yaml: line "), absl::string_view::npos) << s;
+  }
+}
+
 TEST(YamlToJsonTest, LimitsAreEnforced) {
   std::string deep(5000, '[');
   EXPECT_EQ(YamlToJson(deep).status().code(), absl::StatusCode::kInvalidArgument);
