@@ -18,8 +18,10 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "lib/base/mutex.h"
 #include "lib/base/status_macros.h"
 #include "lib/store/rocks/internal/format.h"
@@ -53,6 +55,55 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 
 absl::Status Corrupt(absl::string_view what) {
   return absl::InternalError(absl::StrCat("rocks store: corrupt ", what));
+}
+
+// Whether the database in `dir` (with column families `cfs`) holds no key at all.
+absl::StatusOr<bool> IsEmptyDatabase(const rocksdb::DBOptions& options, const std::string& dir,
+                                     const std::vector<std::string>& cfs) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& n : cfs) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("reading ", dir));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  bool empty = true;
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+    it->SeekToFirst();
+    if (it->Valid() || !it->status().ok()) empty = false;
+  }
+  for (rocksdb::ColumnFamilyHandle* h : handles) db->DestroyColumnFamilyHandle(h);
+  return empty;
+}
+
+// Whether `dir` (without a CURRENT file) holds only what RocksDB writes while creating a
+// database before CURRENT exists: no table files, no non-empty log, nothing else.
+bool IsInterruptedCreation(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto digits = [](absl::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    absl::string_view n = name;
+    if (!entry.is_regular_file(ec)) return false;
+    if (n == "LOCK" || n == "IDENTITY" || n == "LOG") continue;
+    if (absl::ConsumePrefix(&n, "LOG.old.") && digits(n)) continue;
+    n = name;
+    if ((absl::ConsumePrefix(&n, "MANIFEST-") || absl::ConsumePrefix(&n, "OPTIONS-")) &&
+        digits(n)) {
+      continue;
+    }
+    n = name;
+    if (absl::ConsumeSuffix(&n, ".dbtmp") && digits(n)) continue;
+    n = name;
+    if (absl::ConsumeSuffix(&n, ".log") && digits(n) && entry.file_size(ec) == 0) continue;
+    return false;
+  }
+  return !ec;
 }
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
@@ -183,8 +234,36 @@ class RocksStore : public Store {
     absl::Status status;
     TxnResult txn_result;
     LeaseInfo lease;
-    bool done = false;
+    // Hand-off from the leader: kLead makes this request's thread the next leader.
+    enum class State { kWaiting, kLead, kDone };
+    Mutex mu;
+    State state ABSL_GUARDED_BY(mu) = State::kWaiting;
     CondVar cv;
+
+    // Sets the state and wakes the request's thread. The waker holds `mu` while signalling,
+    // so the waiting thread cannot return (and free the request) before the waker is done.
+    void Wake(State s) {
+      MutexLock lock(&mu);
+      state = s;
+      cv.Signal();
+    }
+    void Reset() {
+      MutexLock lock(&mu);
+      state = State::kWaiting;
+    }
+    State Await() {
+      MutexLock lock(&mu);
+      while (state == State::kWaiting) cv.Wait(&mu);
+      return state;
+    }
+  };
+
+  // A consistent view for reads: a snapshot taken right after a commit, and the revision and
+  // compaction point it holds.
+  struct ReadView {
+    std::shared_ptr<const rocksdb::Snapshot> snapshot;
+    int64_t rev = 0;
+    int64_t compact = 0;
   };
 
   // The leader's view of one batch being built.
@@ -197,6 +276,21 @@ class RocksStore : public Store {
     absl::Status fatal;  // A storage error: the whole batch fails.
   };
 
+  // The outcome of one batch, published in batch order once durable.
+  struct Commit {
+    int64_t seq = 0;
+    int64_t durable_target = 0;  // The batch whose log records must be synced first (0: none).
+    absl::Status status;
+    bool changed = false;  // Revision or compaction point moved.
+    bool compact_changed = false;
+    int64_t rev = 0;
+    int64_t compact = 0;
+    std::shared_ptr<const rocksdb::Snapshot> snapshot;  // The state right after the batch.
+    std::vector<WatchEvent> events;
+    std::vector<Request*> batch;
+    absl::Status durable;  // The fsync's outcome.
+  };
+
   struct Lease {
     int64_t ttl = 0;
     absl::Time expiry;
@@ -205,9 +299,21 @@ class RocksStore : public Store {
 
   explicit RocksStore(const RocksStoreOptions& options);
   absl::Status Init();
+  // Whether every column family is empty.
+  absl::StatusOr<bool> IsEmpty();
 
   void Submit(Request* r);
-  void ProcessBatch(const std::vector<Request*>& batch);
+  void PublishView(int64_t rev, int64_t compact);
+  std::shared_ptr<const ReadView> View();
+  // Builds and writes (without fsync) one batch; returns what PublishInOrder publishes.
+  Commit ProcessBatch(const std::vector<Request*>& batch);
+  // Waits until the log holds every batch up to `target` durably (group fsync); calls
+  // `on_sync_start` when this thread starts an fsync.
+  absl::Status WaitDurable(int64_t target, const std::function<void()>& on_sync_start);
+  // Publishes committed batches in batch order (whichever thread finds the next one ready
+  // publishes it and every later ready one) and wakes their requests.
+  void PublishInOrder(std::unique_ptr<Commit> commit);
+  void Publish(Commit* c);
   absl::Status Apply(Request* r, Batch* b);
   absl::Status ApplyTxn(const TxnRequest& t, Batch* b, TxnResult* out);
   absl::Status ApplyGrant(Request* r, Batch* b);
@@ -247,16 +353,34 @@ class RocksStore : public Store {
   rocksdb::ColumnFamilyHandle* current_ = nullptr;
   rocksdb::ColumnFamilyHandle* index_ = nullptr;
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
-  rocksdb::WriteOptions write_options_;
 
   Mutex queue_mu_;
   std::deque<Request*> queue_ ABSL_GUARDED_BY(queue_mu_);
+
+  Mutex view_mu_;
+  std::shared_ptr<const ReadView> view_ ABSL_GUARDED_BY(view_mu_);
 
   // Held by the leader while it builds and commits a batch.
   Mutex leader_mu_;
   int64_t rev_ ABSL_GUARDED_BY(leader_mu_) = 1;
   int64_t compact_ ABSL_GUARDED_BY(leader_mu_) = 0;
   absl::Status failed_ ABSL_GUARDED_BY(leader_mu_);
+  int64_t last_seq_ ABSL_GUARDED_BY(leader_mu_) = 0;        // Batches built.
+  int64_t last_write_seq_ ABSL_GUARDED_BY(leader_mu_) = 0;  // The last batch that wrote.
+
+  // Group fsync of the write-ahead log.
+  Mutex sync_mu_;
+  CondVar sync_cv_;
+  int64_t written_seq_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  int64_t synced_seq_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;
+  absl::Status sync_error_ ABSL_GUARDED_BY(sync_mu_);
+
+  // Batches are published (view, watch events, acknowledgements) in order.
+  Mutex publish_mu_;
+  int64_t next_publish_ ABSL_GUARDED_BY(publish_mu_) = 1;
+  bool publishing_ ABSL_GUARDED_BY(publish_mu_) = false;
+  std::map<int64_t, std::unique_ptr<Commit>> pending_ ABSL_GUARDED_BY(publish_mu_);
 
   std::atomic<int64_t> committed_rev_{1};
   std::atomic<int64_t> compact_rev_{0};
@@ -274,7 +398,6 @@ class RocksStore : public Store {
 
 RocksStore::RocksStore(const RocksStoreOptions& options)
     : options_(options), clock_(options.clock ? options.clock : Clock::Real()) {
-  write_options_.sync = options.sync;
   std::random_device rd;
   MutexLock lock(&lease_mu_);
   rng_.seed((static_cast<uint64_t>(rd()) << 32) ^ rd());
@@ -288,6 +411,10 @@ RocksStore::~RocksStore() {
   }
   if (ticker_.joinable()) ticker_.join();
   if (fanout_) fanout_->Shutdown();
+  {
+    MutexLock lock(&view_mu_);
+    view_.reset();
+  }
   if (db_) {
     for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h);
     handles_.clear();
@@ -315,8 +442,14 @@ absl::Status RocksStore::Init() {
     bool has_current = fs::exists(fs::path(dir) / "CURRENT", ec);
     bool is_empty = fs::is_empty(dir, ec);
     if (!has_current && !is_empty) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("dir: ", dir, " is not empty and holds no store (no RocksDB CURRENT file)"));
+      if (!IsInterruptedCreation(dir)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "dir: ", dir, " is not empty and holds no store (no RocksDB CURRENT file)"));
+      }
+      // Killed while RocksDB was creating the database: nothing was ever stored. Start over.
+      for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().filename() != "LOCK") fs::remove(entry.path(), ec);
+      }
     }
     fresh = !has_current;
   } else if (!fs::create_directories(dir, ec)) {
@@ -347,11 +480,18 @@ absl::Status RocksStore::Init() {
     rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, dir, &existing);
     if (!s.ok()) return FromRocks(s, absl::StrCat("reading ", dir));
     for (const std::string& n : names) {
-      if (std::find(existing.begin(), existing.end(), n) == existing.end()) {
+      if (std::find(existing.begin(), existing.end(), n) != existing.end()) continue;
+      // A foreign database, or the creation of a store interrupted by a crash: only an
+      // empty database is taken over.
+      RUDDER_ASSIGN_OR_RETURN(bool empty, IsEmptyDatabase(db_options, dir, existing));
+      if (!empty) {
         return absl::FailedPreconditionError(absl::StrCat(
             "dir: ", dir, " holds a RocksDB database that is not a store (no column family \"", n,
             "\")"));
       }
+      db_options.create_missing_column_families = true;
+      fresh = true;
+      break;
     }
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
@@ -378,8 +518,12 @@ absl::Status RocksStore::Init() {
   int64_t compact = 0;
   if (s.IsNotFound()) {
     if (!fresh) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("dir: ", dir, " holds a RocksDB database that is not a store"));
+      // Created by us but killed before the format record was written, or someone else's.
+      RUDDER_ASSIGN_OR_RETURN(bool empty, IsEmpty());
+      if (!empty) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("dir: ", dir, " holds a RocksDB database that is not a store"));
+      }
     }
     rocksdb::WriteBatch wb;
     wb.Put(meta_, ToSlice(fmt::kMetaFormat), ToSlice(fmt::kFormatVersion));
@@ -441,17 +585,19 @@ absl::Status RocksStore::Init() {
   }
   committed_rev_.store(rev);
   compact_rev_.store(compact);
-  fanout_ = std::make_shared<WatchFanout>(
-      rev, compact, options_.watch_history_events,
-      [this](int64_t from, int64_t to, const KeyRange& range,
-             bool prev_kv) -> WatchFanout::HistoryRead {
-        rocksdb::DB* db = db_.get();
-        std::shared_ptr<const rocksdb::Snapshot> snap(
-            db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
-        return [this, snap, from, to, range, prev_kv]() {
-          return ReadHistory(snap.get(), from, to, range, prev_kv);
-        };
-      });
+  PublishView(rev, compact);
+  fanout_ = std::make_shared<WatchFanout>(rev, compact, options_.watch_history_events,
+                                          [this](int64_t from, int64_t to, const KeyRange& range,
+                                                 bool prev_kv) -> WatchFanout::HistoryRead {
+                                            // Called under the fan-out's lock: the view holds at
+                                            // least revision `to` (views are published before
+                                            // events) and the history above the compaction point.
+                                            std::shared_ptr<const ReadView> view = View();
+                                            return [this, view, from, to, range, prev_kv]() {
+                                              return ReadHistory(view->snapshot.get(), from, to,
+                                                                 range, prev_kv);
+                                            };
+                                          });
 
   // Leases that expired while the store was closed expire now, before anyone can read.
   std::vector<int64_t> due;
@@ -473,6 +619,16 @@ absl::Status RocksStore::Init() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> RocksStore::IsEmpty() {
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), h));
+    it->SeekToFirst();
+    if (it->Valid()) return false;
+    RUDDER_RETURN_IF_ERROR(FromRocks(it->status(), "reading"));
+  }
+  return true;
+}
+
 absl::Status RocksStore::ReadMeta(const rocksdb::ReadOptions& ro, absl::string_view key,
                                   int64_t* v) {
   std::string raw;
@@ -492,35 +648,146 @@ absl::Status RocksStore::ReadMeta(const rocksdb::ReadOptions& ro, absl::string_v
 // ---- The write pipeline ----
 
 void RocksStore::Submit(Request* r) {
-  queue_mu_.Lock();
-  queue_.push_back(r);
-  while (!r->done && queue_.front() != r) r->cv.Wait(&queue_mu_);
-  if (r->done) {
-    queue_mu_.Unlock();
-    return;
+  bool lead;
+  {
+    MutexLock lock(&queue_mu_);
+    queue_.push_back(r);
+    lead = queue_.size() == 1;
   }
+  if (!lead && r->Await() == Request::State::kDone) return;
+  r->Reset();
   // This request is at the front: lead a batch of everything queued.
-  size_t n = std::min(queue_.size(), kMaxBatchRequests);
-  std::vector<Request*> batch(queue_.begin(), queue_.begin() + n);
-  queue_mu_.Unlock();
-
-  ProcessBatch(batch);
-
-  queue_mu_.Lock();
-  for (size_t i = 0; i < n; ++i) {
-    queue_.pop_front();
-    batch[i]->done = true;
-    if (batch[i] != r) batch[i]->cv.Signal();
+  std::vector<Request*> batch;
+  {
+    MutexLock lock(&queue_mu_);
+    size_t n = std::min(queue_.size(), kMaxBatchRequests);
+    batch.assign(queue_.begin(), queue_.begin() + n);
   }
-  if (!queue_.empty()) queue_.front()->cv.Signal();
-  queue_mu_.Unlock();
+  auto commit = std::make_unique<Commit>(ProcessBatch(batch));
+  Request* next = nullptr;
+  {
+    MutexLock lock(&queue_mu_);
+    queue_.erase(queue_.begin(), queue_.begin() + batch.size());
+    if (!queue_.empty()) next = queue_.front();
+  }
+  commit->batch = std::move(batch);
+  // The next leader builds its batch while this one's log is being synced: it is handed the
+  // lead when that sync starts, so its batch gathers every request that arrived meanwhile.
+  auto hand_off = [&next] {
+    if (next != nullptr) next->Wake(Request::State::kLead);
+    next = nullptr;
+  };
+  if (commit->status.ok() && options_.sync && commit->durable_target > 0) {
+    commit->durable = WaitDurable(commit->durable_target, hand_off);
+  }
+  hand_off();
+  PublishInOrder(std::move(commit));
+  r->Await();
 }
 
-void RocksStore::ProcessBatch(const std::vector<Request*>& batch) {
+absl::Status RocksStore::WaitDurable(int64_t target, const std::function<void()>& on_sync_start) {
+  MutexLock lock(&sync_mu_);
+  while (synced_seq_ < target) {
+    if (!sync_error_.ok()) return sync_error_;
+    if (syncing_) {
+      sync_cv_.Wait(&sync_mu_);
+      continue;
+    }
+    // Sync everything written so far: one fsync for every batch waiting.
+    syncing_ = true;
+    const int64_t upto = written_seq_;
+    sync_mu_.Unlock();
+    on_sync_start();
+    rocksdb::Status st = db_->SyncWAL();
+    sync_mu_.Lock();
+    syncing_ = false;
+    if (st.ok()) {
+      synced_seq_ = std::max(synced_seq_, upto);
+    } else {
+      sync_error_ = FromRocks(st, "syncing the write-ahead log");
+    }
+    sync_cv_.SignalAll();
+  }
+  return absl::OkStatus();
+}
+
+void RocksStore::PublishInOrder(std::unique_ptr<Commit> commit) {
+  publish_mu_.Lock();
+  pending_.emplace(commit->seq, std::move(commit));
+  if (publishing_) {
+    // The thread publishing now publishes this one too, in turn.
+    publish_mu_.Unlock();
+    return;
+  }
+  publishing_ = true;
+  while (true) {
+    auto it = pending_.find(next_publish_);
+    if (it == pending_.end()) break;
+    std::unique_ptr<Commit> c = std::move(it->second);
+    pending_.erase(it);
+    publish_mu_.Unlock();
+    Publish(c.get());
+    for (Request* r : c->batch) r->Wake(Request::State::kDone);
+    publish_mu_.Lock();
+    ++next_publish_;
+  }
+  publishing_ = false;
+  publish_mu_.Unlock();
+}
+
+void RocksStore::Publish(Commit* c) {
+  if (!c->durable.ok()) {
+    for (Request* r : c->batch) {
+      if (r->status.ok()) r->status = c->durable;
+    }
+    MutexLock lock(&leader_mu_);
+    failed_ = c->durable;
+    return;
+  }
+  if (!c->status.ok()) return;
+  if (c->changed) {
+    auto view = std::make_shared<ReadView>();
+    view->snapshot = std::move(c->snapshot);
+    view->rev = c->rev;
+    view->compact = c->compact;
+    {
+      MutexLock lock(&view_mu_);
+      view_ = std::move(view);
+    }
+    committed_rev_.store(c->rev);
+    compact_rev_.store(c->compact);
+    if (c->compact_changed) fanout_->SetCompactRevision(c->compact);
+  }
+  if (!c->events.empty()) fanout_->Publish(std::move(c->events), c->rev);
+}
+
+void RocksStore::PublishView(int64_t rev, int64_t compact) {
+  rocksdb::DB* db = db_.get();
+  auto view = std::make_shared<ReadView>();
+  view->snapshot = std::shared_ptr<const rocksdb::Snapshot>(
+      db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+  view->rev = rev;
+  view->compact = compact;
+  MutexLock lock(&view_mu_);
+  view_ = std::move(view);
+}
+
+std::shared_ptr<const RocksStore::ReadView> RocksStore::View() {
+  MutexLock lock(&view_mu_);
+  return view_;
+}
+
+RocksStore::Commit RocksStore::ProcessBatch(const std::vector<Request*>& batch) {
   MutexLock lock(&leader_mu_);
+  Commit c;
+  c.seq = ++last_seq_;
+  // Even a batch that writes nothing read the writes of earlier batches: it must not be
+  // acknowledged before they are durable.
+  c.durable_target = last_write_seq_;
   if (!failed_.ok()) {
     for (Request* r : batch) r->status = failed_;
-    return;
+    c.status = failed_;
+    return c;
   }
   Batch b;
   b.rev = rev_;
@@ -533,7 +800,17 @@ void RocksStore::ProcessBatch(const std::vector<Request*>& batch) {
     b.wb.Put(meta_, ToSlice(fmt::kMetaRevision), fmt::EncodeFixed64(b.rev));
   }
   if (b.fatal.ok() && b.wb.Count() > 0) {
-    b.fatal = FromRocks(db_->Write(write_options_, &b.wb), "commit");
+    // Not synced here: the fsync happens outside the leader's lock (WaitDurable), so the next
+    // batch is built while this one's log is being synced, and several batches share an fsync.
+    rocksdb::WriteOptions wo;
+    wo.sync = false;
+    b.fatal = FromRocks(db_->Write(wo, &b.wb), "commit");
+    if (b.fatal.ok()) {
+      last_write_seq_ = c.seq;
+      c.durable_target = c.seq;
+      MutexLock sync_lock(&sync_mu_);
+      written_seq_ = c.seq;
+    }
   }
   if (!b.fatal.ok()) {
     // The in-memory lease state may be ahead of the disk now: refuse further writes.
@@ -541,16 +818,22 @@ void RocksStore::ProcessBatch(const std::vector<Request*>& batch) {
     for (Request* r : batch) {
       if (r->status.ok()) r->status = b.fatal;
     }
-    return;
+    c.status = b.fatal;
+    return c;
   }
+  c.changed = b.rev != rev_ || b.compact != compact_;
+  c.compact_changed = b.compact != compact_;
   rev_ = b.rev;
-  committed_rev_.store(rev_);
-  if (b.compact != compact_) {
-    compact_ = b.compact;
-    compact_rev_.store(compact_);
-    fanout_->SetCompactRevision(compact_);
+  compact_ = b.compact;
+  c.rev = rev_;
+  c.compact = compact_;
+  if (c.changed) {
+    rocksdb::DB* db = db_.get();
+    c.snapshot = std::shared_ptr<const rocksdb::Snapshot>(
+        db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
   }
-  if (!b.events.empty()) fanout_->Publish(std::move(b.events), rev_);
+  c.events = std::move(b.events);
+  return c;
 }
 
 absl::Status RocksStore::Apply(Request* r, Batch* b) {
@@ -701,6 +984,23 @@ absl::Status ValidateOps(const std::vector<TxnOp>& ops, absl::string_view field)
     }
     if (ops[i].type == TxnOp::Type::kPut && ops[i].lease < 0) {
       return absl::InvalidArgumentError(absl::StrCat(f, ".lease: must not be negative"));
+    }
+  }
+  // As in etcd, one transaction may not write a key twice (put twice, or put and delete).
+  absl::flat_hash_set<absl::string_view> put_keys;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].type == TxnOp::Type::kPut && !put_keys.insert(ops[i].range.key).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "]: duplicate key given in txn request: ", ops[i].range.key));
+    }
+  }
+  for (size_t j = 0; j < ops.size() && !put_keys.empty(); ++j) {
+    if (ops[j].type != TxnOp::Type::kDelete) continue;
+    for (absl::string_view k : put_keys) {
+      if (ops[j].range.Contains(k)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, "[", j, "]: deletes a key the transaction also puts: ", k));
+      }
     }
   }
   return absl::OkStatus();
@@ -924,14 +1224,11 @@ void RocksStore::PhysicalCompact(int64_t rev) {
 absl::StatusOr<RangeResult> RocksStore::Range(const KeyRange& range, const RangeOptions& options) {
   RUDDER_RETURN_IF_ERROR(ValidateRange(range, "range"));
   RUDDER_RETURN_IF_ERROR(ValidateRangeOptions(options, "options"));
-  rocksdb::DB* db = db_.get();
-  std::unique_ptr<const rocksdb::Snapshot, std::function<void(const rocksdb::Snapshot*)>> snap(
-      db->GetSnapshot(), [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+  std::shared_ptr<const ReadView> view = View();
   rocksdb::ReadOptions ro;
-  ro.snapshot = snap.get();
-  int64_t rev, compact;
-  RUDDER_RETURN_IF_ERROR(ReadMeta(ro, fmt::kMetaRevision, &rev));
-  RUDDER_RETURN_IF_ERROR(ReadMeta(ro, fmt::kMetaCompact, &compact));
+  ro.snapshot = view->snapshot.get();
+  const int64_t rev = view->rev;
+  const int64_t compact = view->compact;
   int64_t at = options.revision == 0 ? rev : options.revision;
   if (at > rev) {
     return absl::OutOfRangeError(

@@ -363,6 +363,64 @@ TEST(RocksStoreOpenTest, ForeignDirectoriesAreRefused) {
   fs::remove_all(other);
 }
 
+TEST(RocksStoreOpenTest, CreationInterruptedByACrashIsCompletedOnOpen) {
+  // Killed after RocksDB created the database but before the store wrote anything: the empty
+  // database (with or without the store's column families) is taken over.
+  for (bool with_cfs : {false, true}) {
+    std::string dir = TempDir(absl::StrCat("interrupted_", with_cfs));
+    {
+      rocksdb::Options ro;
+      ro.create_if_missing = true;
+      rocksdb::DB* db = nullptr;
+      ASSERT_TRUE(rocksdb::DB::Open(ro, dir, &db).ok());
+      if (with_cfs) {
+        for (const char* cf : {"current", "index", "history"}) {
+          rocksdb::ColumnFamilyHandle* h = nullptr;
+          ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), cf, &h).ok());
+          db->DestroyColumnFamilyHandle(h);
+        }
+      }
+      delete db;
+    }
+    RocksStoreOptions o;
+    o.dir = dir;
+    auto s = OpenRocksStore(o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(*(*s)->CurrentRevision(), 1);
+    EXPECT_EQ(*(*s)->Put("k", "v"), 2);
+    s->reset();
+    s = OpenRocksStore(o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(*(*s)->CurrentRevision(), 2);
+    s->reset();
+    fs::remove_all(dir);
+  }
+}
+
+TEST(RocksStoreOpenTest, CreationKilledBeforeCurrentExistedStartsOver) {
+  std::string dir = TempDir("before_current");
+  fs::create_directories(dir);
+  std::ofstream(fs::path(dir) / "LOCK") << "";
+  std::ofstream(fs::path(dir) / "IDENTITY") << "abc";
+  std::ofstream(fs::path(dir) / "MANIFEST-000001") << "partial";
+  RocksStoreOptions o;
+  o.dir = dir;
+  auto s = OpenRocksStore(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(*(*s)->Put("k", "v"), 2);
+  s->reset();
+  // But table files without CURRENT are someone's damaged data: refused.
+  std::string damaged = TempDir("no_current");
+  fs::create_directories(damaged);
+  std::ofstream(fs::path(damaged) / "MANIFEST-000005") << "m";
+  std::ofstream(fs::path(damaged) / "000004.sst") << "table";
+  o.dir = damaged;
+  EXPECT_EQ(OpenRocksStore(o).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(fs::exists(fs::path(damaged) / "000004.sst"));
+  fs::remove_all(dir);
+  fs::remove_all(damaged);
+}
+
 TEST(RocksStoreOpenTest, CorruptDataIsAnErrorNotAFreshStore) {
   std::string dir = TempDir("corrupt");
   RocksStoreOptions o;
