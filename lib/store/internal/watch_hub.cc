@@ -51,117 +51,160 @@ std::shared_ptr<const EventBatch> MakeBatch(int64_t revision, std::vector<WatchE
 
 enum class IndexKind { kKey, kPrefix, kRange };
 
+// A batch queued for a watcher; `all`: every event is in the watcher's range (else filter).
+struct Item {
+  std::shared_ptr<const EventBatch> batch;
+  bool all = true;
+};
+
 }  // namespace
 
-// One watcher's state, shared by the hub (while registered) and the consumer's handle.
-class WatcherState {
+// The watchers of one key range and the log of batches they have yet to read. The group's
+// mutex guards the log and the read state of every member.
+class WatchGroup {
  public:
-  WatcherState(KeyRange range, const WatchOptions& options, std::shared_ptr<HubShared> shared)
-      : range(std::move(range)),
-        prev_kv(options.prev_kv),
-        progress_notify(options.progress_notify),
-        max_buffered(options.max_buffered_events),
-        shared_(std::move(shared)) {
-    if (this->range.range_end.empty()) {
+  explicit WatchGroup(KeyRange r) : range(std::move(r)) {
+    if (range.range_end.empty()) {
       kind = IndexKind::kKey;
-      index_key = this->range.key;
-    } else if (this->range.key == absl::string_view("\0", 1) &&
-               this->range.range_end == absl::string_view("\0", 1)) {
+      index_key = range.key;
+    } else if (range.key == absl::string_view("\0", 1) &&
+               range.range_end == absl::string_view("\0", 1)) {
       kind = IndexKind::kPrefix;  // Every key.
-    } else if (store::PrefixEnd(this->range.key) == this->range.range_end) {
+    } else if (store::PrefixEnd(range.key) == range.range_end) {
       kind = IndexKind::kPrefix;
-      index_key = this->range.key;
+      index_key = range.key;
     } else {
       kind = IndexKind::kRange;
     }
   }
 
-  // What Offer() did.
-  struct OfferResult {
-    bool fire = false;     // The ready callback is due.
-    bool cut_off = false;  // The watcher ended (unregister it).
+  const KeyRange range;
+  IndexKind kind = IndexKind::kRange;
+  std::string index_key;  // kKey: the key; kPrefix: the prefix.
+
+  // Guarded by the hub's mutex.
+  absl::flat_hash_set<WatcherState*> members;
+  size_t min_max_buffered = SIZE_MAX;  // Smallest max_buffered_events of any member so far.
+  uint64_t events_at_sweep = 0;
+  uint64_t epoch = 0;  // Scratch of WatchHub::Publish.
+  size_t matched = 0;
+
+  Mutex mu;
+  struct Entry {
+    Item item;
+    uint64_t events_end;  // end_events after this entry.
   };
+  // log[head..] are the live entries (a vector, not a deque: an idle group costs no block).
+  std::vector<Entry> log ABSL_GUARDED_BY(mu);
+  size_t head ABSL_GUARDED_BY(mu) = 0;
+  uint64_t first_seq ABSL_GUARDED_BY(mu) = 0;   // Sequence number of log[head].
+  uint64_t end_events ABSL_GUARDED_BY(mu) = 0;  // Events ever appended.
+  // Members that have read everything and wait to be woken by the next append.
+  absl::flat_hash_set<WatcherState*> idle ABSL_GUARDED_BY(mu);
 
-  // Queues a batch with `matched` events in range (all of them if `all`).
-  OfferResult Offer(std::shared_ptr<const EventBatch> batch, size_t matched, bool all) {
-    OfferResult result;
-    MutexLock lock(&mu_);
-    if (ended_) return result;
-    queue_.push_back(Item{std::move(batch), all});
-    queued_ += matched;
-    had_events_ = true;
-    if (queued_ > max_buffered + replay_allowance_) {
-      std::vector<Item>().swap(queue_);
-      queued_ = 0;
-      EndLocked(absl::ResourceExhaustedError(absl::StrCat(
-          "watcher fell behind by more than ", max_buffered, " events; relist and watch again")));
-      result.cut_off = true;
+  uint64_t end_seq() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return first_seq + (log.size() - head);
+  }
+  const Entry& At(uint64_t seq) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return log[head + (seq - first_seq)];
+  }
+  // Drops the entries before `seq`.
+  void TrimTo(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    while (first_seq < seq) {
+      log[head++].item.batch.reset();
+      ++first_seq;
     }
-    cv_.Signal();
-    result.fire = !notified_;
-    notified_ = true;
-    return result;
-  }
-
-  // Queues replayed history in front of everything queued so far (not counted as buffered).
-  void Prepend(std::vector<std::shared_ptr<const EventBatch>> batches) {
-    MutexLock lock(&mu_);
-    if (ended_) return;
-    std::vector<Item> items;
-    items.reserve(batches.size() + queue_.size());
-    for (auto& b : batches) {
-      replay_allowance_ += b->with_prev.size();
-      queued_ += b->with_prev.size();
-      items.push_back(Item{std::move(b), true});
+    if (head == log.size()) {
+      log.clear();
+      head = 0;
+    } else if (head > 64 && head * 2 > log.size()) {
+      log.erase(log.begin(), log.begin() + head);
+      head = 0;
     }
-    for (Item& item : queue_) items.push_back(std::move(item));
-    queue_ = std::move(items);
+  }
+};
+
+// One watcher's state, shared by the hub (while registered) and the consumer's handle. Its
+// mutable fields are guarded by its group's mutex.
+class WatcherState {
+ public:
+  WatcherState(std::shared_ptr<WatchGroup> g, const WatchOptions& options,
+               std::shared_ptr<HubShared> shared)
+      : group(std::move(g)),
+        prev_kv(options.prev_kv),
+        progress_notify(options.progress_notify),
+        max_buffered(options.max_buffered_events),
+        shared_(std::move(shared)) {}
+
+  const std::shared_ptr<WatchGroup> group;
+  const bool prev_kv;
+  const bool progress_notify;
+  const size_t max_buffered;
+  uint64_t id = 0;  // Set before registration, then constant.
+  std::atomic<bool> has_callback{false};
+
+  // Everything below (but the callback) is guarded by group->mu.
+  CondVar cv;
+  uint64_t cursor_seq = 0;     // Next log entry to read.
+  uint64_t cursor_events = 0;  // group->end_events when the cursor was set.
+  std::vector<Item> replay;    // Read before the log: history, or what an ended watch keeps.
+  bool ended = false;          // No more log reads; deliver `replay`, then `status`.
+  absl::Status status;
+  bool progress_requested = false;
+  bool had_events = false;  // Since the last progress tick.
+  bool notified = false;    // The callback fired since the last Next().
+  int64_t last_revision = 0;
+
+  bool PendingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(group->mu) {
+    return !replay.empty() || (!ended && cursor_seq < group->end_seq());
   }
 
-  // Replay from the hub's window: counted like Prepend, at the back.
-  void AppendReplay(std::shared_ptr<const EventBatch> batch, size_t matched, bool all) {
-    MutexLock lock(&mu_);
-    replay_allowance_ += matched;
-    queued_ += matched;
-    queue_.push_back(Item{std::move(batch), all});
-  }
-
-  // Ends the watch with `status`. Pending events are dropped if `drop`, else delivered first.
-  // Returns whether the ready callback is due.
-  bool End(absl::Status status, bool drop) {
-    MutexLock lock(&mu_);
-    if (ended_) return false;
+  // Marks the watch ended with `status`. Unread events are dropped if `drop`, else kept for
+  // delivery before the status. Returns whether the ready callback is due.
+  bool EndLocked(absl::Status s, bool drop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(group->mu) {
+    if (ended) return false;
     if (drop) {
-      std::vector<Item>().swap(queue_);
-      queued_ = 0;
+      std::vector<Item>().swap(replay);
+    } else {
+      for (uint64_t seq = std::max(cursor_seq, group->first_seq); seq < group->end_seq(); ++seq) {
+        replay.push_back(group->At(seq).item);
+      }
     }
-    EndLocked(std::move(status));
-    cv_.SignalAll();
-    bool fire = !notified_;
-    notified_ = true;
-    return fire;
+    ended = true;
+    status = std::move(s);
+    group->idle.erase(this);
+    cv.SignalAll();
+    return Notify();
   }
 
-  // Asks for a progress response; returns whether the ready callback is due.
+  bool End(absl::Status s, bool drop) {
+    MutexLock lock(&group->mu);
+    return EndLocked(std::move(s), drop);
+  }
+
+  // Flags that a response is available; returns whether the ready callback is due.
+  bool Notify() ABSL_EXCLUSIVE_LOCKS_REQUIRED(group->mu) {
+    cv.Signal();
+    if (notified) return false;
+    notified = true;
+    return has_callback.load(std::memory_order_relaxed);
+  }
+
   bool RequestProgress() {
-    MutexLock lock(&mu_);
-    if (ended_) return false;
-    progress_requested_ = true;
-    cv_.Signal();
-    bool fire = !notified_;
-    notified_ = true;
-    return fire;
+    MutexLock lock(&group->mu);
+    if (ended) return false;
+    progress_requested = true;
+    return Notify();
   }
 
   // The progress ticker: an idle progress_notify watcher gets a notification.
   bool Tick() {
-    {
-      MutexLock lock(&mu_);
-      bool idle = !had_events_;
-      had_events_ = false;
-      if (!idle) return false;
-    }
-    return RequestProgress();
+    MutexLock lock(&group->mu);
+    bool idle = !had_events && !PendingLocked();
+    had_events = false;
+    if (!idle || ended) return false;
+    progress_requested = true;
+    return Notify();
   }
 
   std::optional<SharedWatchResponse> Next(absl::Duration timeout) {
@@ -169,37 +212,45 @@ class WatcherState {
     std::vector<Item> items;
     int64_t revision = 0;
     {
-      MutexLock lock(&mu_);
+      MutexLock lock(&group->mu);
       while (true) {
-        if (!queue_.empty()) {
-          // Every revision up to `revision` has been offered to this watcher (the hub stores
-          // the revision after offering), so draining now delivers all of it.
+        if (PendingLocked()) {
+          // Every revision up to `revision` has been appended to the group's log (the hub
+          // stores the revision after appending, and appending needs the lock we hold).
           revision = shared_->revision.load(std::memory_order_acquire);
-          items.swap(queue_);
-          queued_ = 0;
-          replay_allowance_ = 0;
-          notified_ = false;
+          items.swap(replay);
+          if (!ended) {
+            WatchGroup& g = *group;
+            for (uint64_t seq = cursor_seq; seq < g.end_seq(); ++seq) {
+              items.push_back(g.At(seq).item);
+            }
+            cursor_seq = g.end_seq();
+            cursor_events = g.end_events;
+            g.idle.insert(this);
+          }
+          notified = false;
           break;
         }
-        if (ended_) {
+        if (ended) {
+          notified = false;
           SharedWatchResponse end;
-          end.status = status_;
-          end.compact_revision = compact_revision_;
-          end.revision = std::max(last_revision_, shared_->revision.load());
-          notified_ = false;
+          end.status = status;
+          end.revision = std::max(last_revision, shared_->revision.load());
           return end;
         }
-        if (progress_requested_) {
-          progress_requested_ = false;
-          notified_ = false;
+        if (progress_requested) {
+          progress_requested = false;
+          notified = false;
           SharedWatchResponse progress;
-          progress.revision = std::max(last_revision_, shared_->revision.load());
-          last_revision_ = progress.revision;
+          progress.revision = std::max(last_revision, shared_->revision.load());
+          last_revision = progress.revision;
           return progress;
         }
+        notified = false;
+        group->idle.insert(this);
         absl::Duration left = deadline - absl::Now();
         if (left <= absl::ZeroDuration()) return std::nullopt;
-        cv_.WaitWithTimeout(&mu_, left);
+        cv.WaitWithTimeout(&group->mu, left);
       }
     }
     // Outside the lock: the batches are immutable.
@@ -213,16 +264,16 @@ class WatcherState {
         response.events.insert(response.events.end(), events.begin(), events.end());
       } else {
         for (const auto& e : events) {
-          if (range.Contains(e->kv.key)) response.events.push_back(e);
+          if (group->range.Contains(e->kv.key)) response.events.push_back(e);
         }
       }
     }
     int64_t last_event = items.empty() ? 0 : items.back().batch->revision;
     response.revision = std::max(revision, last_event);
     {
-      MutexLock lock(&mu_);
-      response.revision = std::max(response.revision, last_revision_);
-      last_revision_ = response.revision;
+      MutexLock lock(&group->mu);
+      response.revision = std::max(response.revision, last_revision);
+      last_revision = response.revision;
     }
     return response;
   }
@@ -230,50 +281,25 @@ class WatcherState {
   void SetReadyCallback(std::function<void()> fn) {
     MutexLock lock(&cb_mu_);
     callback_ = std::move(fn);
+    has_callback.store(callback_ != nullptr, std::memory_order_relaxed);
+    if (!callback_) return;
+    bool ready;
+    {
+      MutexLock group_lock(&group->mu);
+      ready = PendingLocked() || ended || progress_requested;
+      if (ready) notified = true;
+    }
+    if (ready) callback_();
   }
 
-  // Calls the ready callback, if any (never with mu_ held).
+  // Calls the ready callback, if any (never with a hub or group lock held).
   void Fire() {
     MutexLock lock(&cb_mu_);
     if (callback_) callback_();
   }
 
-  const KeyRange range;
-  const bool prev_kv;
-  const bool progress_notify;
-  const size_t max_buffered;
-  IndexKind kind = IndexKind::kRange;
-  std::string index_key;  // kKey: the key; kPrefix: the prefix.
-  uint64_t id = 0;        // Set before registration, then constant.
-  // Scratch of WatchHub::Publish (guarded by the hub's mutex).
-  uint64_t epoch = 0;
-  size_t matched = 0;
-
  private:
-  struct Item {
-    std::shared_ptr<const EventBatch> batch;
-    bool all = true;  // Every event of the batch is in range.
-  };
-
-  void EndLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    ended_ = true;
-    status_ = std::move(status);
-  }
-
   const std::shared_ptr<HubShared> shared_;
-  Mutex mu_;
-  CondVar cv_;
-  std::vector<Item> queue_ ABSL_GUARDED_BY(mu_);
-  size_t queued_ ABSL_GUARDED_BY(mu_) = 0;            // Events in queue_.
-  size_t replay_allowance_ ABSL_GUARDED_BY(mu_) = 0;  // Replayed events not held against the cap.
-  bool ended_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status status_ ABSL_GUARDED_BY(mu_);
-  int64_t compact_revision_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t last_revision_ ABSL_GUARDED_BY(mu_) = 0;
-  bool progress_requested_ ABSL_GUARDED_BY(mu_) = false;
-  bool had_events_ ABSL_GUARDED_BY(mu_) = false;
-  bool notified_ ABSL_GUARDED_BY(mu_) = false;  // The callback fired since the last Next().
-
   Mutex cb_mu_;
   std::function<void()> callback_ ABSL_GUARDED_BY(cb_mu_);
 };
@@ -388,41 +414,63 @@ absl::Status WatchHub::Publish(int64_t revision, std::vector<WatchEvent> events)
 
       ++epoch_;
       touched_.clear();
-      auto mark = [this](WatcherState* s) {
-        if (s->epoch != epoch_) {
-          s->epoch = epoch_;
-          s->matched = 0;
-          touched_.push_back(s);
+      auto mark = [this](WatchGroup* g) {
+        if (g->epoch != epoch_) {
+          g->epoch = epoch_;
+          g->matched = 0;
+          touched_.push_back(g);
         }
-        ++s->matched;
+        ++g->matched;
       };
       for (const auto& e : batch->with_prev) {
         const std::string& key = e->kv.key;
-        if (auto it = by_key_.find(key); it != by_key_.end()) {
-          for (WatcherState* s : it->second) mark(s);
-        }
+        if (auto it = by_key_.find(key); it != by_key_.end()) mark(it->second.get());
         for (const auto& [len, count] : prefix_lengths_) {
           if (len > key.size()) break;
           auto it = by_prefix_.find(absl::string_view(key).substr(0, len));
-          if (it != by_prefix_.end()) {
-            for (WatcherState* s : it->second) mark(s);
-          }
+          if (it != by_prefix_.end()) mark(it->second.get());
         }
-        for (WatcherState* s : by_range_) {
-          if (s->range.Contains(key)) mark(s);
+        for (const auto& [bounds, g] : by_range_) {
+          if (g->range.Contains(key)) mark(g.get());
         }
       }
       const size_t size = batch->with_prev.size();
       std::vector<WatcherState*> cut;
-      for (WatcherState* s : touched_) {
-        WatcherState::OfferResult r = s->Offer(batch, s->matched, s->matched == size);
-        if (r.cut_off) cut.push_back(s);
-        if (r.fire) fire.push_back(watchers_[s->id]);
+      for (WatchGroup* g : touched_) {
+        MutexLock group_lock(&g->mu);
+        g->end_events += g->matched;
+        g->log.push_back(WatchGroup::Entry{Item{batch, g->matched == size}, g->end_events});
+        for (WatcherState* s : g->idle) {
+          s->had_events = true;
+          if (s->Notify()) fire.push_back(watchers_[s->id]);
+        }
+        g->idle.clear();
+        // Now and then: cut off members too far behind and drop what everyone has read.
+        const uint64_t every = std::clamp<uint64_t>(g->min_max_buffered / 2, 1, 1024);
+        if (g->end_events - g->events_at_sweep >= every) {
+          g->events_at_sweep = g->end_events;
+          uint64_t min_seq = g->end_seq();
+          for (WatcherState* s : g->members) {
+            if (s->ended) continue;
+            if (g->end_events - s->cursor_events > s->max_buffered) {
+              if (s->EndLocked(absl::ResourceExhaustedError(absl::StrCat(
+                                   "watcher fell behind by more than ", s->max_buffered,
+                                   " events; relist and watch again")),
+                               /*drop=*/true)) {
+                fire.push_back(watchers_[s->id]);
+              }
+              cut.push_back(s);
+              continue;
+            }
+            min_seq = std::min(min_seq, s->cursor_seq);
+          }
+          g->TrimTo(min_seq);
+        }
       }
       touched_.clear();
       for (WatcherState* s : cut) Unregister(s);
     }
-    // After every offer: a watcher that reads this revision has been offered all up to it.
+    // After every append: a watcher that reads this revision has been offered all up to it.
     shared_->revision.store(revision, std::memory_order_release);
   }
   for (const StatePtr& s : fire) s->Fire();
@@ -439,7 +487,7 @@ void WatchHub::Advance(int64_t revision) {
 absl::StatusOr<std::unique_ptr<Watcher>> WatchHub::Watch(const KeyRange& range,
                                                          const WatchOptions& options) {
   if (range.key.empty()) return absl::InvalidArgumentError("watch: key must not be empty");
-  auto state = std::make_shared<WatcherState>(range, options, shared_);
+  StatePtr state;
   int64_t replay_from = 0;
   int64_t replay_to = -1;
   {
@@ -457,15 +505,21 @@ absl::StatusOr<std::unique_ptr<Watcher>> WatchHub::Watch(const KeyRange& range,
       replay_from = start;
       replay_to = window_floor_;
     }
+    GroupPtr group = FindOrAddGroup(range);
+    state = std::make_shared<WatcherState>(group, options, shared_);
+    state->id = next_id_++;
+    MutexLock group_lock(&group->mu);
     auto it = std::lower_bound(
         window_.begin(), window_.end(), start,
         [](const std::shared_ptr<const EventBatch>& b, int64_t rev) { return b->revision < rev; });
     for (; it != window_.end(); ++it) {
       size_t matched = 0;
       for (const auto& e : (*it)->with_prev) matched += range.Contains(e->kv.key) ? 1 : 0;
-      if (matched > 0) state->AppendReplay(*it, matched, matched == (*it)->with_prev.size());
+      if (matched > 0) state->replay.push_back(Item{*it, matched == (*it)->with_prev.size()});
     }
-    state->id = next_id_++;
+    state->cursor_seq = group->end_seq();
+    state->cursor_events = group->end_events;
+    if (state->replay.empty() && replay_to < replay_from) group->idle.insert(state.get());
     Register(state);
   }
   if (replay_to >= replay_from) {
@@ -475,16 +529,19 @@ absl::StatusOr<std::unique_ptr<Watcher>> WatchHub::Watch(const KeyRange& range,
       Unregister(state.get());
       return history.status();
     }
-    std::vector<std::shared_ptr<const EventBatch>> batches;
-    batches.reserve(history->size());
+    std::vector<Item> items;
+    items.reserve(history->size());
     for (RevisionEvents& r : *history) {
       std::vector<WatchEvent> in_range;
       for (WatchEvent& e : r.events) {
         if (range.Contains(e.kv.key)) in_range.push_back(std::move(e));
       }
-      if (!in_range.empty()) batches.push_back(MakeBatch(r.revision, std::move(in_range)));
+      if (!in_range.empty()) items.push_back(Item{MakeBatch(r.revision, std::move(in_range))});
     }
-    state->Prepend(std::move(batches));
+    MutexLock lock(&state->group->mu);
+    for (Item& item : state->replay) items.push_back(std::move(item));
+    state->replay = std::move(items);
+    if (!state->PendingLocked()) state->group->idle.insert(state.get());
   }
   return std::make_unique<HubWatcher>(std::move(state), shared_);
 }
@@ -503,48 +560,64 @@ void WatchHub::EndAll(const absl::Status& status) {
   for (const StatePtr& s : fire) s->Fire();
 }
 
+WatchHub::GroupPtr WatchHub::FindOrAddGroup(const KeyRange& range) {
+  auto group = std::make_shared<WatchGroup>(range);
+  GroupPtr* slot = nullptr;
+  switch (group->kind) {
+    case IndexKind::kKey:
+      slot = &by_key_[group->index_key];
+      break;
+    case IndexKind::kPrefix:
+      slot = &by_prefix_[group->index_key];
+      if (*slot == nullptr) ++prefix_lengths_[group->index_key.size()];
+      break;
+    case IndexKind::kRange:
+      slot = &by_range_[{range.key, range.range_end}];
+      break;
+  }
+  if (*slot == nullptr) *slot = std::move(group);
+  return *slot;
+}
+
+void WatchHub::RemoveGroup(WatchGroup* g) {
+  switch (g->kind) {
+    case IndexKind::kKey:
+      by_key_.erase(g->index_key);
+      break;
+    case IndexKind::kPrefix: {
+      auto len = prefix_lengths_.find(g->index_key.size());
+      if (--len->second == 0) prefix_lengths_.erase(len);
+      by_prefix_.erase(g->index_key);  // May destroy `g`.
+      break;
+    }
+    case IndexKind::kRange:
+      by_range_.erase({g->range.key, g->range.range_end});
+      break;
+  }
+}
+
 void WatchHub::Register(const StatePtr& state) {
   WatcherState* s = state.get();
   watchers_[s->id] = state;
-  switch (s->kind) {
-    case IndexKind::kKey:
-      by_key_[s->index_key].insert(s);
-      break;
-    case IndexKind::kPrefix:
-      by_prefix_[s->index_key].insert(s);
-      ++prefix_lengths_[s->index_key.size()];
-      break;
-    case IndexKind::kRange:
-      by_range_.insert(s);
-      break;
-  }
+  WatchGroup* g = s->group.get();
+  g->members.insert(s);
+  g->min_max_buffered = std::min(g->min_max_buffered, s->max_buffered);
   if (s->progress_notify) progress_.insert(s);
 }
 
 void WatchHub::Unregister(WatcherState* s) {
   auto found = watchers_.find(s->id);
   if (found == watchers_.end()) return;
-  switch (s->kind) {
-    case IndexKind::kKey: {
-      auto it = by_key_.find(s->index_key);
-      it->second.erase(s);
-      if (it->second.empty()) by_key_.erase(it);
-      break;
-    }
-    case IndexKind::kPrefix: {
-      auto it = by_prefix_.find(s->index_key);
-      it->second.erase(s);
-      if (it->second.empty()) by_prefix_.erase(it);
-      auto len = prefix_lengths_.find(s->index_key.size());
-      if (--len->second == 0) prefix_lengths_.erase(len);
-      break;
-    }
-    case IndexKind::kRange:
-      by_range_.erase(s);
-      break;
+  StatePtr keep = found->second;
+  WatchGroup* g = s->group.get();
+  g->members.erase(s);
+  {
+    MutexLock lock(&g->mu);
+    g->idle.erase(s);
   }
+  if (g->members.empty()) RemoveGroup(g);
   progress_.erase(s);
-  watchers_.erase(found);  // May destroy `s`.
+  watchers_.erase(found);
 }
 
 void WatchHub::SweepLocked() {

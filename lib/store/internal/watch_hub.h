@@ -6,13 +6,17 @@
 //  - Every watcher sees every event of its range from its start revision on, in revision order,
 //    without gaps, never splitting a revision across responses.
 //  - No thread and no copy of a value per watcher: a published revision becomes one immutable
-//    batch, shared by pointer with every watcher it matches. Watchers are indexed by exact key
-//    and by prefix, so an event touches only the watchers it matches (only ranges that are
-//    neither a key nor a prefix are checked one by one).
+//    batch. Watchers of the same key range form a group that appends the batch once to a log
+//    that its members read at their own pace, so publishing costs O(matching groups), not
+//    O(watchers): only members waiting for data are woken. Groups are indexed by exact key and
+//    by prefix, so an event touches only the groups it matches (only ranges that are neither a
+//    key nor a prefix are checked one by one).
 //  - Replay: the hub keeps the last `history_events` events in memory. A watcher starting
 //    before that window gets the older part from the backend's ReplaySource.
 //  - A watcher whose undelivered events exceed its max_buffered_events is cut off with
-//    ResourceExhausted (its buffer freed); the others are unaffected.
+//    ResourceExhausted; the others are unaffected. Groups check their members every
+//    min(1024, max_buffered_events / 2) events, so a stuck watcher holds at most that many
+//    more batches before it is cut off.
 //  - Progress: RequestProgress() and, for progress_notify watchers, a periodic tick (one hub
 //    thread for all watchers) yield responses with no events and the hub's revision.
 //
@@ -61,6 +65,7 @@ struct EventBatch {
 };
 
 class WatcherState;
+class WatchGroup;
 struct HubShared;
 
 class WatchHub {
@@ -112,10 +117,13 @@ class WatchHub {
 
  private:
   using StatePtr = std::shared_ptr<WatcherState>;
+  using GroupPtr = std::shared_ptr<WatchGroup>;
 
   void Register(const StatePtr& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unregister(WatcherState* state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SweepLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  GroupPtr FindOrAddGroup(const store::KeyRange& range) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveGroup(WatchGroup* group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TickerLoop();
 
   const Options options_;
@@ -133,15 +141,15 @@ class WatchHub {
   std::deque<std::shared_ptr<const EventBatch>> window_ ABSL_GUARDED_BY(mu_);
   size_t window_events_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t window_floor_ ABSL_GUARDED_BY(mu_);
-  // Every live watcher, and the indexes over them.
+  // Every live watcher. Watchers of the same key range form one group, which holds one log of
+  // the batches they have yet to read; the indexes map keys, prefixes and other ranges to groups.
   absl::flat_hash_map<uint64_t, StatePtr> watchers_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, absl::flat_hash_set<WatcherState*>> by_key_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, absl::flat_hash_set<WatcherState*>> by_prefix_
-      ABSL_GUARDED_BY(mu_);
-  std::map<size_t, size_t> prefix_lengths_ ABSL_GUARDED_BY(mu_);  // length -> watchers
-  absl::flat_hash_set<WatcherState*> by_range_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, GroupPtr> by_key_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, GroupPtr> by_prefix_ ABSL_GUARDED_BY(mu_);
+  std::map<size_t, size_t> prefix_lengths_ ABSL_GUARDED_BY(mu_);  // length -> groups
+  std::map<std::pair<std::string, std::string>, GroupPtr> by_range_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<WatcherState*> progress_ ABSL_GUARDED_BY(mu_);
-  std::vector<WatcherState*> touched_ ABSL_GUARDED_BY(mu_);  // Scratch of Publish().
+  std::vector<WatchGroup*> touched_ ABSL_GUARDED_BY(mu_);  // Scratch of Publish().
 
   Mutex ticker_mu_;
   CondVar ticker_cv_;

@@ -1,0 +1,21 @@
+// Store benchmarks over every backend: bazel run -c opt //bench:store_benchmark
+// (--benchmark_filter=memory to run one backend). See bench/store_benchmark_lib.h.
+#include "bench/store_benchmark_lib.h"
+#include "benchmark/benchmark.h"
+#include "lib/store/memory/memory_store.h"
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  using rudder::bench::RegisterStoreBenchmarks;
+  using rudder::bench::StoreBenchBackend;
+
+  RegisterStoreBenchmarks(StoreBenchBackend{
+      .name = "memory",
+      .make = [] { return rudder::store::NewMemoryStore(); },
+  });
+  // Other backends register here, each with its dependency in bench/BUILD.bazel.
+
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
