@@ -93,6 +93,12 @@ TEST(SelectorParseTest, SetBasedSyntax) {
   }
 }
 
+TEST(SelectorParseTest, DocumentedExample) {
+  Selector sel = MustParse("tier in (frontend,cache),app=web,!canary");
+  EXPECT_EQ(sel.String(), "app=web,!canary,tier in (cache,frontend)");
+  EXPECT_TRUE(sel.Matches(Labels{{"app", "web"}, {"tier", "cache"}}));
+}
+
 TEST(SelectorParseTest, ErrorsMatchKubernetes) {
   EXPECT_EQ(ParseError("x=a||y=b"),
             std::string("unable to parse requirement: values[0][x]: Invalid value: \"a||y\": ") +
