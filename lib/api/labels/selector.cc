@@ -1,7 +1,6 @@
 #include "lib/api/labels/selector.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -111,19 +110,50 @@ bool IsSpecialSymbol(char c) {
 }
 
 bool LookupToken(std::string_view s, Token* tok) {
-  static const std::pair<std::string_view, Token> kTokens[] = {
-      {")", Token::kClosedPar},     {",", Token::kComma},    {"!", Token::kDoesNotExist},
-      {"==", Token::kDoubleEquals}, {"=", Token::kEquals},   {">", Token::kGreaterThan},
-      {"in", Token::kIn},           {"<", Token::kLessThan}, {"!=", Token::kNotEquals},
-      {"notin", Token::kNotIn},     {"(", Token::kOpenPar},
-  };
-  for (const auto& [text, t] : kTokens) {
-    if (s == text) {
-      *tok = t;
+  switch (s.size()) {
+    case 1:
+      switch (s[0]) {
+        case ')':
+          *tok = Token::kClosedPar;
+          return true;
+        case ',':
+          *tok = Token::kComma;
+          return true;
+        case '!':
+          *tok = Token::kDoesNotExist;
+          return true;
+        case '=':
+          *tok = Token::kEquals;
+          return true;
+        case '>':
+          *tok = Token::kGreaterThan;
+          return true;
+        case '<':
+          *tok = Token::kLessThan;
+          return true;
+        case '(':
+          *tok = Token::kOpenPar;
+          return true;
+        default:
+          return false;
+      }
+    case 2:
+      if (s == "==")
+        *tok = Token::kDoubleEquals;
+      else if (s == "in")
+        *tok = Token::kIn;
+      else if (s == "!=")
+        *tok = Token::kNotEquals;
+      else
+        return false;
       return true;
-    }
+    case 5:
+      if (s != "notin") return false;
+      *tok = Token::kNotIn;
+      return true;
+    default:
+      return false;
   }
-  return false;
 }
 
 class Lexer {
@@ -206,9 +236,26 @@ class Lexer {
 
 enum class Context { kKeyAndOperator, kValues };
 
+// The values of one requirement: a small sorted set without per-value allocations.
+class ValueSet {
+ public:
+  void insert(std::string_view v) {
+    auto it = std::lower_bound(values_.begin(), values_.end(), v);
+    if (it == values_.end() || *it != v) values_.insert(it, v);
+  }
+  bool empty() const { return values_.empty(); }
+  std::vector<std::string> ToStrings() const {
+    return std::vector<std::string>(values_.begin(), values_.end());
+  }
+
+ private:
+  std::vector<std::string_view> values_;
+};
+
 class Parser {
  public:
   explicit Parser(std::string_view s) {
+    items_.reserve(16);
     Lexer lexer(s);
     while (true) {
       Item item = lexer.Lex();
@@ -219,6 +266,7 @@ class Parser {
 
   absl::StatusOr<std::vector<Requirement>> Parse() {
     std::vector<Requirement> requirements;
+    requirements.reserve(items_.size() / 3 + 1);
     while (true) {
       Item item = Lookahead(Context::kValues);
       switch (item.tok) {
@@ -333,15 +381,14 @@ class Parser {
       default:
         return Error("found '", Literal(op_item), "', expected: in, notin, =, ==, !=, gt, lt");
     }
-    std::set<std::string_view> values;
+    ValueSet values;
     absl::Status st = (*op == Operator::kIn || *op == Operator::kNotIn) ? ParseValues(&values)
                                                                         : ParseExactValue(&values);
     if (!st.ok()) return st;
-    return Requirement::Create(std::string(key), *op,
-                               std::vector<std::string>(values.begin(), values.end()));
+    return Requirement::Create(std::string(key), *op, values.ToStrings());
   }
 
-  absl::Status ParseValues(std::set<std::string_view>* values) {
+  absl::Status ParseValues(ValueSet* values) {
     Item item = Consume(Context::kValues);
     if (item.tok != Token::kOpenPar) {
       return Error("found '", Literal(item), "' expected: '('");
@@ -366,7 +413,7 @@ class Parser {
     }
   }
 
-  absl::Status ParseIdentifiersList(std::set<std::string_view>* values) {
+  absl::Status ParseIdentifiersList(ValueSet* values) {
     while (true) {
       Item item = Consume(Context::kValues);
       switch (item.tok) {
@@ -401,7 +448,7 @@ class Parser {
     }
   }
 
-  absl::Status ParseExactValue(std::set<std::string_view>* values) {
+  absl::Status ParseExactValue(ValueSet* values) {
     Token next = Lookahead(Context::kValues).tok;
     if (next == Token::kEndOfString || next == Token::kComma) {
       values->insert("");
