@@ -10,7 +10,7 @@
 //   --iterations=N / -runs=N      mutations to run (default 200000; env RUDDER_FUZZ_ITERATIONS)
 //   --seed=N / -seed=N            PRNG seed (default 1; env RUDDER_FUZZ_SEED)
 //   --max_len=N / -max_len=N      longest generated input (default 256)
-//   --max_seconds=N / -max_total_time=N  stop mutating after N seconds (default 10)
+//   --max_seconds=N / -max_total_time=N  stop mutating after N seconds (default 5)
 // A file argument replays just that input, e.g. a crash file.
 #include <algorithm>
 #include <chrono>
@@ -223,7 +223,7 @@ class Mutator {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long long iterations = 200000, seed = 1, max_len = 256, max_seconds = 10;
+  long long iterations = 200000, seed = 1, max_len = 256, max_seconds = 5;
   if (const char* env = std::getenv("RUDDER_FUZZ_ITERATIONS")) iterations = std::atoll(env);
   if (const char* env = std::getenv("RUDDER_FUZZ_SEED")) seed = std::atoll(env);
   std::vector<std::string> paths;
