@@ -37,7 +37,10 @@ struct FieldPlan {
   bool map = false;
   int index = 0;                         // position in MessagePlan::fields
   const MessagePlan* message = nullptr;  // message-typed fields (the value's, for maps)
-  std::unique_ptr<FieldPlan> map_value;  // maps: the entry's value field
+  std::shared_ptr<FieldPlan> map_value;  // maps: the entry's value field
+  // A member of an inline (embedded) message: the fields leading from the JSON object's
+  // message to the message holding fd.
+  std::vector<const FieldDescriptor*> inline_path;
   const FieldDescriptor* map_key = nullptr;
 };
 
@@ -45,7 +48,7 @@ struct FieldPlan {
 struct MessagePlan {
   const Descriptor* descriptor = nullptr;
   const JsonSpecialType* special = nullptr;        // non-null: the whole message has this form
-  std::vector<std::unique_ptr<FieldPlan>> fields;  // by field number
+  std::vector<std::unique_ptr<FieldPlan>> fields;  // in declaration order
   absl::flat_hash_map<std::string, const FieldPlan*> by_name;
 };
 
@@ -65,7 +68,6 @@ class Encoder {
       return absl::InvalidArgumentError(
           absl::StrCat("object exceeds the maximum nesting depth of ", max_depth_));
     }
-    const Reflection* r = m.GetReflection();
     out->push_back('{');
     bool first = true;
     if (top != nullptr) {
@@ -81,8 +83,15 @@ class Encoder {
         first = false;
       }
     }
-    for (const auto& fp : plan.fields) {
+    for (const auto& fp_ptr : plan.fields) {
+      const FieldPlan* fp = fp_ptr.get();
       const FieldDescriptor* fd = fp->fd;
+      const google::protobuf::Message* holder = &m;
+      for (const FieldDescriptor* in : fp->inline_path) {
+        holder = &holder->GetReflection()->GetMessage(*holder, in);  // default if unset
+      }
+      const google::protobuf::Message& m = *holder;
+      const Reflection* r = m.GetReflection();
       if (fp->repeated) {
         if (r->FieldSize(m, fd) == 0 && !fp->json_always) continue;
       } else if (!r->HasField(m, fd)) {
@@ -331,6 +340,10 @@ class Decoder {
     }
     const FieldPlan* fp = it->second;
     f->pending = fp;
+    f->holder = f->msg;
+    for (const FieldDescriptor* in : fp->inline_path) {
+      f->holder = f->holder->GetReflection()->MutableMessage(f->holder, in);
+    }
     uint64_t bit = uint64_t{1} << (fp->index % 64);
     uint64_t& word = f->seen[fp->index / 64];
     if (word & bit) {
@@ -357,15 +370,16 @@ class Decoder {
   struct Frame {
     enum Kind : uint8_t { kMessage, kList, kMap, kSkip, kCapture };
     Kind kind;
-    google::protobuf::Message* msg = nullptr;    // kMessage: the message; kList/kMap: the holder
-    const MessagePlan* plan = nullptr;           // kMessage
-    const FieldPlan* field = nullptr;            // kList, kMap, kCapture: the field
-    const FieldPlan* pending = nullptr;          // kMessage: field of the value to come
-    std::string* type_meta = nullptr;            // root kMessage: "kind"/"apiVersion" to come
-    std::string segment;                         // path from the parent: ".spec", "[0]"
-    int index = 0;                               // kList: next element's index
-    std::string map_key;                         // kMap: key of the value to come
-    google::protobuf::Message* entry = nullptr;  // kMap: entry of that value
+    google::protobuf::Message* msg = nullptr;     // kMessage: the message; kList/kMap: the holder
+    const MessagePlan* plan = nullptr;            // kMessage
+    const FieldPlan* field = nullptr;             // kList, kMap, kCapture: the field
+    const FieldPlan* pending = nullptr;           // kMessage: field of the value to come
+    google::protobuf::Message* holder = nullptr;  // kMessage: the message holding `pending`
+    std::string* type_meta = nullptr;             // root kMessage: "kind"/"apiVersion" to come
+    std::string segment;                          // path from the parent: ".spec", "[0]"
+    int index = 0;                                // kList: next element's index
+    std::string map_key;                          // kMap: key of the value to come
+    google::protobuf::Message* entry = nullptr;   // kMap: entry of that value
     std::vector<std::pair<std::string, google::protobuf::Message*>> entries;  // kMap
     absl::InlinedVector<uint64_t, 1> seen;              // kMessage: fields given so far
     size_t capture_start = 0;                           // kCapture: offset of the value
@@ -387,7 +401,7 @@ class Decoder {
   Target TargetOf(Frame* f) {
     switch (f->kind) {
       case Frame::kMessage:
-        return {f->msg, f->pending, false};
+        return {f->holder, f->pending, false};
       case Frame::kList:
         return {f->msg, f->field, true};
       default:  // kMap
@@ -921,10 +935,21 @@ const MessagePlan* JsonCodec::BuildPlanLocked(const Descriptor* d) const {
   if (plan->special != nullptr) return plan;
   std::vector<const FieldDescriptor*> fds;
   for (int i = 0; i < d->field_count(); ++i) fds.push_back(d->field(i));
-  std::sort(fds.begin(), fds.end(), [](const FieldDescriptor* a, const FieldDescriptor* b) {
-    return a->number() < b->number();
-  });
+  // Declaration order: the schemas declare fields in Go struct order (as Kubernetes'
+  // generated.proto does, whose numbers are not always ascending), and encoding/json writes
+  // struct fields in that order.
   for (const FieldDescriptor* fd : fds) {
+    if (IsInline(fd)) {
+      const MessagePlan* child = BuildPlanLocked(fd->message_type());
+      for (const auto& cf : child->fields) {
+        auto fp = std::make_unique<FieldPlan>(*cf);
+        fp->inline_path.insert(fp->inline_path.begin(), fd);
+        fp->index = static_cast<int>(plan->fields.size());
+        plan->by_name.emplace(fp->json_name, fp.get());
+        plan->fields.push_back(std::move(fp));
+      }
+      continue;
+    }
     auto fp = std::make_unique<FieldPlan>();
     fp->fd = fd;
     fp->json_name = fd->json_name();
@@ -939,7 +964,7 @@ const MessagePlan* JsonCodec::BuildPlanLocked(const Descriptor* d) const {
       const FieldDescriptor* key = fd->message_type()->map_key();
       const FieldDescriptor* value = fd->message_type()->map_value();
       fp->map_key = key;
-      fp->map_value = std::make_unique<FieldPlan>();
+      fp->map_value = std::make_shared<FieldPlan>();
       fp->map_value->fd = value;
       fp->map_value->json_name = fp->json_name;
       if (value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
@@ -952,6 +977,18 @@ const MessagePlan* JsonCodec::BuildPlanLocked(const Descriptor* d) const {
     plan->fields.push_back(std::move(fp));
   }
   return plan;
+}
+
+bool JsonCodec::IsInline(const FieldDescriptor* fd) const {
+  if (fd->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || fd->is_repeated()) return false;
+  if (special_types_.IsInlineField(fd->full_name())) return true;
+  // An option rudder.api.json_inline, if the schema defines one.
+  static const FieldDescriptor* option =
+      google::protobuf::DescriptorPool::generated_pool()->FindExtensionByName(
+          "rudder.api.json_inline");
+  if (option == nullptr || option->cpp_type() != FieldDescriptor::CPPTYPE_BOOL) return false;
+  const google::protobuf::FieldOptions& o = fd->options();
+  return o.GetReflection()->HasField(o, option) && o.GetReflection()->GetBool(o, option);
 }
 
 absl::Status JsonCodec::Encode(const google::protobuf::Message& m, const JsonEncodeOptions& options,

@@ -107,6 +107,7 @@ class JsonCodec {
 
  private:
   const codec_internal::MessagePlan* PlanFor(const google::protobuf::Descriptor* d) const;
+  bool IsInline(const google::protobuf::FieldDescriptor* fd) const;
   const codec_internal::MessagePlan* BuildPlanLocked(const google::protobuf::Descriptor* d) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -21,6 +21,7 @@ const JsonCodec& Codec() {
     EXPECT_TRUE(t.Register("rudder.api.codectest.MicroTime", NewMicroTimeJsonType()).ok());
     EXPECT_TRUE(t.Register("rudder.api.codectest.Duration", NewDurationJsonType()).ok());
     EXPECT_TRUE(t.Register("rudder.api.codectest.RawExtension", NewRawJsonType()).ok());
+    EXPECT_TRUE(t.RegisterInlineField("rudder.api.codectest.Holder.embedded").ok());
     return new JsonCodec(std::move(t));
   }();
   return *codec;
@@ -54,7 +55,7 @@ TEST(JsonEncodeTest, EmptyMessageIsEmptyObject) {
   EXPECT_EQ(Enc(Everything()), "{\"always\":[],\"alwaysMap\":{},\"alwaysItem\":null}");
 }
 
-TEST(JsonEncodeTest, FieldNumberOrderAndZeroButSet) {
+TEST(JsonEncodeTest, DeclarationOrderAndZeroButSet) {
   Everything e;
   e.set_afirst("a");
   e.set_zlast("z");
@@ -64,7 +65,7 @@ TEST(JsonEncodeTest, FieldNumberOrderAndZeroButSet) {
   e.mutable_item();
   EXPECT_EQ(Enc(e),
             "{\"str\":\"\",\"i32\":0,\"flag\":false,\"item\":{},\"always\":[],\"alwaysMap\":{},"
-            "\"alwaysItem\":null,\"zlast\":\"z\",\"afirst\":\"a\"}");
+            "\"alwaysItem\":null,\"afirst\":\"a\",\"zlast\":\"z\"}");
 }
 
 TEST(JsonEncodeTest, TypeMetaFirstKindThenApiVersion) {
@@ -336,6 +337,30 @@ TEST(JsonDecodeTest, TypeMetaIsReturned) {
   // Nested "kind" keys are ordinary (unknown) fields.
   EXPECT_EQ(DecErr("{\"item\":{\"kind\":\"x\"}}").message(),
             "strict decoding error: unknown field \"item.kind\"");
+}
+
+TEST(JsonInlineTest, EmbeddedMembersSitInTheHolder) {
+  codectest::Holder h;
+  h.set_name("n");
+  h.mutable_embedded()->set_a("x");
+  h.mutable_embedded()->mutable_item()->set_port(1);
+  h.set_after(2);
+  EXPECT_EQ(Enc(h), "{\"name\":\"n\",\"a\":\"x\",\"item\":{\"port\":1},\"list\":[],\"after\":2}");
+  codectest::Holder back;
+  absl::StatusOr<JsonDecodeResult> r = Codec().Decode(Enc(h), &back);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(back.embedded().a(), "x");
+  EXPECT_EQ(back.embedded().item().port(), 1);
+  EXPECT_EQ(back.after(), 2);
+  // Unset embedded message: its json_always members still print, as Go's embedded struct.
+  EXPECT_EQ(Enc(codectest::Holder()), "{\"list\":[]}");
+  // The embedding field itself is not a JSON name.
+  EXPECT_EQ(Codec().Decode("{\"embedded\":{}}", &back).status().message(),
+            "strict decoding error: unknown field \"embedded\"");
+  EXPECT_EQ(Codec().Decode("{\"a\":\"1\",\"a\":\"2\"}", &back).status().message(),
+            "strict decoding error: duplicate field \"a\"");
+  EXPECT_EQ(Codec().Decode("{\"item\":{\"port\":\"x\"}}", &back).status().message(),
+            "item.port: expected an integer, got a string");
 }
 
 TEST(PeekTypeMetaTest, ReadsOnlyTopLevel) {

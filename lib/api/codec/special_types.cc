@@ -227,6 +227,17 @@ const JsonSpecialType* JsonSpecialTypes::Find(absl::string_view full_name) const
   return it == types_.end() ? nullptr : it->second.get();
 }
 
+absl::Status JsonSpecialTypes::RegisterInlineField(absl::string_view full_field_name) {
+  if (!inline_fields_.emplace(full_field_name).second) {
+    return absl::AlreadyExistsError(absl::StrCat(full_field_name, " is already inline"));
+  }
+  return absl::OkStatus();
+}
+
+bool JsonSpecialTypes::IsInlineField(absl::string_view full_field_name) const {
+  return inline_fields_.contains(full_field_name);
+}
+
 std::shared_ptr<const JsonSpecialType> NewQuantityJsonType() {
   return std::make_shared<QuantityJson>();
 }
@@ -254,6 +265,22 @@ JsonSpecialTypes NewBuiltinJsonSpecialTypes() {
   (void)t.Register("rudder.api.meta.v1.Duration", NewDurationJsonType());
   (void)t.Register("rudder.api.runtime.RawExtension", raw);
   (void)t.Register("rudder.api.apiextensions.v1.JSON", raw);
+  for (const char* f : {
+           "rudder.api.core.v1.EphemeralContainer.ephemeralContainerCommon",
+           "rudder.api.core.v1.ConfigMapEnvSource.localObjectReference",
+           "rudder.api.core.v1.SecretEnvSource.localObjectReference",
+           "rudder.api.core.v1.ConfigMapKeySelector.localObjectReference",
+           "rudder.api.core.v1.SecretKeySelector.localObjectReference",
+           "rudder.api.core.v1.Probe.handler",
+           "rudder.api.core.v1.Volume.volumeSource",
+           "rudder.api.core.v1.ConfigMapVolumeSource.localObjectReference",
+           "rudder.api.core.v1.SecretProjection.localObjectReference",
+           "rudder.api.core.v1.ConfigMapProjection.localObjectReference",
+           "rudder.api.core.v1.PersistentVolumeSpec.persistentVolumeSource",
+           "rudder.api.networking.v1.IngressRule.ingressRuleValue",
+       }) {
+    (void)t.RegisterInlineField(f);
+  }
   return t;
 }
 

@@ -15,6 +15,11 @@
 // A host program can add its own (JsonSpecialTypes::Register) or map its own message names
 // to the built-in forms (the handlers only look at field numbers and types).
 //
+// The registry also names the inline fields: message fields that stand for a Go struct
+// embedded with `json:",inline"` (Volume.volumeSource, Probe.handler, ...). Their members are
+// written directly into the enclosing JSON object, and read from it. A field is also inline
+// when it carries a bool field option named rudder.api.json_inline set to true.
+//
 // Example:
 //   JsonSpecialTypes types = NewBuiltinJsonSpecialTypes();
 //   RUDDER_RETURN_IF_ERROR(types.Register("example.v1.Color", std::make_shared<ColorJson>()));
@@ -26,6 +31,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
@@ -68,11 +74,20 @@ class JsonSpecialTypes {
   // The form for `full_name`, or nullptr.
   const JsonSpecialType* Find(absl::string_view full_name) const;
 
+  // Marks a singular message field, by full name ("rudder.api.core.v1.Volume.volumeSource"),
+  // as inline. AlreadyExists if it already is.
+  absl::Status RegisterInlineField(absl::string_view full_field_name);
+  bool IsInlineField(absl::string_view full_field_name) const;
+
  private:
   absl::flat_hash_map<std::string, std::shared_ptr<const JsonSpecialType>> types_;
+  absl::flat_hash_set<std::string> inline_fields_;
 };
 
-// The seven Kubernetes forms listed above, under their rudder.api names.
+// The seven Kubernetes forms listed above, under their rudder.api names, and Kubernetes'
+// inline fields (core/v1 Volume.volumeSource, Probe.handler, EphemeralContainer's common part,
+// PersistentVolumeSpec.persistentVolumeSource, the LocalObjectReference of ConfigMap/Secret
+// sources, selectors and projections; networking/v1 IngressRule.ingressRuleValue).
 JsonSpecialTypes NewBuiltinJsonSpecialTypes();
 
 // The built-in forms, for registering under other names (tests, host programs).
