@@ -484,6 +484,19 @@ void WatchHub::Advance(int64_t revision) {
   }
 }
 
+bool WatchHub::SkipIfUnwatched(int64_t revision) {
+  MutexLock lock(&mu_);
+  SweepLocked();
+  if (!watchers_.empty()) return false;
+  if (revision <= shared_->revision.load(std::memory_order_relaxed)) return true;
+  // The window must hold every event above its floor: it restarts empty here.
+  window_.clear();
+  window_events_ = 0;
+  window_floor_ = revision;
+  shared_->revision.store(revision, std::memory_order_release);
+  return true;
+}
+
 absl::StatusOr<std::unique_ptr<Watcher>> WatchHub::Watch(const KeyRange& range,
                                                          const WatchOptions& options) {
   if (range.key.empty()) return absl::InvalidArgumentError("watch: key must not be empty");
@@ -599,6 +612,7 @@ void WatchHub::RemoveGroup(WatchGroup* g) {
 void WatchHub::Register(const StatePtr& state) {
   WatcherState* s = state.get();
   watchers_[s->id] = state;
+  watchers_live_.store(watchers_.size(), std::memory_order_release);
   WatchGroup* g = s->group.get();
   g->members.insert(s);
   g->min_max_buffered = std::min(g->min_max_buffered, s->max_buffered);
@@ -618,6 +632,7 @@ void WatchHub::Unregister(WatcherState* s) {
   if (g->members.empty()) RemoveGroup(g);
   progress_.erase(s);
   watchers_.erase(found);
+  watchers_live_.store(watchers_.size(), std::memory_order_release);
 }
 
 void WatchHub::SweepLocked() {

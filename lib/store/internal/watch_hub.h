@@ -26,6 +26,7 @@
 #ifndef RUDDER_LIB_STORE_INTERNAL_WATCH_HUB_H_
 #define RUDDER_LIB_STORE_INTERNAL_WATCH_HUB_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -100,6 +101,13 @@ class WatchHub {
   // Records that nothing happened up to `revision` (for progress notifications).
   void Advance(int64_t revision);
 
+  // Whether any watcher is registered: a hint that lets a backend skip building events.
+  bool watched() const { return watchers_live_.load(std::memory_order_acquire) > 0; }
+  // Records `revision` without its events if no watcher is registered (later watches from it
+  // go to the ReplaySource) and returns true; returns false, recording nothing, if a watcher
+  // is, in which case the caller must Publish(revision, events). Same ordering rule as Publish.
+  bool SkipIfUnwatched(int64_t revision);
+
   // Starts a watch. options.start_revision 0 means after the current revision. The caller
   // checks compaction against its own compaction point; the hub checks that the start is at
   // most one past its revision (OutOfRange otherwise).
@@ -144,6 +152,7 @@ class WatchHub {
   // Every live watcher. Watchers of the same key range form one group, which holds one log of
   // the batches they have yet to read; the indexes map keys, prefixes and other ranges to groups.
   absl::flat_hash_map<uint64_t, StatePtr> watchers_ ABSL_GUARDED_BY(mu_);
+  std::atomic<size_t> watchers_live_{0};  // watchers_.size(), readable without mu_.
   absl::flat_hash_map<std::string, GroupPtr> by_key_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, GroupPtr> by_prefix_ ABSL_GUARDED_BY(mu_);
   std::map<size_t, size_t> prefix_lengths_ ABSL_GUARDED_BY(mu_);  // length -> groups

@@ -114,6 +114,15 @@ bool CompareHolds(const Compare& c, const Version* v, const std::string& /*key*/
   return false;
 }
 
+// The writes of one revision: the keys written, in order, and their watch events when a watcher
+// wants them (built lazily otherwise).
+struct Writes {
+  int64_t rev = 0;
+  std::vector<const std::string*> keys;  // Point into the key map (stable).
+  std::vector<WatchEvent>* events = nullptr;
+  int32_t next_sub() const { return static_cast<int32_t>(keys.size()); }
+};
+
 struct Lease {
   int64_t ttl = 0;
   absl::Time deadline;
@@ -200,26 +209,27 @@ class MemoryStore : public Store {
     result.succeeded = ok;
     const int64_t rev = revision_ + 1;
     std::vector<WatchEvent> events;
+    Writes writes;
+    writes.rev = rev;
+    if (hub_->watched()) writes.events = &events;
     for (const TxnOp& op : ops) {
       TxnOpResult r;
       r.type = op.type;
       switch (op.type) {
         case TxnOp::Type::kRange:
           RangeLocked(op.range, op.options, &r.range);
-          r.range.revision = events.empty() ? revision_ : rev;
+          r.range.revision = writes.keys.empty() ? revision_ : rev;
           break;
         case TxnOp::Type::kPut:
-          PutLocked(op, rev, static_cast<int32_t>(events.size()), &r, &events);
+          PutLocked(op, &writes, &r);
           break;
         case TxnOp::Type::kDelete:
-          DeleteLocked(op.range, op.prev_kv, rev, &r, &events);
+          DeleteLocked(op.range, op.prev_kv, &writes, &r);
           break;
       }
       result.results.push_back(std::move(r));
     }
-    if (!events.empty()) {
-      CommitLocked(rev, std::move(events));
-    }
+    if (!writes.keys.empty()) CommitLocked(writes);
     result.revision = revision_;
     for (TxnOpResult& r : result.results) {
       if (r.type == TxnOp::Type::kRange) r.range.revision = revision_;
@@ -396,14 +406,16 @@ class MemoryStore : public Store {
     return holds;
   }
 
-  void PutLocked(const TxnOp& op, int64_t rev, int32_t sub, TxnOpResult* r,
-                 std::vector<WatchEvent>* events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    History& h = keys_[op.range.key];
+  void PutLocked(const TxnOp& op, Writes* writes, TxnOpResult* r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const int64_t rev = writes->rev;
+    auto [slot, inserted] = keys_.try_emplace(op.range.key);
+    History& h = slot->second;
     const Version* prev = At(h, 0);
     Version v;
     v.value = op.value;
     v.mod_revision = rev;
-    v.sub = sub;
+    v.sub = writes->next_sub();
     v.lease = op.lease;
     if (prev != nullptr) {
       v.create_revision = prev->create_revision;
@@ -414,35 +426,41 @@ class MemoryStore : public Store {
       v.version = 1;
     }
     if (op.lease != 0) leases_[op.lease].keys.insert(op.range.key);
-    WatchEvent e;
-    e.type = WatchEvent::Type::kPut;
-    e.kv = ToKeyValue(op.range.key, v);
-    if (prev != nullptr) {
-      e.prev_kv = ToKeyValue(op.range.key, *prev);
-      if (op.prev_kv) r->prev_kvs.push_back(*e.prev_kv);
-    }
+    if (prev != nullptr && op.prev_kv) r->prev_kvs.push_back(ToKeyValue(op.range.key, *prev));
     h.push_back(std::move(v));
-    events->push_back(std::move(e));
+    writes->keys.push_back(&slot->first);
+    if (writes->events != nullptr) writes->events->push_back(EventOf(slot->first, h));
   }
 
-  void DeleteLocked(const KeyRange& range, bool prev_kv, int64_t rev, TxnOpResult* r,
-                    std::vector<WatchEvent>* events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // The event of the last version of `h` (written by the revision being committed).
+  static WatchEvent EventOf(const std::string& key, const History& h) {
+    WatchEvent e;
+    const Version& v = h.back();
+    if (v.deleted) {
+      e.type = WatchEvent::Type::kDelete;
+      e.kv.key = key;
+      e.kv.mod_revision = v.mod_revision;
+    } else {
+      e.kv = ToKeyValue(key, v);
+    }
+    if (h.size() > 1 && !h[h.size() - 2].deleted) e.prev_kv = ToKeyValue(key, h[h.size() - 2]);
+    return e;
+  }
+
+  void DeleteLocked(const KeyRange& range, bool prev_kv, Writes* writes, TxnOpResult* r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ForEach(range, [&](const std::string& key, History& h) {
       const Version* prev = At(h, 0);
       if (prev == nullptr) return true;
       if (prev->lease != 0) DetachLocked(prev->lease, key);
-      WatchEvent e;
-      e.type = WatchEvent::Type::kDelete;
-      e.kv.key = key;
-      e.kv.mod_revision = rev;
-      e.prev_kv = ToKeyValue(key, *prev);
-      if (prev_kv) r->prev_kvs.push_back(*e.prev_kv);
+      if (prev_kv) r->prev_kvs.push_back(ToKeyValue(key, *prev));
       Version tomb;
-      tomb.mod_revision = rev;
-      tomb.sub = static_cast<int32_t>(events->size());
+      tomb.mod_revision = writes->rev;
+      tomb.sub = writes->next_sub();
       tomb.deleted = true;
       h.push_back(std::move(tomb));
-      events->push_back(std::move(e));
+      writes->keys.push_back(&key);
+      if (writes->events != nullptr) writes->events->push_back(EventOf(key, h));
       ++r->deleted;
       return true;
     });
@@ -453,10 +471,19 @@ class MemoryStore : public Store {
     if (it != leases_.end()) it->second.keys.erase(key);
   }
 
-  void CommitLocked(int64_t rev, std::vector<WatchEvent> events)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    revision_ = rev;
-    hub_->Publish(rev, std::move(events)).IgnoreError();  // Revisions only grow under mu_.
+  void CommitLocked(const Writes& writes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    revision_ = writes.rev;
+    // Without watchers the hub needs no events (later watches replay from the history). If one
+    // arrived since the transaction started, build the events now from the history.
+    if (writes.events == nullptr && !hub_->SkipIfUnwatched(writes.rev)) {
+      std::vector<WatchEvent> events;
+      events.reserve(writes.keys.size());
+      for (const std::string* key : writes.keys) events.push_back(EventOf(*key, keys_[*key]));
+      hub_->Publish(writes.rev, std::move(events)).IgnoreError();
+    } else if (writes.events != nullptr) {
+      // Revisions only grow under mu_, so Publish cannot fail.
+      hub_->Publish(writes.rev, std::move(*writes.events)).IgnoreError();
+    }
     const int64_t keep = options_.history_retention;
     if (keep > 0 && revision_ - std::max<int64_t>(compact_revision_, 1) >= 2 * keep) {
       CompactLocked(revision_ - keep + 1).IgnoreError();
@@ -494,13 +521,15 @@ class MemoryStore : public Store {
     expiry_.erase({it->second.deadline, id});
     leases_.erase(it);
     if (keys.empty()) return;
-    const int64_t rev = revision_ + 1;
     std::vector<WatchEvent> events;
+    Writes writes;
+    writes.rev = revision_ + 1;
+    if (hub_->watched()) writes.events = &events;
     TxnOpResult ignored;
     for (const std::string& key : keys) {
-      DeleteLocked(KeyRange::Single(key), false, rev, &ignored, &events);
+      DeleteLocked(KeyRange::Single(key), false, &writes, &ignored);
     }
-    if (!events.empty()) CommitLocked(rev, std::move(events));
+    if (!writes.keys.empty()) CommitLocked(writes);
   }
 
   void ExpireLoop() {
