@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -267,6 +268,112 @@ TEST(WatchHubTest, CancelledWatchersAreUnregistered) {
   auto kept = MustWatch(hub, KeyRange::Single("k"));
   ASSERT_TRUE(hub.Publish(2, {Put("x", "v", 2)}).ok());  // Sweeps.
   EXPECT_EQ(hub.watcher_count(), 1u);
+}
+
+TEST(WatchHubTest, MembersOfOneGroupReadAtTheirOwnPace) {
+  WatchHub hub(NoTicker(), 1, nullptr);
+  WatchOptions small;
+  small.max_buffered_events = 4;
+  auto fast = MustWatch(hub, KeyRange::Prefix("k"));
+  auto slow = MustWatch(hub, KeyRange::Prefix("k"), small);
+  for (int64_t r = 2; r <= 3; ++r) ASSERT_TRUE(hub.Publish(r, {Put("k", "v", r)}).ok());
+  auto late = MustWatch(hub, KeyRange::Prefix("k"));  // Joins the group: sees only what follows.
+  std::optional<WatchResponse> f = fast->Next(kPatience);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->events.size(), 2u);
+  for (int64_t r = 4; r <= 12; ++r) {
+    ASSERT_TRUE(hub.Publish(r, {Put("k", "v", r)}).ok());
+    f = fast->Next(kPatience);
+    ASSERT_TRUE(f.has_value());
+    ASSERT_EQ(f->events.size(), 1u);
+    EXPECT_EQ(f->events[0].kv.mod_revision, r);
+  }
+  std::optional<WatchResponse> s = slow->Next(kPatience);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->status.code(), absl::StatusCode::kResourceExhausted);
+  std::optional<WatchResponse> l = late->Next(kPatience);
+  ASSERT_TRUE(l.has_value());
+  ASSERT_EQ(l->events.size(), 9u);
+  EXPECT_EQ(l->events.front().kv.mod_revision, 4);
+  EXPECT_EQ(l->events.back().kv.mod_revision, 12);
+}
+
+TEST(WatchHubTest, SkipIfUnwatchedDefersOldHistoryToTheSource) {
+  int calls = 0;
+  WatchHub hub(NoTicker(), 1, [&](const KeyRange&, int64_t from, int64_t to) {
+    ++calls;
+    std::vector<RevisionEvents> out;
+    for (int64_t r = from; r <= to; ++r) out.push_back({r, {Put("k", "v", r)}});
+    return absl::StatusOr<std::vector<RevisionEvents>>(out);
+  });
+  EXPECT_TRUE(hub.SkipIfUnwatched(2));
+  EXPECT_TRUE(hub.SkipIfUnwatched(3));
+  EXPECT_EQ(hub.revision(), 3);
+  EXPECT_FALSE(hub.watched());
+  WatchOptions from2;
+  from2.start_revision = 2;
+  auto w = MustWatch(hub, KeyRange::Prefix("k"), from2);
+  EXPECT_TRUE(hub.watched());
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(hub.SkipIfUnwatched(4));  // Now it must be published.
+  ASSERT_TRUE(hub.Publish(4, {Put("k", "v", 4)}).ok());
+  std::vector<int64_t> revs;
+  while (revs.size() < 3) {
+    std::optional<WatchResponse> r = w->Next(kPatience);
+    ASSERT_TRUE(r.has_value());
+    for (const WatchEvent& e : r->events) revs.push_back(e.kv.mod_revision);
+  }
+  EXPECT_EQ(revs, std::vector<int64_t>({2, 3, 4}));
+}
+
+TEST(WatchHubTest, ConcurrentPublishConsumeAndChurnStayGapless) {
+  WatchHub::Options options;
+  options.progress_notify_interval = absl::Milliseconds(1);
+  options.history_events = 16;
+  WatchHub hub(options, 1, nullptr);
+  constexpr int kWatchers = 8;
+  constexpr int64_t kLast = 400;
+  std::vector<std::unique_ptr<Watcher>> ws;
+  for (int i = 0; i < kWatchers; ++i) {
+    WatchOptions o;
+    o.progress_notify = i % 2 == 0;
+    o.prev_kv = i % 3 == 0;
+    ws.push_back(MustWatch(hub, i % 4 == 0 ? KeyRange::Prefix("") : KeyRange::Prefix("k"), o));
+  }
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    while (!stop.load()) {
+      auto w = hub.Watch(KeyRange::Single("k1"), {});
+      if (w.ok()) {
+        (*w)->SetReadyCallback([] {});
+        (*w)->RequestProgress();
+        (*w)->Next(absl::Microseconds(100));
+      }
+    }
+  });
+  std::vector<std::thread> consumers;
+  std::vector<int> ok(kWatchers, 0);  // Not vector<bool>: its bits share bytes.
+  for (int i = 0; i < kWatchers; ++i) {
+    consumers.emplace_back([&, i] {
+      int64_t next = 2;
+      while (next <= kLast) {
+        std::optional<WatchResponse> r = ws[i]->Next(kPatience);
+        if (!r.has_value() || !r->status.ok()) return;
+        for (const WatchEvent& e : r->events) {
+          if (e.kv.mod_revision != next) return;
+          ++next;
+        }
+      }
+      ok[i] = 1;
+    });
+  }
+  for (int64_t r = 2; r <= kLast; ++r) {
+    ASSERT_TRUE(hub.Publish(r, {Put(absl::StrCat("k", r % 3), "v", r, "old")}).ok());
+  }
+  for (std::thread& t : consumers) t.join();
+  stop = true;
+  churn.join();
+  for (int i = 0; i < kWatchers; ++i) EXPECT_EQ(ok[i], 1) << "watcher " << i;
 }
 
 }  // namespace

@@ -43,6 +43,43 @@ MemoryStoreOptions Defaults() {
   return options;
 }
 
+TEST(MemoryStoreTest, RejectsNegativeOptions) {
+  MemoryStoreOptions options;
+  options.history_retention = -1;
+  EXPECT_EQ(NewMemoryStore(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MemoryStoreTest, HistoryRetentionCompactsAutomatically) {
+  MemoryStoreOptions options;
+  options.history_retention = 3;
+  auto store = NewMemoryStore(options);
+  ASSERT_TRUE(store.ok());
+  int64_t rev = 0;
+  for (int i = 0; i < 20; ++i) rev = *(*store)->Put("k", std::to_string(i));
+  auto compacted = (*store)->CompactRevision();
+  ASSERT_TRUE(compacted.ok());
+  EXPECT_GT(*compacted, 1);
+  EXPECT_GE(*compacted, rev - 6);  // Within two retention windows.
+  EXPECT_LE(*compacted, rev - 2);  // The last three revisions stay readable.
+  for (int64_t r = rev - 2; r <= rev; ++r) {
+    auto kv = (*store)->Get("k", r);
+    ASSERT_TRUE(kv.ok()) << kv.status();
+    ASSERT_TRUE(kv->has_value());
+  }
+  EXPECT_TRUE(IsCompacted((*store)->Get("k", *compacted - 1).status()));
+}
+
+TEST(MemoryStoreTest, ClosingTheStoreEndsItsWatchersCancelled) {
+  auto store = NewMemoryStore();
+  ASSERT_TRUE(store.ok());
+  auto w = (*store)->Watch(KeyRange::Prefix(""));
+  ASSERT_TRUE(w.ok());
+  store->reset();
+  std::optional<WatchResponse> end = (*w)->Next(absl::Seconds(30));
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->status.code(), absl::StatusCode::kCancelled);
+}
+
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Memory, StoreConformanceTest,
