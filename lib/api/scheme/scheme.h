@@ -17,6 +17,7 @@
 #ifndef RUDDER_LIB_API_SCHEME_SCHEME_H_
 #define RUDDER_LIB_API_SCHEME_SCHEME_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "lib/api/field/errors.h"
 #include "lib/base/mutex.h"
 
 namespace rudder::api {
@@ -83,6 +85,17 @@ struct KindInfo {
   std::vector<std::string> verbs;
   // The message holding objects of this kind; nullptr for unstructured (schema-less) kinds.
   const google::protobuf::Descriptor* descriptor = nullptr;
+
+  // Behaviour of typed kinds (all optional; the message passed is of type `descriptor`):
+  // fills unset fields with their defaults, as the API server does before validation.
+  std::function<void(google::protobuf::Message* obj)> defaulter;
+  // Checks a new object; empty when valid.
+  std::function<field::FieldErrors(const google::protobuf::Message& obj)> validate;
+  // Checks an update against the stored object (immutable fields and such); runs after
+  // `validate` on the new object.
+  std::function<field::FieldErrors(const google::protobuf::Message& obj,
+                                   const google::protobuf::Message& old)>
+      validate_update;
 
   GroupVersionResource gvr() const { return {gvk.group, gvk.version, plural}; }
   // A fresh, empty object of this kind (nullptr for unstructured kinds). Caller owns it.
