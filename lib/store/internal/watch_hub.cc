@@ -220,13 +220,12 @@ class WatcherState {
           revision = shared_->revision.load(std::memory_order_acquire);
           items.swap(replay);
           if (!ended) {
-            WatchGroup& g = *group;
-            for (uint64_t seq = cursor_seq; seq < g.end_seq(); ++seq) {
-              items.push_back(g.At(seq).item);
+            for (uint64_t seq = cursor_seq; seq < group->end_seq(); ++seq) {
+              items.push_back(group->At(seq).item);
             }
-            cursor_seq = g.end_seq();
-            cursor_events = g.end_events;
-            g.idle.insert(this);
+            cursor_seq = group->end_seq();
+            cursor_events = group->end_events;
+            group->idle.insert(this);
           }
           notified = false;
           break;
@@ -415,6 +414,7 @@ absl::Status WatchHub::Publish(int64_t revision, std::vector<WatchEvent> events)
       ++epoch_;
       touched_.clear();
       auto mark = [this](WatchGroup* g) {
+        mu_.AssertHeld();  // Lambdas are analysed on their own.
         if (g->epoch != epoch_) {
           g->epoch = epoch_;
           g->matched = 0;
@@ -441,6 +441,7 @@ absl::Status WatchHub::Publish(int64_t revision, std::vector<WatchEvent> events)
         g->end_events += g->matched;
         g->log.push_back(WatchGroup::Entry{Item{batch, g->matched == size}, g->end_events});
         for (WatcherState* s : g->idle) {
+          s->group->mu.AssertHeld();  // s->group is g.
           s->had_events = true;
           if (s->Notify()) fire.push_back(watchers_[s->id]);
         }
@@ -451,6 +452,7 @@ absl::Status WatchHub::Publish(int64_t revision, std::vector<WatchEvent> events)
           g->events_at_sweep = g->end_events;
           uint64_t min_seq = g->end_seq();
           for (WatcherState* s : g->members) {
+            s->group->mu.AssertHeld();  // s->group is g.
             if (s->ended) continue;
             if (g->end_events - s->cursor_events > s->max_buffered) {
               if (s->EndLocked(absl::ResourceExhaustedError(absl::StrCat(

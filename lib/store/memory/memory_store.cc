@@ -450,6 +450,7 @@ class MemoryStore : public Store {
   void DeleteLocked(const KeyRange& range, bool prev_kv, Writes* writes, TxnOpResult* r)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ForEach(range, [&](const std::string& key, History& h) {
+      mu_.AssertHeld();  // Lambdas are analysed on their own.
       const Version* prev = At(h, 0);
       if (prev == nullptr) return true;
       if (prev->lease != 0) DetachLocked(prev->lease, key);
