@@ -228,6 +228,8 @@ class WatcherState {
             group->idle.insert(this);
           }
           notified = false;
+          revision = std::max({revision, last_revision, items.back().batch->revision});
+          last_revision = revision;
           break;
         }
         if (ended) {
@@ -267,13 +269,7 @@ class WatcherState {
         }
       }
     }
-    int64_t last_event = items.empty() ? 0 : items.back().batch->revision;
-    response.revision = std::max(revision, last_event);
-    {
-      MutexLock lock(&group->mu);
-      response.revision = std::max(response.revision, last_revision);
-      last_revision = response.revision;
-    }
+    response.revision = revision;
     return response;
   }
 
