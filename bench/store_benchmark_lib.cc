@@ -1,6 +1,7 @@
 #include "bench/store_benchmark_lib.h"
 
 #include <malloc.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -193,6 +194,7 @@ void BM_WatchFanout(benchmark::State& state, StoreBenchBackend backend) {
     struct alignas(64) Consumer {
       std::vector<int64_t> histogram = std::vector<int64_t>(kBuckets, 0);
       std::atomic<int64_t> delivered{0};
+      int64_t cpu_ns = 0;  // The consumer thread's CPU time.
     };
     std::vector<Consumer> stats(kConsumers);
     std::vector<std::thread> consumers;
@@ -215,6 +217,9 @@ void BM_WatchFanout(benchmark::State& state, StoreBenchBackend backend) {
           mine.delivered.fetch_add(static_cast<int64_t>(r->events.size()),
                                    std::memory_order_relaxed);
         }
+        timespec cpu;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+        mine.cpu_ns = cpu.tv_sec * 1000000000LL + cpu.tv_nsec;
       });
     }
     auto delivered = [&] {
@@ -240,8 +245,10 @@ void BM_WatchFanout(benchmark::State& state, StoreBenchBackend backend) {
     for (std::thread& t : consumers) t.join();
     std::vector<int64_t> histogram(kBuckets, 0);
     int64_t total = 0;
+    int64_t consumer_cpu_ns = 0;
     for (Consumer& c : stats) {
       for (int b = 0; b < kBuckets; ++b) histogram[b] += c.histogram[b];
+      consumer_cpu_ns += c.cpu_ns;
     }
     for (int64_t n : histogram) total += n;
     auto pct = [&](double p) -> double {
@@ -256,6 +263,9 @@ void BM_WatchFanout(benchmark::State& state, StoreBenchBackend backend) {
     state.counters["p99_us"] = pct(0.99);
     state.counters["p999_us"] = pct(0.999);
     state.counters["delivered"] = static_cast<double>(total);
+    // Load-independent cost: consumer CPU per delivered event (reading, not publishing).
+    state.counters["consumer_ns_per_event"] =
+        total == 0 ? 0 : static_cast<double>(consumer_cpu_ns) / total;
     state.counters["expected"] = static_cast<double>(expected);
     for (auto& w : ws) w->SetReadyCallback(nullptr);
     ws.clear();

@@ -9,7 +9,10 @@
 //   BM_RangeLimit100/<backend>        first 100 keys of a 10,000-key prefix (with the count)
 //   BM_WatchFanout/<backend>/...      delivery latency (p50_us, p99_us counters) of 1,000
 //                                     events/s to 10,000 watchers, all watching one prefix
-//                                     (every event to every watcher) or each its own key
+//                                     (every event to every watcher) or each its own key; two
+//                                     consumer threads read through ready callbacks and
+//                                     NextShared (consumer_ns_per_event: their CPU per event;
+//                                     the CPU column is the publishing thread)
 //   BM_WatcherMemory/<backend>/...    heap bytes per idle watcher (bytes_per_watcher counter)
 #ifndef RUDDER_BENCH_STORE_BENCHMARK_LIB_H_
 #define RUDDER_BENCH_STORE_BENCHMARK_LIB_H_
