@@ -297,6 +297,18 @@ TEST_P(StoreConformanceTest, RangeBySingleKeyPrefixIntervalAndOpenEnd) {
   EXPECT_EQ(missing.revision, base_ + 5);
 }
 
+TEST_P(StoreConformanceTest, AnIntervalEndingAtOrBeforeItsStartIsEmpty) {
+  for (const char* k : {"a", "b", "c"}) MustPut(*store_, k, k);
+  ASSERT_OK_AND_ASSIGN(RangeResult inverted, store_->Range(Range("c", "a")));
+  EXPECT_TRUE(inverted.kvs.empty());
+  EXPECT_EQ(inverted.count, 0);
+  ASSERT_OK_AND_ASSIGN(RangeResult same, store_->Range(Range("b", "b")));
+  EXPECT_TRUE(same.kvs.empty());
+  ASSERT_OK_AND_ASSIGN(int64_t deleted, store_->Delete(Range("c", "a")));
+  EXPECT_EQ(deleted, 0);
+  EXPECT_EQ(MustRevision(*store_), base_ + 3);
+}
+
 TEST_P(StoreConformanceTest, RangeLimitReportsMoreAndTheFullCount) {
   for (int i = 0; i < 10; ++i) MustPut(*store_, absl::StrCat("k", i), "v");
   RangeOptions options;

@@ -368,7 +368,9 @@ class MemoryStore : public Store {
       if (it != keys_.end()) fn(it->first, it->second);
       return;
     }
-    auto end = IsOpenEnd(range.range_end) ? keys_.end() : keys_.lower_bound(range.range_end);
+    const bool open = IsOpenEnd(range.range_end);
+    if (!open && range.range_end <= range.key) return;  // An empty interval.
+    auto end = open ? keys_.end() : keys_.lower_bound(range.range_end);
     for (auto it = keys_.lower_bound(range.key); it != end; ++it) {
       if (!fn(it->first, it->second)) return;
     }
