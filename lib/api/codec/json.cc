@@ -177,40 +177,52 @@ class Encoder {
                    std::string* out) {
     const Reflection* r = m.GetReflection();
     int n = r->FieldSize(m, fp.fd);
+    // String keys are viewed in place; others are formatted into `owned`, which is sized up
+    // front so the views stay valid.
     struct Entry {
-      std::string key;
+      absl::string_view key;
       const google::protobuf::Message* entry;
     };
-    absl::InlinedVector<Entry, 8> entries;
+    std::vector<Entry> entries;
     entries.reserve(n);
+    std::vector<std::string> owned;
+    const FieldDescriptor* kf = fp.map_key;
+    if (kf->cpp_type() != FieldDescriptor::CPPTYPE_STRING) owned.reserve(n);
     for (int i = 0; i < n; ++i) {
       const google::protobuf::Message& e = r->GetRepeatedMessage(m, fp.fd, i);
       const Reflection* er = e.GetReflection();
-      const FieldDescriptor* kf = fp.map_key;
-      std::string key;
       switch (kf->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_STRING:
-          key = er->GetString(e, kf);
-          break;
+        case FieldDescriptor::CPPTYPE_STRING: {
+          std::string scratch;
+          const std::string& k = er->GetStringReference(e, kf, &scratch);
+          if (&k == &scratch) {  // not stored as a std::string: keep a copy
+            if (owned.capacity() < static_cast<size_t>(n)) owned.reserve(n);
+            owned.push_back(std::move(scratch));
+            entries.push_back({owned.back(), &e});
+          } else {
+            entries.push_back({k, &e});
+          }
+          continue;
+        }
         case FieldDescriptor::CPPTYPE_INT32:
-          key = absl::StrCat(er->GetInt32(e, kf));
+          owned.push_back(absl::StrCat(er->GetInt32(e, kf)));
           break;
         case FieldDescriptor::CPPTYPE_INT64:
-          key = absl::StrCat(er->GetInt64(e, kf));
+          owned.push_back(absl::StrCat(er->GetInt64(e, kf)));
           break;
         case FieldDescriptor::CPPTYPE_UINT32:
-          key = absl::StrCat(er->GetUInt32(e, kf));
+          owned.push_back(absl::StrCat(er->GetUInt32(e, kf)));
           break;
         case FieldDescriptor::CPPTYPE_UINT64:
-          key = absl::StrCat(er->GetUInt64(e, kf));
+          owned.push_back(absl::StrCat(er->GetUInt64(e, kf)));
           break;
         case FieldDescriptor::CPPTYPE_BOOL:
-          key = er->GetBool(e, kf) ? "true" : "false";
+          owned.push_back(er->GetBool(e, kf) ? "true" : "false");
           break;
         default:
           return absl::InternalError("unsupported map key type");
       }
-      entries.push_back({std::move(key), &e});
+      entries.push_back({owned.back(), &e});
     }
     std::sort(entries.begin(), entries.end(),
               [](const Entry& a, const Entry& b) { return a.key < b.key; });
@@ -243,7 +255,9 @@ class Decoder {
  public:
   Decoder(absl::string_view input, const Stream& stream, const JsonDecodeOptions& options,
           google::protobuf::Message* root, const MessagePlan* root_plan)
-      : input_(input), stream_(stream), options_(options), root_(root), root_plan_(root_plan) {}
+      : input_(input), stream_(stream), options_(options), root_(root), root_plan_(root_plan) {
+    frames_.reserve(16);
+  }
 
   // rapidjson handler interface.
   bool Null() {
@@ -367,6 +381,14 @@ class Decoder {
   }
 
  private:
+  // One step of a path, computed only when an error needs it: a field, a list index or a
+  // map key.
+  struct Via {
+    const FieldPlan* field = nullptr;
+    int index = -1;
+    std::string key;
+  };
+
   struct Frame {
     enum Kind : uint8_t { kMessage, kList, kMap, kSkip, kCapture };
     Kind kind;
@@ -376,7 +398,7 @@ class Decoder {
     const FieldPlan* pending = nullptr;           // kMessage: field of the value to come
     google::protobuf::Message* holder = nullptr;  // kMessage: the message holding `pending`
     std::string* type_meta = nullptr;             // root kMessage: "kind"/"apiVersion" to come
-    std::string segment;                          // path from the parent: ".spec", "[0]"
+    Via via;                                      // path step from the parent
     int index = 0;                                // kList: next element's index
     std::string map_key;                          // kMap: key of the value to come
     google::protobuf::Message* entry = nullptr;   // kMap: entry of that value
@@ -412,7 +434,15 @@ class Decoder {
   // The path of the value to come (without a leading dot).
   std::string Path() {
     std::string p;
-    for (const Frame& f : frames_) p.append(f.segment);
+    for (const Frame& f : frames_) {
+      if (f.via.field != nullptr) {
+        absl::StrAppend(&p, ".", f.via.field->json_name);
+      } else if (f.via.index >= 0) {
+        absl::StrAppend(&p, "[", f.via.index, "]");
+      } else if (f.kind != Frame::kSkip && &f != &frames_[0]) {
+        absl::StrAppend(&p, "[", f.via.key, "]");
+      }
+    }
     return p;
   }
   std::string ValuePath() {
@@ -725,18 +755,18 @@ class Decoder {
     JsonValueRef::Kind got = object ? JsonValueRef::Kind::kObject : JsonValueRef::Kind::kArray;
     if (fp->repeated && !t.element) {
       if (fp->map != object) return TypeError(fp->map ? "an object" : "an array", {got});
-      std::string seg = SegmentFor(f);
+      Via seg = ViaOf(f);
       if (!fp->map) t.msg->GetReflection()->ClearField(t.msg, fp->fd);  // Go resets slices.
       Frame& n = PushFrame(fp->map ? Frame::kMap : Frame::kList);
       n.msg = t.msg;
       n.field = fp;
-      n.segment = std::move(seg);
+      n.via = std::move(seg);
       return Done();
     }
     if (fp->message != nullptr && fp->message->special != nullptr) {
-      std::string seg = SegmentFor(f);
+      Via seg = ViaOf(f);
       Frame& n = PushFrame(Frame::kCapture);
-      n.segment = std::move(seg);
+      n.via = std::move(seg);
       n.capture_start = stream_.Tell() - 1;
       n.capture_into = nullptr;
       n.field = fp;
@@ -746,25 +776,29 @@ class Decoder {
       return Done();
     }
     if (fp->message == nullptr || !object) return TypeError(Expected(*fp), {got});
-    std::string seg = SegmentFor(f);
+    Via seg = ViaOf(f);
     google::protobuf::Message* sub = SubMessage(t);
     Frame& n = PushFrame(Frame::kMessage);
     n.msg = sub;
     n.plan = fp->message;
-    n.segment = std::move(seg);
+    n.via = std::move(seg);
     n.seen.resize((fp->message->fields.size() + 63) / 64);
     return Done();
   }
 
-  std::string SegmentFor(Frame* f) {
+  static Via ViaOf(const Frame* f) {
+    Via v;
     switch (f->kind) {
       case Frame::kMessage:
-        return absl::StrCat(".", f->pending->json_name);
+        v.field = f->pending;
+        break;
       case Frame::kList:
-        return absl::StrCat("[", f->index, "]");
+        v.index = f->index;
+        break;
       default:
-        return absl::StrCat("[", f->map_key, "]");
+        v.key = f->map_key;
     }
+    return v;
   }
 
   Frame& PushFrame(Frame::Kind kind) {

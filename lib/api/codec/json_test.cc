@@ -1,6 +1,8 @@
 #include "lib/api/codec/json.h"
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/api/codec/testdata/codectest.pb.h"
@@ -429,6 +431,27 @@ TEST(JsonDecodeTest, DecodeClearsTheMessageFirst) {
   e.set_str("old");
   ASSERT_TRUE(Codec().Decode("{\"i32\":1}", &e).ok());
   EXPECT_FALSE(e.has_str());
+}
+
+TEST(JsonCodecTest, SharedAcrossThreads) {
+  // A fresh codec, so the threads race to build the plans.
+  JsonSpecialTypes t;
+  ASSERT_TRUE(t.Register("rudder.api.codectest.Quantity", NewQuantityJsonType()).ok());
+  JsonCodec codec(std::move(t));
+  const std::string json =
+      "{\"metadata\":{\"name\":\"n\",\"labels\":{\"a\":\"b\"}},\"items\":[{\"name\":\"x\"}],"
+      "\"limits\":{\"cpu\":\"1\"},\"next\":{\"item\":{\"port\":1}}}";
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 50; ++k) {
+        Everything e;
+        ASSERT_TRUE(codec.Decode(json, &e).ok());
+        ASSERT_TRUE(codec.Encode(e).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
 }
 
 TEST(FormatJsonTest, IndentsAndCompacts) {
