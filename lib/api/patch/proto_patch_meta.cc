@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "lib/api/codec/special_types.h"
 #include "lib/api/proto/options.pb.h"
 
 namespace rudder::api::patch {
@@ -13,6 +14,8 @@ namespace {
 
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
+using rudder::api::JsonSpecialTypes;
+using rudder::api::NewBuiltinJsonSpecialTypes;
 
 // Message types written as a JSON scalar.
 bool IsScalarMessage(absl::string_view full_name) {
@@ -53,20 +56,32 @@ class Node final : public PatchMeta {
 // Owns every node reachable from a root message.
 class Graph {
  public:
+  explicit Graph(JsonSpecialTypes types) : types_(std::move(types)) {}
+
   const Node* NodeFor(const Descriptor* d) {
     auto it = messages_.find(d);
     if (it != messages_.end()) return it->second.get();
     auto node = std::make_unique<Node>(d->full_name());
     Node* raw = node.get();
     messages_.emplace(d, std::move(node));
-    for (int i = 0; i < d->field_count(); ++i) {
-      const FieldDescriptor* f = d->field(i);
-      raw->fields_.emplace(f->json_name(), InfoFor(f));
-    }
+    AddFields(raw, d, 0);
     return raw;
   }
 
  private:
+  // Adds the fields of `d` to `node`, flattening inline (embedded) members as JSON does.
+  void AddFields(Node* node, const Descriptor* d, int depth) {
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FieldDescriptor* f = d->field(i);
+      if (depth < 8 && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !f->is_repeated() &&
+          types_.IsInlineField(f->full_name())) {
+        AddFields(node, f->message_type(), depth + 1);
+        continue;
+      }
+      node->fields_.emplace(f->json_name(), InfoFor(f));
+    }
+  }
+
   // The info of a (non-map-entry) value of type `f`, ignoring repetition.
   FieldPatchInfo ValueInfo(const FieldDescriptor* f) {
     FieldPatchInfo info;
@@ -76,10 +91,10 @@ class Graph {
       return info;
     }
     const Descriptor* m = f->message_type();
-    if (IsScalarMessage(m->full_name())) {
-      info.kind = FieldKind::kPrimitive;
-    } else if (IsRawMessage(m->full_name())) {
+    if (IsRawMessage(m->full_name())) {
       info.kind = FieldKind::kAny;
+    } else if (types_.Find(m->full_name()) != nullptr) {
+      info.kind = FieldKind::kPrimitive;
     } else {
       info.kind = FieldKind::kObject;
       info.children = NodeFor(m);
@@ -115,6 +130,7 @@ class Graph {
     return info;
   }
 
+  const JsonSpecialTypes types_;
   absl::flat_hash_map<const Descriptor*, std::unique_ptr<Node>> messages_;
   std::vector<std::unique_ptr<Node>> map_values_;
 };
@@ -122,7 +138,8 @@ class Graph {
 // The root handed out: owns the graph, answers as the root message's node.
 class Root final : public PatchMeta {
  public:
-  explicit Root(const Descriptor* d) : root_(graph_.NodeFor(d)) {}
+  Root(const Descriptor* d, JsonSpecialTypes types)
+      : graph_(std::move(types)), root_(graph_.NodeFor(d)) {}
   absl::StatusOr<FieldPatchInfo> Lookup(absl::string_view name) const override {
     return root_->Lookup(name);
   }
@@ -136,7 +153,12 @@ class Root final : public PatchMeta {
 }  // namespace
 
 std::unique_ptr<PatchMeta> NewProtoPatchMeta(const Descriptor* message) {
-  return std::make_unique<Root>(message);
+  return NewProtoPatchMeta(message, NewBuiltinJsonSpecialTypes());
+}
+
+std::unique_ptr<PatchMeta> NewProtoPatchMeta(const Descriptor* message,
+                                             const JsonSpecialTypes& types) {
+  return std::make_unique<Root>(message, types);
 }
 
 }  // namespace rudder::api::patch

@@ -3,8 +3,11 @@
 // Each field's strategy and merge key come from its options `(rudder.api.patch_strategy)` and
 // `(rudder.api.patch_merge_key)` (lib/api/proto/options.proto), the counterparts of
 // Kubernetes' `patchStrategy` and `patchMergeKey` Go struct tags. Fields are found by their
-// JSON names. Message types with a scalar JSON form (Quantity, IntOrString, Time, MicroTime,
-// Duration) are primitives; RawExtension and apiextensions JSON hold arbitrary JSON.
+// JSON names, and the fields of inline (embedded) members such as core/v1 Volume.volumeSource
+// are found directly in their parent, as in Kubernetes' JSON. Message types with a special
+// JSON form (Quantity, IntOrString, Time, MicroTime, Duration) are primitives; RawExtension and
+// apiextensions JSON hold arbitrary JSON. Both lists come from the JSON codec's
+// JsonSpecialTypes (lib/api/codec/special_types.h).
 //
 // Kinds without a schema (custom resources, unstructured objects) have no patch metadata:
 // use SchemalessPatchMeta(), which gives JSON merge patch semantics (lists replaced whole),
@@ -15,6 +18,7 @@
 #include <memory>
 
 #include "google/protobuf/descriptor.h"
+#include "lib/api/codec/special_types.h"
 #include "lib/api/patch/patch_meta.h"
 
 namespace rudder::api::patch {
@@ -29,6 +33,10 @@ namespace rudder::api::patch {
 //       NewProtoPatchMeta(apps::v1::Deployment::descriptor());
 //   absl::StatusOr<std::string> out = ApplyStrategicMergePatch(live, patch, *meta);
 std::unique_ptr<PatchMeta> NewProtoPatchMeta(const google::protobuf::Descriptor* message);
+
+// As above with the special types and inline fields of `types` instead of the built-in ones.
+std::unique_ptr<PatchMeta> NewProtoPatchMeta(const google::protobuf::Descriptor* message,
+                                             const JsonSpecialTypes& types);
 
 }  // namespace rudder::api::patch
 
