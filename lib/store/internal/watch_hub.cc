@@ -651,7 +651,10 @@ void WatchHub::TickerLoop() {
   while (true) {
     {
       MutexLock lock(&ticker_mu_);
-      while (!stop_ && !clock_->WaitUntil(&ticker_cv_, &ticker_mu_, next)) {
+      // In steps of at most an hour: very distant deadlines overflow timed waits.
+      while (!stop_ && !(clock_->WaitUntil(&ticker_cv_, &ticker_mu_,
+                                           std::min(next, clock_->Now() + absl::Hours(1))) &&
+                         clock_->Now() >= next)) {
       }
       if (stop_) return;
     }

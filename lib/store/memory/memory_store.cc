@@ -21,6 +21,9 @@ namespace {
 using store_internal::RevisionEvents;
 using store_internal::WatchHub;
 
+// The longest lease TTL, as etcd's (about 285 years).
+constexpr int64_t kMaxLeaseTtlSeconds = 9'000'000'000;
+
 // One version of a key: a put, or the tombstone of a delete.
 struct Version {
   std::string value;
@@ -259,7 +262,10 @@ class MemoryStore : public Store {
   }
 
   absl::StatusOr<LeaseInfo> LeaseGrant(int64_t ttl_seconds, int64_t id) override {
-    if (ttl_seconds <= 0) return absl::InvalidArgumentError("lease.ttl: must be > 0");
+    if (ttl_seconds <= 0 || ttl_seconds > kMaxLeaseTtlSeconds) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("lease.ttl: must be in [1, ", kMaxLeaseTtlSeconds, "] seconds"));
+    }
     if (id < 0) return absl::InvalidArgumentError("lease.id: must be >= 0");
     MutexLock lock(&mu_);
     if (id == 0) {
@@ -547,7 +553,8 @@ class MemoryStore : public Store {
         RevokeLocked(id);
         continue;
       }
-      clock_->WaitUntil(&lease_cv_, &mu_, deadline);
+      // In steps of at most an hour: very distant deadlines overflow timed waits.
+      clock_->WaitUntil(&lease_cv_, &mu_, std::min(deadline, clock_->Now() + absl::Hours(1)));
     }
   }
 

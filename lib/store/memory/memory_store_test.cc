@@ -69,6 +69,18 @@ TEST(MemoryStoreTest, HistoryRetentionCompactsAutomatically) {
   EXPECT_TRUE(IsCompacted((*store)->Get("k", *compacted - 1).status()));
 }
 
+TEST(MemoryStoreTest, LeaseTtlIsBounded) {
+  auto store = NewMemoryStore();
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->LeaseGrant(0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*store)->LeaseGrant(INT64_MAX).status().code(), absl::StatusCode::kInvalidArgument);
+  auto longest = (*store)->LeaseGrant(9'000'000'000);
+  ASSERT_TRUE(longest.ok()) << longest.status();
+  auto info = (*store)->LeaseTimeToLive(longest->id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_GT(info->ttl, 8'999'999'000);
+}
+
 TEST(MemoryStoreTest, ClosingTheStoreEndsItsWatchersCancelled) {
   auto store = NewMemoryStore();
   ASSERT_TRUE(store.ok());
