@@ -9,7 +9,12 @@
 #include "gtest/gtest.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/codec/yaml.h"
+#include "lib/api/proto/apps/v1/apps.pb.h"
+#include "lib/api/proto/batch/v1/batch.pb.h"
 #include "lib/api/proto/core/v1/core.pb.h"
+#include "lib/api/proto/networking/v1/networking.pb.h"
+#include "lib/api/proto/policy/v1/policy.pb.h"
+#include "lib/api/proto/scheduling/v1/scheduling.pb.h"
 
 namespace rudder::api {
 namespace {
@@ -69,6 +74,14 @@ TEST(GoldenTest, RichPod) { ExpectGolden<core::v1::Pod>("pod_rich"); }
 TEST(GoldenTest, ConfigMap) { ExpectGolden<core::v1::ConfigMap>("configmap"); }
 TEST(GoldenTest, Secret) { ExpectGolden<core::v1::Secret>("secret"); }
 TEST(GoldenTest, Service) { ExpectGolden<core::v1::Service>("service"); }
+TEST(GoldenTest, NodePortService) { ExpectGolden<core::v1::Service>("service_nodeport"); }
+TEST(GoldenTest, ResourceQuota) { ExpectGolden<core::v1::ResourceQuota>("quota"); }
+TEST(GoldenTest, Deployment) { ExpectGolden<apps::v1::Deployment>("deployment"); }
+TEST(GoldenTest, Job) { ExpectGolden<batch::v1::Job>("job"); }
+TEST(GoldenTest, CronJob) { ExpectGolden<batch::v1::CronJob>("cronjob"); }
+TEST(GoldenTest, Ingress) { ExpectGolden<networking::v1::Ingress>("ingress"); }
+TEST(GoldenTest, PodDisruptionBudget) { ExpectGolden<policy::v1::PodDisruptionBudget>("pdb"); }
+TEST(GoldenTest, PriorityClass) { ExpectGolden<scheduling::v1::PriorityClass>("priorityclass"); }
 
 TEST(GoldenTest, StrictDecodingNamesTheUnknownFieldAsKubernetesDoes) {
   std::string json = Read("pod_run.json");
