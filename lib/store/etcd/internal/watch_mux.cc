@@ -128,6 +128,7 @@ bool LocalWatch::cut_off() const {
 WatchMux::WatchMux(Connection* connection, const Codec* codec, WatchMuxOptions options)
     : connection_(connection), codec_(codec), options_(options) {
   thread_ = std::thread([this] { Run(); });
+  writer_ = std::thread([this] { WriteLoop(); });
 }
 
 WatchMux::~WatchMux() { Shutdown(); }
@@ -141,6 +142,7 @@ void WatchMux::Shutdown() {
     cv_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
+  if (writer_.joinable()) writer_.join();
   EndAll(absl::CancelledError("store shut down"));
 }
 
@@ -225,7 +227,7 @@ void WatchMux::RequestProgress(const std::shared_ptr<LocalWatch>& local) {
 uint64_t WatchMux::SendProgressRequest() {
   etcdserverpb::WatchRequest req;
   req.mutable_progress_request();
-  stream_->Write(req);
+  Enqueue(std::move(req));
   return ++progress_sent_;
 }
 
@@ -253,14 +255,38 @@ void WatchMux::SendCreate(Upstream& u) {
   c->set_prev_kv(true);
   c->set_watch_id(u.id);
   u.generation = generation_;
-  // A failed write means the stream broke: the reader notices and resends on reconnect.
-  stream_->Write(req);
+  Enqueue(std::move(req));
 }
 
 void WatchMux::SendCancel(int64_t id) {
   etcdserverpb::WatchRequest req;
   req.mutable_cancel_request()->set_watch_id(id);
-  stream_->Write(req);
+  Enqueue(std::move(req));
+}
+
+void WatchMux::Enqueue(etcdserverpb::WatchRequest req) {
+  outbox_.push_back(std::move(req));
+  cv_.SignalAll();
+}
+
+void WatchMux::WriteLoop() {
+  MutexLock lock(&mu_);
+  while (true) {
+    while (!stopping_ && (outbox_.empty() || stream_ == nullptr)) cv_.Wait(&mu_);
+    if (stopping_) break;
+    etcdserverpb::WatchRequest req = std::move(outbox_.front());
+    outbox_.pop_front();
+    // Written without the lock: etcd may stop reading until we read its responses, which
+    // the reader thread does under the same lock.
+    Stream* stream = stream_.get();
+    writing_ = true;
+    mu_.Unlock();
+    // A failed write means the stream broke: the reader notices and resends on reconnect.
+    stream->Write(req);
+    mu_.Lock();
+    writing_ = false;
+    cv_.SignalAll();
+  }
 }
 
 bool WatchMux::Connect() {
@@ -270,13 +296,20 @@ bool WatchMux::Connect() {
   // Makes etcd end the stream when this member loses its leader, so that we fail over
   // instead of waiting on a member cut off from the cluster.
   ctx->AddMetadata("hasleader", "true");
+  grpc::ClientContext* context = ctx.get();
+  {
+    // Visible to Shutdown() (which cancels it) while the stream is being opened; only this
+    // thread replaces or resets ctx_.
+    MutexLock lock(&mu_);
+    if (stopping_) return false;
+    ctx_ = std::move(ctx);
+  }
+  std::unique_ptr<Stream> stream = ep->watch->Watch(context);
   MutexLock lock(&mu_);
-  if (stopping_) return false;
-  std::unique_ptr<Stream> stream = ep->watch->Watch(ctx.get());
-  ctx_ = std::move(ctx);
   stream_ = std::move(stream);
   endpoint_ = ep;
   ++generation_;
+  outbox_.clear();  // Requests for the broken stream: everything is resent below.
   progress_sent_ = 0;
   progress_answered_ = 0;
   uint64_t progress = 0;
@@ -341,9 +374,11 @@ void WatchMux::Run() {
     // reconnects and resumes every upstream after the last revision it saw.
     {
       MutexLock lock(&mu_);
-      stream->Finish();
+      std::unique_ptr<Stream> broken = std::move(stream_);  // The writer takes no new request.
+      while (writing_) cv_.Wait(&mu_);
+      broken->Finish();
       if (!stopping_ && endpoint_ != nullptr) connection_->MarkFailed(endpoint_);
-      stream_.reset();
+      broken.reset();
       ctx_.reset();
       endpoint_ = nullptr;
     }
@@ -355,8 +390,9 @@ void WatchMux::Run() {
   }
   MutexLock lock(&mu_);
   if (stream_ != nullptr) {
-    stream_->Finish();
-    stream_.reset();
+    std::unique_ptr<Stream> stream = std::move(stream_);
+    while (writing_) cv_.Wait(&mu_);
+    stream->Finish();
   }
   ctx_.reset();
 }

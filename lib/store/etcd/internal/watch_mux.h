@@ -151,6 +151,10 @@ class WatchMux : public std::enable_shared_from_this<WatchMux> {
   bool Connect() ABSL_LOCKS_EXCLUDED(mu_);
   void SendCreate(Upstream& u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SendCancel(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a request for the writer thread.
+  void Enqueue(etcdserverpb::WatchRequest req) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The writer thread: writes queued requests to the current stream, one at a time.
+  void WriteLoop();
   void Dispatch(const etcdserverpb::WatchResponse& resp) ABSL_LOCKS_EXCLUDED(mu_);
   // Handles a response for the upstream at `it`.
   void DispatchWatch(std::map<int64_t, Upstream>::iterator it,
@@ -183,10 +187,14 @@ class WatchMux : public std::enable_shared_from_this<WatchMux> {
   // Progress requests sent and answered on the current stream.
   uint64_t progress_sent_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t progress_answered_ ABSL_GUARDED_BY(mu_) = 0;
+  // Requests waiting for the writer thread, and whether it is writing one right now.
+  std::deque<etcdserverpb::WatchRequest> outbox_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<grpc::ClientContext> ctx_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Stream> stream_ ABSL_GUARDED_BY(mu_);
   Endpoint* endpoint_ ABSL_GUARDED_BY(mu_) = nullptr;
-  std::thread thread_;
+  std::thread thread_;  // Reads the stream (and reconnects).
+  std::thread writer_;  // Writes to it.
 };
 
 }  // namespace rudder::store::etcd_internal

@@ -1,5 +1,6 @@
 #include "lib/store/etcd/internal/watch_mux.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/store/etcd/testing/etcd_cluster.h"
 
@@ -35,6 +36,42 @@ TEST(WatchMuxTest, OneUpstreamPerRangeSharedByLocalWatchers) {
   auto late_end = late->Next(absl::Seconds(5));
   ASSERT_TRUE(late_end.has_value());
   EXPECT_EQ(late_end->status.code(), absl::StatusCode::kCancelled);
+}
+
+// Thousands of upstreams created back to back: etcd answers each creation while we keep
+// writing, so writes must never wait on the thread that reads those answers.
+TEST(WatchMuxTest, ManyUpstreamsDoNotStallTheStream) {
+  auto cluster = testing::EtcdCluster::Start({});
+  if (absl::IsUnavailable(cluster.status()))
+    GTEST_SKIP() << "etcd not available: " << cluster.status();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  Connection connection((*cluster)->ClientEndpoints(), absl::Seconds(2), absl::Seconds(10));
+  Codec codec("");
+  auto mux = std::make_shared<WatchMux>(&connection, &codec, WatchMuxOptions{});
+  constexpr int kWatches = 5000;
+  std::vector<std::shared_ptr<LocalWatch>> locals;
+  for (int i = 0; i < kWatches; ++i) {
+    locals.push_back(mux->Add(absl::StrCat("k", i), "", 2, {}));
+  }
+  EXPECT_EQ(mux->UpstreamCountForTest(), static_cast<size_t>(kWatches));
+  // A write to the last key reaches its watcher.
+  etcdserverpb::PutRequest put;
+  put.set_key(absl::StrCat("k", kWatches - 1));
+  put.set_value("v");
+  etcdserverpb::PutResponse resp;
+  ASSERT_TRUE(connection
+                  .Run(false, [&](Endpoint& ep,
+                                  grpc::ClientContext* ctx) { return ep.kv->Put(ctx, put, &resp); })
+                  .ok());
+  std::optional<WatchResponse> r;
+  do {
+    r = locals.back()->Next(absl::Seconds(60));
+    ASSERT_TRUE(r.has_value()) << "no event";
+    ASSERT_TRUE(r->status.ok()) << r->status;
+  } while (r->events.empty());
+  EXPECT_EQ(r->events[0].kv.key, absl::StrCat("k", kWatches - 1));
+  for (auto& local : locals) mux->Remove(local);
+  EXPECT_EQ(mux->UpstreamCountForTest(), 0u);
 }
 
 TEST(LocalWatchTest, FiltersBeforeStartStripsPrevKvAndCutsOff) {
