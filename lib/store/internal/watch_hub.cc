@@ -386,7 +386,14 @@ size_t WatchHub::watcher_count() const {
   return watchers_.size();
 }
 
-absl::Status WatchHub::Publish(int64_t revision, std::vector<WatchEvent> events) {
+void DeferredCallbacks::Run() {
+  std::vector<std::shared_ptr<WatcherState>> due;
+  due.swap(due_);
+  for (const auto& s : due) s->Fire();
+}
+
+absl::Status WatchHub::Publish(int64_t revision, std::vector<WatchEvent> events,
+                               DeferredCallbacks* deferred) {
   std::shared_ptr<const EventBatch> batch;
   if (!events.empty()) batch = MakeBatch(revision, std::move(events));
   std::vector<StatePtr> fire;
@@ -471,7 +478,12 @@ absl::Status WatchHub::Publish(int64_t revision, std::vector<WatchEvent> events)
     // After every append: a watcher that reads this revision has been offered all up to it.
     shared_->revision.store(revision, std::memory_order_release);
   }
-  for (const StatePtr& s : fire) s->Fire();
+  if (deferred != nullptr) {
+    deferred->due_.insert(deferred->due_.end(), std::make_move_iterator(fire.begin()),
+                          std::make_move_iterator(fire.end()));
+  } else {
+    for (const StatePtr& s : fire) s->Fire();
+  }
   return absl::OkStatus();
 }
 

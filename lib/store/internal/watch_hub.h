@@ -21,8 +21,9 @@
 //    thread for all watchers) yield responses with no events and the hub's revision.
 //
 // Thread-safe. Publish() is meant to be called with the backend's commit lock held (that is
-// what orders revisions); it takes the hub's lock, each matched watcher's lock, and may call
-// ready callbacks, which must not block nor call back into the hub's Publish().
+// what orders revisions); it takes the hub's lock and each matched group's lock. Ready
+// callbacks run with no hub lock held; a backend that defers them (DeferredCallbacks) runs them
+// after its own lock too.
 #ifndef RUDDER_LIB_STORE_INTERNAL_WATCH_HUB_H_
 #define RUDDER_LIB_STORE_INTERNAL_WATCH_HUB_H_
 
@@ -69,6 +70,24 @@ class WatcherState;
 class WatchGroup;
 struct HubShared;
 
+// Ready callbacks that a Publish found due, run when this object is destroyed (or by Run()).
+// A backend that publishes under its own lock declares one before taking the lock, so that the
+// callbacks run after the lock is released and may call back into the store.
+class DeferredCallbacks {
+ public:
+  DeferredCallbacks() = default;
+  DeferredCallbacks(const DeferredCallbacks&) = delete;
+  DeferredCallbacks& operator=(const DeferredCallbacks&) = delete;
+  ~DeferredCallbacks() { Run(); }
+
+  // Runs (and forgets) the callbacks due so far.
+  void Run();
+
+ private:
+  friend class WatchHub;
+  std::vector<std::shared_ptr<WatcherState>> due_;
+};
+
 class WatchHub {
  public:
   struct Options {
@@ -96,8 +115,11 @@ class WatchHub {
   WatchHub& operator=(const WatchHub&) = delete;
 
   // Delivers the events of `revision`, which must be above every revision published so far
-  // (FailedPrecondition otherwise). An empty `events` only advances the revision.
-  absl::Status Publish(int64_t revision, std::vector<store::WatchEvent> events);
+  // (FailedPrecondition otherwise). An empty `events` only advances the revision. Ready
+  // callbacks that become due run before Publish returns, or, with `deferred`, when the caller
+  // destroys it.
+  absl::Status Publish(int64_t revision, std::vector<store::WatchEvent> events,
+                       DeferredCallbacks* deferred = nullptr);
   // Records that nothing happened up to `revision` (for progress notifications).
   void Advance(int64_t revision);
 

@@ -18,6 +18,7 @@
 namespace rudder::store {
 namespace {
 
+using store_internal::DeferredCallbacks;
 using store_internal::RevisionEvents;
 using store_internal::WatchHub;
 
@@ -185,6 +186,7 @@ class MemoryStore : public Store {
     if (absl::Status s = CheckOps(request.success, "success"); !s.ok()) return s;
     if (absl::Status s = CheckOps(request.failure, "failure"); !s.ok()) return s;
 
+    DeferredCallbacks deferred;  // Runs after the lock is released.
     MutexLock lock(&mu_);
     bool ok = true;
     for (const Compare& c : request.compares) {
@@ -232,7 +234,7 @@ class MemoryStore : public Store {
       }
       result.results.push_back(std::move(r));
     }
-    if (!writes.keys.empty()) CommitLocked(writes);
+    if (!writes.keys.empty()) CommitLocked(writes, &deferred);
     result.revision = revision_;
     for (TxnOpResult& r : result.results) {
       if (r.type == TxnOp::Type::kRange) r.range.revision = revision_;
@@ -288,9 +290,10 @@ class MemoryStore : public Store {
   }
 
   absl::Status LeaseRevoke(int64_t id) override {
+    DeferredCallbacks deferred;  // Runs after the lock is released.
     MutexLock lock(&mu_);
     if (!leases_.contains(id)) return LeaseNotFound(id);
-    RevokeLocked(id);
+    RevokeLocked(id, &deferred);
     return absl::OkStatus();
   }
 
@@ -480,7 +483,8 @@ class MemoryStore : public Store {
     if (it != leases_.end()) it->second.keys.erase(key);
   }
 
-  void CommitLocked(const Writes& writes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void CommitLocked(const Writes& writes, DeferredCallbacks* deferred)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     revision_ = writes.rev;
     // Without watchers the hub needs no events (later watches replay from the history). If one
     // arrived since the transaction started, build the events now from the history.
@@ -488,10 +492,10 @@ class MemoryStore : public Store {
       std::vector<WatchEvent> events;
       events.reserve(writes.keys.size());
       for (const std::string* key : writes.keys) events.push_back(EventOf(*key, keys_[*key]));
-      hub_->Publish(writes.rev, std::move(events)).IgnoreError();
+      hub_->Publish(writes.rev, std::move(events), deferred).IgnoreError();
     } else if (writes.events != nullptr) {
       // Revisions only grow under mu_, so Publish cannot fail.
-      hub_->Publish(writes.rev, std::move(*writes.events)).IgnoreError();
+      hub_->Publish(writes.rev, std::move(*writes.events), deferred).IgnoreError();
     }
     const int64_t keep = options_.history_retention;
     if (keep > 0 && revision_ - std::max<int64_t>(compact_revision_, 1) >= 2 * keep) {
@@ -524,7 +528,7 @@ class MemoryStore : public Store {
     return absl::OkStatus();
   }
 
-  void RevokeLocked(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void RevokeLocked(int64_t id, DeferredCallbacks* deferred) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = leases_.find(id);
     std::set<std::string> keys = std::move(it->second.keys);
     expiry_.erase({it->second.deadline, id});
@@ -538,19 +542,21 @@ class MemoryStore : public Store {
     for (const std::string& key : keys) {
       DeleteLocked(KeyRange::Single(key), false, &writes, &ignored);
     }
-    if (!writes.keys.empty()) CommitLocked(writes);
+    if (!writes.keys.empty()) CommitLocked(writes, deferred);
   }
 
   void ExpireLoop() {
-    MutexLock lock(&mu_);
-    while (!stop_) {
+    while (true) {
+      DeferredCallbacks deferred;  // Runs after each round releases the lock.
+      MutexLock lock(&mu_);
+      if (stop_) return;
       if (expiry_.empty()) {
         lease_cv_.Wait(&mu_);
         continue;
       }
       auto [deadline, id] = *expiry_.begin();
       if (clock_->Now() >= deadline) {
-        RevokeLocked(id);
+        RevokeLocked(id, &deferred);
         continue;
       }
       // In steps of at most an hour: very distant deadlines overflow timed waits.

@@ -1,5 +1,6 @@
 #include "lib/store/memory/memory_store.h"
 
+#include <atomic>
 #include <memory>
 
 #include "gtest/gtest.h"
@@ -79,6 +80,22 @@ TEST(MemoryStoreTest, LeaseTtlIsBounded) {
   auto info = (*store)->LeaseTimeToLive(longest->id);
   ASSERT_TRUE(info.ok());
   EXPECT_GT(info->ttl, 8'999'999'000);
+}
+
+TEST(MemoryStoreTest, ReadyCallbacksMayCallTheStore) {
+  auto store = NewMemoryStore();
+  ASSERT_TRUE(store.ok());
+  auto w = (*store)->Watch(KeyRange::Prefix(""));
+  ASSERT_TRUE(w.ok());
+  std::atomic<int64_t> seen{0};
+  Store* s = store->get();
+  (*w)->SetReadyCallback([s, &seen] {
+    auto rev = s->CurrentRevision();  // Would deadlock if run under the store's lock.
+    if (rev.ok()) seen = *rev;
+  });
+  ASSERT_TRUE((*store)->Put("a", "1").ok());
+  EXPECT_EQ(seen.load(), 2);
+  (*w)->SetReadyCallback(nullptr);
 }
 
 TEST(MemoryStoreTest, ClosingTheStoreEndsItsWatchersCancelled) {
