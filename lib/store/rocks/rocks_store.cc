@@ -24,8 +24,8 @@
 #include "absl/strings/strip.h"
 #include "lib/base/mutex.h"
 #include "lib/base/status_macros.h"
+#include "lib/store/internal/watch_hub.h"
 #include "lib/store/rocks/internal/format.h"
-#include "lib/store/rocks/internal/watch_fanout.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -38,7 +38,8 @@ namespace {
 
 namespace fmt = store_internal::rocks;
 using fmt::StoredKv;
-using fmt::WatchFanout;
+using store_internal::RevisionEvents;
+using store_internal::WatchHub;
 
 // At most this many requests share one commit.
 constexpr size_t kMaxBatchRequests = 4096;
@@ -339,6 +340,9 @@ class RocksStore : public Store {
   // The state of `key` at `rev` (nullopt if absent) from the index.
   absl::StatusOr<std::optional<KeyValue>> GetAt(const rocksdb::ReadOptions& ro,
                                                 const std::string& key, int64_t rev);
+  // The hub's ReplaySource.
+  absl::StatusOr<std::vector<RevisionEvents>> ReplayHistory(const KeyRange& range, int64_t from,
+                                                            int64_t to);
   absl::StatusOr<std::vector<WatchEvent>> ReadHistory(const rocksdb::Snapshot* snap, int64_t from,
                                                       int64_t to, const KeyRange& range,
                                                       bool prev_kv);
@@ -393,7 +397,7 @@ class RocksStore : public Store {
   std::thread ticker_;
 
   Mutex compact_mu_;  // Serialises physical compactions.
-  std::shared_ptr<WatchFanout> fanout_;
+  std::unique_ptr<WatchHub> hub_;
 };
 
 RocksStore::RocksStore(const RocksStoreOptions& options)
@@ -410,7 +414,7 @@ RocksStore::~RocksStore() {
     ticker_cv_.SignalAll();
   }
   if (ticker_.joinable()) ticker_.join();
-  if (fanout_) fanout_->Shutdown();
+  hub_.reset();  // Ends every watch with Cancelled.
   {
     MutexLock lock(&view_mu_);
     view_.reset();
@@ -586,18 +590,14 @@ absl::Status RocksStore::Init() {
   committed_rev_.store(rev);
   compact_rev_.store(compact);
   PublishView(rev, compact);
-  fanout_ = std::make_shared<WatchFanout>(rev, compact, options_.watch_history_events,
-                                          [this](int64_t from, int64_t to, const KeyRange& range,
-                                                 bool prev_kv) -> WatchFanout::HistoryRead {
-                                            // Called under the fan-out's lock: the view holds at
-                                            // least revision `to` (views are published before
-                                            // events) and the history above the compaction point.
-                                            std::shared_ptr<const ReadView> view = View();
-                                            return [this, view, from, to, range, prev_kv]() {
-                                              return ReadHistory(view->snapshot.get(), from, to,
-                                                                 range, prev_kv);
-                                            };
-                                          });
+  WatchHub::Options hub_options;
+  hub_options.clock = clock_;
+  hub_options.history_events = options_.watch_history_events;
+  hub_options.progress_notify_interval = options_.progress_notify_interval;
+  hub_ = std::make_unique<WatchHub>(hub_options, rev,
+                                    [this](const KeyRange& range, int64_t from, int64_t to) {
+                                      return ReplayHistory(range, from, to);
+                                    });
 
   // Leases that expired while the store was closed expire now, before anyone can read.
   std::vector<int64_t> due;
@@ -756,9 +756,18 @@ void RocksStore::Publish(Commit* c) {
     }
     committed_rev_.store(c->rev);
     compact_rev_.store(c->compact);
-    if (c->compact_changed) fanout_->SetCompactRevision(c->compact);
   }
-  if (!c->events.empty()) fanout_->Publish(std::move(c->events), c->rev);
+  // One hub revision per store revision, in order (events are in revision order).
+  std::vector<WatchEvent> events;
+  for (size_t i = 0; i < c->events.size(); ++i) {
+    events.push_back(std::move(c->events[i]));
+    if (i + 1 == c->events.size() ||
+        c->events[i + 1].kv.mod_revision != events.back().kv.mod_revision) {
+      int64_t rev = events.back().kv.mod_revision;
+      hub_->Publish(rev, std::move(events)).IgnoreError();  // Published in order.
+      events.clear();
+    }
+  }
 }
 
 void RocksStore::PublishView(int64_t rev, int64_t compact) {
@@ -1369,10 +1378,34 @@ absl::StatusOr<std::vector<WatchEvent>> RocksStore::ReadHistory(const rocksdb::S
   return out;
 }
 
+absl::StatusOr<std::vector<RevisionEvents>> RocksStore::ReplayHistory(const KeyRange& range,
+                                                                      int64_t from, int64_t to) {
+  // The view holds at least revision `to` (views are published before the hub sees a
+  // revision), and its snapshot keeps the history above its compaction point even if a
+  // compaction deletes it meanwhile.
+  std::shared_ptr<const ReadView> view = View();
+  if (from < view->compact) return CompactedError(view->compact);
+  RUDDER_ASSIGN_OR_RETURN(std::vector<WatchEvent> events,
+                          ReadHistory(view->snapshot.get(), from, to, range, /*prev_kv=*/true));
+  std::vector<RevisionEvents> out;
+  for (WatchEvent& e : events) {
+    if (out.empty() || out.back().revision != e.kv.mod_revision) {
+      out.emplace_back();
+      out.back().revision = e.kv.mod_revision;
+    }
+    out.back().events.push_back(std::move(e));
+  }
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<Watcher>> RocksStore::Watch(const KeyRange& range,
                                                            const WatchOptions& options) {
   RUDDER_RETURN_IF_ERROR(ValidateRange(range, "range"));
-  return fanout_->Watch(range, options);
+  int64_t compact = compact_rev_.load();
+  if (options.start_revision != 0 && options.start_revision < compact) {
+    return CompactedError(compact);
+  }
+  return hub_->Watch(range, options);
 }
 
 // ---- Leases ----
@@ -1419,7 +1452,6 @@ absl::StatusOr<LeaseInfo> RocksStore::LeaseTimeToLive(int64_t id, bool keys) {
 }
 
 void RocksStore::TickerLoop() {
-  absl::Time next_progress = clock_->Now() + options_.progress_notify_interval;
   absl::Time next_compact = options_.auto_compaction_retention > 0
                                 ? clock_->Now() + options_.auto_compaction_interval
                                 : absl::InfiniteFuture();
@@ -1427,7 +1459,8 @@ void RocksStore::TickerLoop() {
   while (!stopping_) {
     absl::Time now = clock_->Now();
     std::vector<int64_t> due;
-    absl::Time next = std::min(next_progress, next_compact);
+    // Bounded, so no clock is ever asked to wait for an infinite time.
+    absl::Time next = std::min(next_compact, now + absl::Minutes(1));
     for (const auto& [id, l] : leases_) {
       if (l.expiry <= now) {
         due.push_back(id);
@@ -1435,7 +1468,7 @@ void RocksStore::TickerLoop() {
         next = std::min(next, l.expiry);
       }
     }
-    if (due.empty() && now < next_progress && now < next_compact) {
+    if (due.empty() && now < next_compact) {
       clock_->WaitUntil(&ticker_cv_, &lease_mu_, next);
       continue;
     }
@@ -1447,10 +1480,6 @@ void RocksStore::TickerLoop() {
       r.ids = std::move(due);
       Submit(&r);
       failed = !r.status.ok();
-    }
-    if (now >= next_progress) {
-      fanout_->ProgressTick();
-      next_progress = now + options_.progress_notify_interval;
     }
     if (now >= next_compact) {
       int64_t target = committed_rev_.load() - options_.auto_compaction_retention;
