@@ -1,0 +1,36 @@
+// rudder: the all-in-one binary. `rudder <command> [flags]`.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cmd/rudder/demo.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "Usage: rudder <command> [flags]\n"
+    "\n"
+    "Commands:\n"
+    "  demo      decode a manifest, store it durably, watch, patch, select, print it back\n"
+    "  version   print the version\n"
+    "\n"
+    "Run `rudder <command> --help` for a command's flags.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "demo") return rudder::cmd::RunDemo(args);
+  if (command == "version") {
+    std::cout << "rudder 0.1.0\n";
+    return 0;
+  }
+  std::cerr << "rudder: unknown command \"" << command << "\"\n\n" << kUsage;
+  return 2;
+}
