@@ -82,11 +82,12 @@ std::unique_ptr<Store> Preloaded(const StoreBenchBackend& backend, benchmark::St
   return store;
 }
 
-void BM_Get(benchmark::State& state, StoreBenchBackend backend) {
-  std::unique_ptr<Store> store = Preloaded(backend, state);
-  if (store == nullptr) return;
-  uint32_t x = 12345;
+void BM_Get(benchmark::State& state, StoreBenchBackend backend, std::shared_ptr<Shared> shared) {
+  if (state.thread_index() == 0) shared->store = Preloaded(backend, state);
+  uint32_t x = 12345 + state.thread_index();
   for (auto _ : state) {
+    Store* store = shared->store.get();
+    if (store == nullptr) break;
     x = x * 1103515245 + 12345;
     int n = (x >> 8) % 10000;
     auto kv = store->Get(absl::StrCat("/bench/r/", n / 100, "/", n % 100));
@@ -97,6 +98,7 @@ void BM_Get(benchmark::State& state, StoreBenchBackend backend) {
     benchmark::DoNotOptimize(kv);
   }
   state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) shared->store.reset();
 }
 
 void BM_RangePrefix100(benchmark::State& state, StoreBenchBackend backend) {
@@ -318,7 +320,11 @@ void RegisterStoreBenchmarks(const StoreBenchBackend& backend) {
       ->Threads(16)
       ->Threads(256)
       ->UseRealTime();
-  benchmark::RegisterBenchmark(absl::StrCat("BM_Get/", n).c_str(), BM_Get, backend);
+  benchmark::RegisterBenchmark(absl::StrCat("BM_Get/", n).c_str(), BM_Get, backend,
+                               std::make_shared<Shared>())
+      ->Threads(1)
+      ->Threads(2)
+      ->UseRealTime();
   benchmark::RegisterBenchmark(absl::StrCat("BM_RangePrefix100/", n).c_str(), BM_RangePrefix100,
                                backend);
   benchmark::RegisterBenchmark(absl::StrCat("BM_RangeLimit100/", n).c_str(), BM_RangeLimit100,

@@ -4,7 +4,7 @@
 // that binary's main (bench/store_benchmark.cc) with a factory; every figure is then reported
 // per backend under the same names:
 //   BM_Put/<backend>/threads:N        put throughput with N concurrent writers
-//   BM_Get/<backend>                  point read of one of 10,000 keys
+//   BM_Get/<backend>/threads:N        point read of one of 10,000 keys, N concurrent readers
 //   BM_RangePrefix100/<backend>       range of a 100-key prefix among 10,000 keys
 //   BM_RangeLimit100/<backend>        first 100 keys of a 10,000-key prefix (with the count)
 //   BM_WatchFanout/<backend>/...      delivery latency (p50_us, p99_us counters) of 1,000

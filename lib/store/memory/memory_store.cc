@@ -1,5 +1,7 @@
 #include "lib/store/memory/memory_store.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -21,6 +23,53 @@ namespace {
 using store_internal::DeferredCallbacks;
 using store_internal::RevisionEvents;
 using store_internal::WatchHub;
+
+// A writer-preferring reader-writer lock with the thread-safety annotations. pthread's (which
+// ThreadSanitizer intercepts) rather than std::shared_mutex, whose glibc default prefers
+// readers and can starve writers.
+class ABSL_LOCKABLE SharedMutex {
+ public:
+  SharedMutex() {
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&mu_, &attr);
+    pthread_rwlockattr_destroy(&attr);
+  }
+  ~SharedMutex() { pthread_rwlock_destroy(&mu_); }
+  SharedMutex(const SharedMutex&) = delete;
+  SharedMutex& operator=(const SharedMutex&) = delete;
+
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { pthread_rwlock_wrlock(&mu_); }
+  void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { pthread_rwlock_rdlock(&mu_); }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&mu_); }
+  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&mu_); }
+  void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
+  void AssertReaderHeld() const ABSL_ASSERT_SHARED_LOCK() {}
+
+ private:
+  pthread_rwlock_t mu_;
+};
+
+class ABSL_SCOPED_LOCKABLE WriterLock {
+ public:
+  explicit WriterLock(SharedMutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) { mu_->Lock(); }
+  ~WriterLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
+
+ private:
+  SharedMutex* const mu_;
+};
+
+class ABSL_SCOPED_LOCKABLE ReaderLock {
+ public:
+  explicit ReaderLock(SharedMutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) : mu_(mu) {
+    mu_->ReaderLock();
+  }
+  ~ReaderLock() ABSL_UNLOCK_FUNCTION() { mu_->ReaderUnlock(); }
+
+ private:
+  SharedMutex* const mu_;
+};
 
 // The longest lease TTL, as etcd's (about 285 years).
 constexpr int64_t kMaxLeaseTtlSeconds = 9'000'000'000;
@@ -150,9 +199,13 @@ class MemoryStore : public Store {
 
   ~MemoryStore() override {
     {
-      MutexLock lock(&mu_);
+      WriterLock lock(&mu_);
       stop_ = true;
-      lease_cv_.SignalAll();
+    }
+    {
+      MutexLock lock(&wake_mu_);
+      wake_ = true;
+      wake_cv_.SignalAll();
     }
     expirer_.join();
     hub_.reset();
@@ -162,7 +215,7 @@ class MemoryStore : public Store {
     if (absl::Status s = CheckRange(range, "range"); !s.ok()) return s;
     if (options.limit < 0) return absl::InvalidArgumentError("range.limit: must be >= 0");
     if (options.revision < 0) return absl::InvalidArgumentError("range.revision: must be >= 0");
-    MutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     if (options.revision > 0) {
       if (options.revision < compact_revision_) return CompactedError(compact_revision_);
       if (options.revision > revision_) {
@@ -187,7 +240,7 @@ class MemoryStore : public Store {
     if (absl::Status s = CheckOps(request.failure, "failure"); !s.ok()) return s;
 
     DeferredCallbacks deferred;  // Runs after the lock is released.
-    MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     bool ok = true;
     for (const Compare& c : request.compares) {
       if (!CompareLocked(c)) {
@@ -246,7 +299,7 @@ class MemoryStore : public Store {
                                                  const WatchOptions& options) override {
     if (absl::Status s = CheckRange(range, "watch"); !s.ok()) return s;
     {
-      MutexLock lock(&mu_);
+      ReaderLock lock(&mu_);
       if (options.start_revision > 0 && options.start_revision < compact_revision_) {
         return CompactedError(compact_revision_);
       }
@@ -259,7 +312,7 @@ class MemoryStore : public Store {
   }
 
   absl::Status Compact(int64_t revision) override {
-    MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     return CompactLocked(revision);
   }
 
@@ -269,7 +322,7 @@ class MemoryStore : public Store {
           absl::StrCat("lease.ttl: must be in [1, ", kMaxLeaseTtlSeconds, "] seconds"));
     }
     if (id < 0) return absl::InvalidArgumentError("lease.id: must be >= 0");
-    MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     if (id == 0) {
       do {
         id = next_lease_id_++;
@@ -281,7 +334,7 @@ class MemoryStore : public Store {
     lease.ttl = ttl_seconds;
     lease.deadline = clock_->Now() + absl::Seconds(ttl_seconds);
     expiry_.emplace(lease.deadline, id);
-    lease_cv_.SignalAll();
+    WakeExpirer();
     LeaseInfo info;
     info.id = id;
     info.granted_ttl = ttl_seconds;
@@ -291,14 +344,14 @@ class MemoryStore : public Store {
 
   absl::Status LeaseRevoke(int64_t id) override {
     DeferredCallbacks deferred;  // Runs after the lock is released.
-    MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     if (!leases_.contains(id)) return LeaseNotFound(id);
     RevokeLocked(id, &deferred);
     return absl::OkStatus();
   }
 
   absl::StatusOr<int64_t> LeaseKeepAlive(int64_t id) override {
-    MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     auto it = leases_.find(id);
     if (it == leases_.end()) return LeaseNotFound(id);
     absl::Time now = clock_->Now();
@@ -310,7 +363,7 @@ class MemoryStore : public Store {
   }
 
   absl::StatusOr<LeaseInfo> LeaseTimeToLive(int64_t id, bool keys) override {
-    MutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     auto it = leases_.find(id);
     if (it == leases_.end()) return LeaseNotFound(id);
     absl::Duration left = it->second.deadline - clock_->Now();
@@ -324,12 +377,12 @@ class MemoryStore : public Store {
   }
 
   absl::StatusOr<int64_t> CurrentRevision() override {
-    MutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     return revision_;
   }
 
   absl::StatusOr<int64_t> CompactRevision() override {
-    MutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     return compact_revision_;
   }
 
@@ -371,7 +424,7 @@ class MemoryStore : public Store {
 
   // Iterates the keys of `range` in order, calling fn(key, history).
   template <typename Fn>
-  void ForEach(const KeyRange& range, Fn fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void ForEach(const KeyRange& range, Fn fn) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (range.range_end.empty()) {
       auto it = keys_.find(range.key);
       if (it != keys_.end()) fn(it->first, it->second);
@@ -386,7 +439,7 @@ class MemoryStore : public Store {
   }
 
   void RangeLocked(const KeyRange& range, const RangeOptions& options, RangeResult* result)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     result->revision = revision_;
     ForEach(range, [&](const std::string& key, const History& h) {
       const Version* v = At(h, options.revision);
@@ -402,7 +455,7 @@ class MemoryStore : public Store {
     });
   }
 
-  bool CompareLocked(const Compare& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  bool CompareLocked(const Compare& c) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     if (c.range.range_end.empty()) {
       auto it = keys_.find(c.range.key);
       return CompareHolds(c, it == keys_.end() ? nullptr : At(it->second, 0), c.range.key);
@@ -545,28 +598,42 @@ class MemoryStore : public Store {
     if (!writes.keys.empty()) CommitLocked(writes, deferred);
   }
 
+  // Wakes the expirer to look at the deadlines again.
+  void WakeExpirer() {
+    MutexLock lock(&wake_mu_);
+    wake_ = true;
+    wake_cv_.Signal();
+  }
+
   void ExpireLoop() {
     while (true) {
-      DeferredCallbacks deferred;  // Runs after each round releases the lock.
-      MutexLock lock(&mu_);
-      if (stop_) return;
-      if (expiry_.empty()) {
-        lease_cv_.Wait(&mu_);
-        continue;
+      absl::Time next = absl::InfiniteFuture();
+      {
+        DeferredCallbacks deferred;  // Runs after the lock is released.
+        WriterLock lock(&mu_);
+        if (stop_) return;
+        while (!expiry_.empty() && clock_->Now() >= expiry_.begin()->first) {
+          RevokeLocked(expiry_.begin()->second, &deferred);
+        }
+        if (!expiry_.empty()) next = expiry_.begin()->first;
       }
-      auto [deadline, id] = *expiry_.begin();
-      if (clock_->Now() >= deadline) {
-        RevokeLocked(id, &deferred);
-        continue;
+      MutexLock lock(&wake_mu_);
+      while (!wake_) {
+        if (next == absl::InfiniteFuture()) {
+          wake_cv_.Wait(&wake_mu_);
+        } else {
+          // In steps of at most an hour: very distant deadlines overflow timed waits.
+          clock_->WaitUntil(&wake_cv_, &wake_mu_, std::min(next, clock_->Now() + absl::Hours(1)));
+          if (clock_->Now() >= next) break;
+        }
       }
-      // In steps of at most an hour: very distant deadlines overflow timed waits.
-      clock_->WaitUntil(&lease_cv_, &mu_, std::min(deadline, clock_->Now() + absl::Hours(1)));
+      wake_ = false;
     }
   }
 
   absl::StatusOr<std::vector<RevisionEvents>> Replay(const KeyRange& range, int64_t from,
                                                      int64_t to) {
-    MutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     if (from < compact_revision_) return CompactedError(compact_revision_);
     struct Item {
       int64_t rev;
@@ -607,9 +674,12 @@ class MemoryStore : public Store {
   Clock* const clock_;
   std::unique_ptr<WatchHub> hub_;
 
-  Mutex mu_;
-  CondVar lease_cv_;
+  SharedMutex mu_;  // Readers share it; writes, leases and compaction take it alone.
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // The expirer sleeps on wake_cv_ until the next deadline or a wake-up.
+  Mutex wake_mu_;
+  CondVar wake_cv_;
+  bool wake_ ABSL_GUARDED_BY(wake_mu_) = false;
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t compact_revision_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, History, std::less<>> keys_ ABSL_GUARDED_BY(mu_);
