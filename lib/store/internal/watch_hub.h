@@ -115,9 +115,10 @@ class WatchHub {
   WatchHub& operator=(const WatchHub&) = delete;
 
   // Delivers the events of `revision`, which must be above every revision published so far
-  // (FailedPrecondition otherwise). An empty `events` only advances the revision. Ready
-  // callbacks that become due run before Publish returns, or, with `deferred`, when the caller
-  // destroys it.
+  // (FailedPrecondition otherwise). Publish a revision before acknowledging its write: Watch()
+  // resolves start revision 0, and bounds explicit ones, by the hub's revision. An empty `events`
+  // only advances the revision. Ready callbacks that become due run before Publish returns, or,
+  // with `deferred`, when the caller destroys it.
   absl::Status Publish(int64_t revision, std::vector<store::WatchEvent> events,
                        DeferredCallbacks* deferred = nullptr);
   // Records that nothing happened up to `revision` (for progress notifications).
