@@ -245,11 +245,26 @@ class Encoder {
 // ---------------------------------------------------------------------------------------
 // Decoding: a SAX handler that writes straight into the message through reflection.
 
-using Stream = rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>;
+// A NUL-terminated input stream. The input is checked for NUL and invalid UTF-8 first
+// (CheckJsonBytes) and copied so it ends in NUL, which spares the parser bounds checks and
+// per-character validation. Unlike rapidjson::StringStream it has no StreamTraits copy
+// optimization, so Tell() is exact inside handler callbacks (raw values are cut by offset).
+struct Stream {
+  typedef char Ch;
+  explicit Stream(const char* s) : src_(s), head_(s) {}
+  Ch Peek() const { return *src_; }
+  Ch Take() { return *src_++; }
+  size_t Tell() const { return static_cast<size_t>(src_ - head_); }
+  Ch* PutBegin() { return nullptr; }
+  void Put(Ch) {}
+  void Flush() {}
+  size_t PutEnd(Ch*) { return 0; }
+  const Ch* src_;
+  const Ch* head_;
+};
 using rapidjson::SizeType;
 
-constexpr unsigned kParseFlags =
-    rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
+constexpr unsigned kParseFlags = rapidjson::kParseNumbersAsStringsFlag;
 
 class Decoder {
  public:
@@ -1053,8 +1068,9 @@ absl::StatusOr<JsonDecodeResult> JsonCodec::Decode(absl::string_view json,
     return absl::InvalidArgumentError(absl::StrCat(
         m->GetDescriptor()->full_name(), " has a special JSON form; decode its holder instead"));
   }
-  rapidjson::MemoryStream ms(json.data(), json.size());
-  codec_internal::Stream stream(ms);
+  RUDDER_RETURN_IF_ERROR(codec_internal::CheckJsonBytes(json));
+  std::string buf(json);
+  codec_internal::Stream stream(buf.c_str());
   codec_internal::Decoder dec(json, stream, options, m, plan);
   rapidjson::ParseResult r = codec_internal::Parse(stream, dec, options.max_depth);
   return dec.Finish(r);
@@ -1072,10 +1088,18 @@ absl::StatusOr<JsonDecodeResult> DecodeJson(absl::string_view json, google::prot
 
 absl::StatusOr<TypeMeta> PeekTypeMeta(absl::string_view json, const JsonDecodeOptions& options) {
   RUDDER_RETURN_IF_ERROR(codec_internal::CheckSize(json, options));
+  // A bounded, validating stream: peeking usually stops after a few dozen bytes, so the input
+  // is neither copied nor checked as a whole.
   rapidjson::MemoryStream ms(json.data(), json.size());
-  codec_internal::Stream stream(ms);
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(ms);
   codec_internal::TypeMetaPeeker peeker(options.max_depth);
-  rapidjson::ParseResult r = codec_internal::Parse(stream, peeker, options.max_depth);
+  rapidjson::Reader reader;
+  rapidjson::ParseResult r =
+      options.max_depth > 1000
+          ? reader.Parse<rapidjson::kParseValidateEncodingFlag | codec_internal::kParseFlags |
+                         rapidjson::kParseIterativeFlag>(stream, peeker)
+          : reader.Parse<rapidjson::kParseValidateEncodingFlag | codec_internal::kParseFlags>(
+                stream, peeker);
   if (peeker.stopped) return peeker.tm_;
   if (!peeker.status.ok()) return peeker.status;
   if (r.IsError()) {

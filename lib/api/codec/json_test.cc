@@ -422,6 +422,12 @@ TEST(JsonDecodeTest, MalformedInputIsAnErrorWithPosition) {
     absl::Status s = DecErr(c);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c;
   }
+  // A NUL byte is never valid JSON, even after a complete document.
+  EXPECT_EQ(DecErr(std::string("{}\0{\"x\":1}", 10)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecErr(std::string("{\"str\":\"a\0b\"}", 12)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PeekTypeMeta(std::string("{\"kind\":\"A\0\"}", 13)).status().code(),
+            absl::StatusCode::kInvalidArgument);
   absl::Status s = DecErr("{\n  \"str\": tru\n}");
   EXPECT_NE(s.message().find("invalid JSON at line 2"), absl::string_view::npos) << s;
 }

@@ -135,13 +135,15 @@ bool JsonNode::Erase(absl::string_view key) {
 }
 
 absl::StatusOr<JsonNode> ParseJsonNode(absl::string_view json, int max_depth) {
-  rapidjson::MemoryStream ms(json.data(), json.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(ms);
+  absl::Status bytes = CheckJsonBytes(json);
+  if (!bytes.ok()) return bytes;
+  std::string buf(json);
+  rapidjson::StringStream stream(buf.c_str());
   Builder b(max_depth);
   rapidjson::Reader reader;
   rapidjson::ParseResult r =
-      reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag |
-                   rapidjson::kParseIterativeFlag>(stream, b);
+      reader.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseIterativeFlag>(stream,
+                                                                                           b);
   if (!b.status.ok()) return b.status;
   if (r.IsError()) {
     return absl::InvalidArgumentError(DescribeJsonParseError(json, r.Code(), r.Offset()));

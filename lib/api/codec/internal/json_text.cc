@@ -198,13 +198,48 @@ void AppendJsonString(absl::string_view s, std::string* out) {
 absl::Status AppendGoFloat64(double v, std::string* out) { return AppendGoFloat(v, out); }
 absl::Status AppendGoFloat32(float v, std::string* out) { return AppendGoFloat(v, out); }
 
+absl::Status CheckJsonBytes(absl::string_view json) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(json.data());
+  size_t n = json.size();
+  size_t i = 0;
+  while (i < n) {
+    // ASCII fast path, eight bytes at a time.
+    if (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      // No byte >= 0x80 and no zero byte.
+      if ((w & 0x8080808080808080ULL) == 0 &&
+          ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (p[i] == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid JSON: NUL byte at offset ", i));
+    }
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    int len = Utf8SequenceLength(p + i, n - i);
+    if (len == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid JSON: invalid UTF-8 at offset ", i));
+    }
+    i += len;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateJson(absl::string_view json) {
-  rapidjson::MemoryStream ms(json.data(), json.size());
+  absl::Status bytes = CheckJsonBytes(json);
+  if (!bytes.ok()) return bytes;
+  std::string buf(json);
+  rapidjson::StringStream ss(buf.c_str());
   rapidjson::BaseReaderHandler<> handler;
   rapidjson::Reader reader;
   rapidjson::ParseResult r =
-      reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag |
-                   rapidjson::kParseNumbersAsStringsFlag>(ms, handler);
+      reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(ss,
+                                                                                           handler);
   if (r.IsError()) {
     return absl::InvalidArgumentError(DescribeJsonParseError(json, r.Code(), r.Offset()));
   }

@@ -34,6 +34,11 @@ void AppendCompactJson(absl::string_view json, bool escape_html, std::string* ou
 // does: one member or element per line, `"key": value`, `{}` and `[]` kept on one line.
 void AppendIndentedJson(absl::string_view compact_json, absl::string_view indent, std::string* out);
 
+// Checks bytes the parser must not see: NUL (the parser reads NUL-terminated text) and
+// invalid UTF-8. InvalidArgument with the position. Validating up front lets the parser
+// copy strings without checking every character.
+absl::Status CheckJsonBytes(absl::string_view json);
+
 // Formats a parse error of RapidJSON (code, byte offset) with line and column.
 std::string DescribeJsonParseError(absl::string_view json, int code, size_t offset);
 
