@@ -1,6 +1,7 @@
 #include "lib/store/etcd/internal/watch_mux.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -38,13 +39,13 @@ std::function<void()> LocalWatch::PushEvents(const std::vector<SharedEvent>& eve
     end_->status = absl::ResourceExhaustedError(absl::StrCat(
         "watcher fell more than ", options_.max_buffered_events, " events behind; relist"));
     cv_.SignalAll();
-    return ready_;
+    return Notify();
   }
   last_revision_ = resp.revision;
   buffered_events_ += resp.events.size();
   queue_.push_back(std::move(resp));
   cv_.SignalAll();
-  return ready_;
+  return Notify();
 }
 
 std::function<void()> LocalWatch::PushProgress(int64_t revision, bool force) {
@@ -59,7 +60,7 @@ std::function<void()> LocalWatch::PushProgress(int64_t revision, bool force) {
   last_revision_ = revision;
   queue_.push_back(std::move(resp));
   cv_.SignalAll();
-  return ready_;
+  return Notify();
 }
 
 std::function<void()> LocalWatch::End(absl::Status status, int64_t compact_revision,
@@ -74,6 +75,13 @@ std::function<void()> LocalWatch::End(absl::Status status, int64_t compact_revis
   end_->status = std::move(status);
   end_->compact_revision = compact_revision;
   cv_.SignalAll();
+  return Notify();
+}
+
+std::function<void()> LocalWatch::Notify() {
+  // Edge-triggered: one call until the consumer reads, which takes everything queued.
+  if (notified_ || !ready_) return nullptr;
+  notified_ = true;
   return ready_;
 }
 
@@ -85,13 +93,20 @@ std::optional<SharedWatchResponse> LocalWatch::Pop(absl::Duration timeout) {
     if (left <= absl::ZeroDuration()) return std::nullopt;
     cv_.WaitWithTimeout(&mu_, left);
   }
-  if (!queue_.empty()) {
-    SharedWatchResponse resp = std::move(queue_.front());
+  notified_ = false;
+  if (queue_.empty()) return *end_;
+  SharedWatchResponse resp = std::move(queue_.front());
+  queue_.pop_front();
+  // Consecutive event responses go out as one (a progress notification stays on its own).
+  while (!resp.events.empty() && !queue_.empty() && !queue_.front().events.empty()) {
+    SharedWatchResponse& more = queue_.front();
+    resp.events.insert(resp.events.end(), std::make_move_iterator(more.events.begin()),
+                       std::make_move_iterator(more.events.end()));
+    resp.revision = more.revision;
     queue_.pop_front();
-    buffered_events_ -= resp.events.size();
-    return resp;
   }
-  return *end_;
+  buffered_events_ -= resp.events.size();
+  return resp;
 }
 
 std::optional<SharedWatchResponse> LocalWatch::NextShared(absl::Duration timeout) {
@@ -116,6 +131,7 @@ void LocalWatch::SetReadyCallback(std::function<void()> fn) {
     MutexLock lock(&mu_);
     ready_ = fn;
     ready = !queue_.empty() || end_.has_value();
+    notified_ = ready && fn;
   }
   if (ready && fn) fn();
 }

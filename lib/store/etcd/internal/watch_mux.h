@@ -59,7 +59,8 @@ class LocalWatch {
       : start_(start_revision), options_(options) {}
 
   // The methods that queue a response return the ready callback to run (outside every lock),
-  // or an empty function.
+  // or an empty function. Callbacks are edge-triggered: after one, no other until the consumer
+  // reads, and a read returns every queued event response at once.
 
   // Queues events (ascending revisions; those below the start revision are skipped). Cuts the
   // watcher off with ResourceExhausted when it would exceed max_buffered_events.
@@ -84,7 +85,11 @@ class LocalWatch {
   const WatchOptions options_;
   mutable Mutex mu_;
   CondVar cv_;
-  // Waits up to `timeout` for a response and pops it; nullopt on timeout.
+  // The ready callback to run for a newly queued response, unless one already ran since the
+  // consumer last read.
+  std::function<void()> Notify() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits up to `timeout` for a response and pops it, merged with the event responses queued
+  // behind it; nullopt on timeout.
   std::optional<SharedWatchResponse> Pop(absl::Duration timeout);
 
   std::deque<SharedWatchResponse> queue_ ABSL_GUARDED_BY(mu_);
@@ -92,6 +97,7 @@ class LocalWatch {
   int64_t last_revision_ ABSL_GUARDED_BY(mu_) = 0;  // Highest revision queued (event/progress).
   std::optional<SharedWatchResponse> end_ ABSL_GUARDED_BY(mu_);
   std::function<void()> ready_ ABSL_GUARDED_BY(mu_);
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;  // ready_ ran since the consumer last read.
 };
 
 struct WatchMuxOptions {

@@ -54,22 +54,24 @@ TEST(WatchMuxTest, ManyUpstreamsDoNotStallTheStream) {
     locals.push_back(mux->Add(absl::StrCat("k", i), "", 2, {}));
   }
   EXPECT_EQ(mux->UpstreamCountForTest(), static_cast<size_t>(kWatches));
-  // A write to the last key reaches its watcher.
-  etcdserverpb::PutRequest put;
-  put.set_key(absl::StrCat("k", kWatches - 1));
-  put.set_value("v");
-  etcdserverpb::PutResponse resp;
-  ASSERT_TRUE(connection
-                  .Run(false, [&](Endpoint& ep,
-                                  grpc::ClientContext* ctx) { return ep.kv->Put(ctx, put, &resp); })
-                  .ok());
-  std::optional<WatchResponse> r;
-  do {
-    r = locals.back()->Next(absl::Seconds(60));
-    ASSERT_TRUE(r.has_value()) << "no event";
-    ASSERT_TRUE(r->status.ok()) << r->status;
-  } while (r->events.empty());
-  EXPECT_EQ(r->events[0].kv.key, absl::StrCat("k", kWatches - 1));
+  // A write to every key reaches its watcher.
+  for (int i = 0; i < kWatches; ++i) {
+    etcdserverpb::PutRequest put;
+    put.set_key(absl::StrCat("k", i));
+    put.set_value("v");
+    etcdserverpb::PutResponse resp;
+    auto call = [&](Endpoint& ep, grpc::ClientContext* ctx) { return ep.kv->Put(ctx, put, &resp); };
+    ASSERT_TRUE(connection.Run(false, call).ok());
+  }
+  for (int i = 0; i < kWatches; ++i) {
+    std::optional<WatchResponse> r;
+    do {
+      r = locals[i]->Next(absl::Seconds(60));
+      ASSERT_TRUE(r.has_value()) << "no event for k" << i;
+      ASSERT_TRUE(r->status.ok()) << r->status;
+    } while (r->events.empty());
+    EXPECT_EQ(r->events[0].kv.key, absl::StrCat("k", i));
+  }
   for (auto& local : locals) mux->Remove(local);
   EXPECT_EQ(mux->UpstreamCountForTest(), 0u);
 }
@@ -123,6 +125,33 @@ TEST(LocalWatchTest, ProgressNeverGoesBackwards) {
   r = local.Next(absl::ZeroDuration());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->revision, 12);
+}
+
+}  // namespace
+}  // namespace rudder::store::etcd_internal
+
+namespace rudder::store::etcd_internal {
+namespace {
+
+TEST(LocalWatchTest, ReadyCallbackIsEdgeTriggeredAndAReadTakesEverything) {
+  LocalWatch local(1, WatchOptions{});
+  int calls = 0;
+  local.SetReadyCallback([&calls] { ++calls; });
+  WatchEvent e1, e2, e3;
+  e1.kv.mod_revision = 1;
+  e2.kv.mod_revision = 2;
+  e3.kv.mod_revision = 3;
+  for (auto* e : {&e1, &e2}) {
+    if (auto fn = local.PushEvents({Share(*e)})) fn();
+  }
+  EXPECT_EQ(calls, 1);
+  auto r = local.Next(absl::ZeroDuration());
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->events.size(), 2u);
+  EXPECT_EQ(r->revision, 2);
+  EXPECT_FALSE(local.Next(absl::ZeroDuration()).has_value());
+  if (auto fn = local.PushEvents({Share(e3)})) fn();
+  EXPECT_EQ(calls, 2);
 }
 
 }  // namespace
