@@ -3,7 +3,8 @@
 //
 // Input: one mode byte, then newline-separated JSON texts (document, patch or modified,
 // current). Invariants: no crash; every successful result is valid JSON within the depth
-// limit; a created merge patch turns its original into its modified document.
+// limit; a created merge patch turns its original into its modified document, and so does a
+// two-way strategic patch when neither input holds directives or nulls.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -101,7 +102,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       absl::StatusOr<std::string> diff = CreateTwoWayMergePatch(parts[0], parts[1], meta, limits);
       CheckJson(input, diff, "two-way");
       if (diff.ok()) {
-        CheckJson(input, ApplyStrategicMergePatch(parts[0], *diff, meta, limits), "apply two-way");
+        absl::StatusOr<std::string> back = ApplyStrategicMergePatch(parts[0], *diff, meta, limits);
+        CheckJson(input, back, "apply two-way");
+        // Without directives or nulls in the inputs, the patch must reproduce `modified`.
+        if (back.ok() && parts[0].find('$') == std::string::npos &&
+            parts[1].find('$') == std::string::npos && parts[1].find("null") == std::string::npos) {
+          absl::StatusOr<std::string> want = ApplyJsonPatch(parts[1], "[]", limits);
+          if (want.ok() && !JsonEqual(*back, *want)) {
+            Fail(input, "two-way round trip: patch " + *diff + " gave " + *back);
+          }
+        }
       }
       CheckJson(input,
                 CreateThreeWayMergePatch(parts[0], parts[1], parts[2], meta,
