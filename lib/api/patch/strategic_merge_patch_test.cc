@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -259,6 +260,25 @@ TEST(StrategicMergePatch, DomFormLeavesThePatchIntact) {
   EXPECT_FALSE(doc["metadata"]["labels"].HasMember("app"));
   EXPECT_EQ(patch["spec"]["replicas"].GetInt(), 5);
   EXPECT_TRUE(patch["metadata"]["labels"].HasMember("app"));
+}
+
+TEST(StrategicMergePatch, OnePatchMetaServesManyThreads) {
+  std::unique_ptr<PatchMeta> meta = NewProtoPatchMeta(testdata::Deployment::descriptor());
+  std::vector<std::thread> threads;
+  std::vector<std::string> results(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto out = ApplyStrategicMergePatch(
+            kDeployment,
+            R"({"spec":{"template":{"spec":{"containers":[{"name":"c","image":"x"}]}}}})", *meta);
+        results[t] = out.ok() ? *out : out.status().ToString();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const std::string& r : results) EXPECT_EQ(r, results[0]);
+  EXPECT_THAT(results[0], HasSubstr(R"("image":"x")"));
 }
 
 TEST(StrategicMergePatch, SchemalessIsJsonMergePatch) {
