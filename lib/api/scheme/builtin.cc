@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/api/defaults/defaults.h"
 #include "lib/api/proto/apiextensions/v1/apiextensions.pb.h"
 #include "lib/api/proto/apps/v1/apps.pb.h"
 #include "lib/api/proto/autoscaling/v2/autoscaling.pb.h"
@@ -16,6 +17,7 @@
 #include "lib/api/proto/rbac/v1/rbac.pb.h"
 #include "lib/api/proto/scheduling/v1/scheduling.pb.h"
 #include "lib/api/proto/storage/v1/storage.pb.h"
+#include "lib/api/validation/kinds.h"
 #include "lib/base/status_macros.h"
 
 namespace rudder::api {
@@ -327,6 +329,11 @@ absl::Status RegisterBuiltinKinds(Scheme& scheme) {
     }
     k.verbs = std::move(e.verbs);
     k.descriptor = e.descriptor;
+    // Kubernetes' defaulting and validation of the kind (lib/api/defaults, lib/api/validation).
+    k.defaulter = defaults::DefaulterFor(e.descriptor);
+    validation::ValidationFuncs v = validation::ValidatorsFor(e.descriptor, k.namespaced);
+    k.validate = std::move(v.validate);
+    k.validate_update = std::move(v.validate_update);
     RUDDER_RETURN_IF_ERROR(scheme.Register(std::move(k)));
   }
   return absl::OkStatus();
