@@ -258,7 +258,8 @@ void HorizontalPodAutoscaler(hpa::HorizontalPodAutoscaler* h) {
     AddPolicy(up, "Percent", 100, 15);
   }
   hpa::HPAScalingRules* down = spec->mutable_behavior()->mutable_scaledown();
-  if (!down->has_stabilizationwindowseconds()) down->set_stabilizationwindowseconds(300);
+  // The scale-down window stays unset: the controller's --horizontal-pod-autoscaler-
+  // downscale-stabilization flag (300s) applies.
   if (!down->has_selectpolicy()) down->set_selectpolicy("Max");
   if (down->policies().empty()) AddPolicy(down, "Percent", 100, 15);
 }

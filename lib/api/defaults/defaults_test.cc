@@ -206,6 +206,20 @@ TEST(DefaultsTest, Hpa) {
   EXPECT_EQ(h.spec().behavior().scaleup().stabilizationwindowseconds(), 0);
   EXPECT_EQ(h.spec().behavior().scaleup().policies_size(), 2);
   EXPECT_EQ(h.spec().behavior().scaledown().policies(0).type(), "Percent");
+  EXPECT_EQ(h.spec().behavior().scaleup().policies(0).type(), "Pods");
+  EXPECT_EQ(h.spec().behavior().scaleup().selectpolicy(), "Max");
+
+  // The scale-down window is left to the controller's flag.
+  auto empty = FromJson<autoscaling::v2::HorizontalPodAutoscaler>(
+      R"({"spec":{"maxReplicas":5,"behavior":{}}})");
+  SetDefaults(&empty);
+  EXPECT_FALSE(empty.spec().behavior().scaledown().has_stabilizationwindowseconds());
+  EXPECT_EQ(empty.spec().behavior().scaledown().selectpolicy(), "Max");
+
+  // No behaviour given: none is added.
+  auto none = FromJson<autoscaling::v2::HorizontalPodAutoscaler>(R"({"spec":{"maxReplicas":5}})");
+  SetDefaults(&none);
+  EXPECT_FALSE(none.spec().has_behavior());
 }
 
 TEST(DefaultsTest, OtherKinds) {
