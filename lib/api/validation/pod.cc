@@ -46,9 +46,7 @@ std::vector<std::string> SetSources(const google::protobuf::Message& src) {
   return names;
 }
 
-void Mode(const google::protobuf::Message& m, bool has, int32_t mode, const Path& p,
-          FieldErrors* errs) {
-  (void)m;
+void Mode(bool has, int32_t mode, const Path& p, FieldErrors* errs) {
   if (has && (mode < 0 || mode > 0777)) {
     errs->Add(Invalid(p, absl::StrCat(mode),
                       "must be a number between 0 and 0777 (octal), both inclusive"));
@@ -83,14 +81,14 @@ FieldErrors ValidateVolumes(const core::PodSpec& spec, const Path& path,
       if (s.secret().secretname().empty()) {
         errs.Add(Required(p.Child("secret").Child("secretName"), ""));
       }
-      Mode(s.secret(), s.secret().has_defaultmode(), s.secret().defaultmode(),
+      Mode(s.secret().has_defaultmode(), s.secret().defaultmode(),
            p.Child("secret").Child("defaultMode"), &errs);
     }
     if (s.has_configmap()) {
       if (s.configmap().localobjectreference().name().empty()) {
         errs.Add(Required(p.Child("configMap").Child("name"), ""));
       }
-      Mode(s.configmap(), s.configmap().has_defaultmode(), s.configmap().defaultmode(),
+      Mode(s.configmap().has_defaultmode(), s.configmap().defaultmode(),
            p.Child("configMap").Child("defaultMode"), &errs);
     }
     if (s.has_hostpath() && s.hostpath().path().empty()) {
