@@ -1,0 +1,673 @@
+#include "lib/apiserver/registry/registry.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "lib/api/field/errors.h"
+#include "lib/api/object/object.h"
+#include "lib/api/patch/json_patch.h"
+#include "lib/api/patch/merge_patch.h"
+#include "lib/api/patch/proto_patch_meta.h"
+#include "lib/api/patch/strategic_merge_patch.h"
+#include "lib/apiserver/registry/errors.h"
+#include "lib/base/status_macros.h"
+#include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace rudder::apiserver {
+namespace {
+
+using api::meta::v1::ObjectMeta;
+using google::protobuf::Message;
+
+constexpr int kMaxRetries = 16;
+constexpr char kConflictWhy[] =
+    "the object has been modified; please apply your changes to the latest version and try again";
+
+std::string KindPrefix(const api::KindInfo& kind, const std::string& ns) {
+  std::string group = kind.gvk.group.empty() ? "core" : kind.gvk.group;
+  std::string key = absl::StrCat("/registry/", group, "/", kind.plural, "/");
+  if (kind.namespaced && !ns.empty()) absl::StrAppend(&key, ns, "/");
+  return key;
+}
+
+std::string QualifiedKind(const api::KindInfo& kind) {
+  return kind.gvk.group.empty() ? kind.gvk.kind : absl::StrCat(kind.gvk.kind, ".", kind.gvk.group);
+}
+
+absl::Status Detailed(const api::KindInfo& kind, const std::string& name, absl::Status s) {
+  return WithDetails(std::move(s), kind.gvk.group, kind.plural, name);
+}
+
+absl::StatusOr<ObjectPtr> Decode(const api::KindInfo& kind, const store::KeyValue& kv) {
+  ObjectPtr obj = kind.New();
+  if (obj == nullptr) return absl::UnimplementedError("unstructured kinds are not served yet");
+  if (!obj->ParseFromString(kv.value)) {
+    return absl::DataLossError(absl::StrCat("corrupt object at ", kv.key));
+  }
+  api::MutableObjectMeta(obj.get())->set_resourceversion(absl::StrCat(kv.mod_revision));
+  return obj;
+}
+
+// The message's field `name` (a message field), or nullptr.
+const google::protobuf::FieldDescriptor* FieldNamed(const Message& m, const char* name) {
+  const google::protobuf::FieldDescriptor* fd = m.GetDescriptor()->FindFieldByName(name);
+  if (fd == nullptr || fd->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE ||
+      fd->is_repeated()) {
+    return nullptr;
+  }
+  return fd;
+}
+
+// Copies field `name` of `from` into `to` (clearing it when unset in `from`).
+void CopyField(const Message& from, Message* to, const char* name) {
+  const google::protobuf::FieldDescriptor* fd = FieldNamed(from, name);
+  if (fd == nullptr) return;
+  const google::protobuf::Reflection* r = to->GetReflection();
+  if (from.GetReflection()->HasField(from, fd)) {
+    r->MutableMessage(to, fd)->CopyFrom(from.GetReflection()->GetMessage(from, fd));
+  } else {
+    r->ClearField(to, fd);
+  }
+}
+
+std::string Stored(const Message& obj) {
+  std::string out;
+  google::protobuf::io::StringOutputStream s(&out);
+  google::protobuf::io::CodedOutputStream c(&s);
+  c.SetSerializationDeterministic(true);
+  obj.SerializeToCodedStream(&c);
+  return out;
+}
+
+// The object without metadata and status, serialized: what generation tracks.
+std::string SpecBytes(const Message& obj) {
+  ObjectPtr copy(obj.New());
+  copy->CopyFrom(obj);
+  for (const char* f : {"metadata", "status"}) {
+    if (const auto* fd = FieldNamed(*copy, f)) copy->GetReflection()->ClearField(copy.get(), fd);
+  }
+  return Stored(*copy);
+}
+std::string StoredWithoutRv(const Message& obj) {
+  ObjectPtr copy(obj.New());
+  copy->CopyFrom(obj);
+  api::MutableObjectMeta(copy.get())->clear_resourceversion();
+  return Stored(*copy);
+}
+
+struct Selectors {
+  api::labels::Selector labels;
+  api::fields::Selector fields;
+};
+
+absl::StatusOr<Selectors> ParseSelectors(const ListOptions& options) {
+  Selectors s;
+  if (!options.label_selector.empty()) {
+    RUDDER_ASSIGN_OR_RETURN(s.labels, api::labels::Selector::Parse(options.label_selector));
+  }
+  if (!options.field_selector.empty()) {
+    RUDDER_ASSIGN_OR_RETURN(s.fields, api::fields::Selector::Parse(options.field_selector));
+    RUDDER_RETURN_IF_ERROR(api::fields::CheckSupportedFields(s.fields, [](std::string_view f) {
+      return f == "metadata.name" || f == "metadata.namespace";
+    }));
+  }
+  return s;
+}
+
+bool Matches(const Selectors& s, const Message& obj) {
+  const ObjectMeta* meta = api::GetObjectMeta(obj);
+  if (meta == nullptr) return false;
+  if (!s.labels.Matches(meta->labels())) return false;
+  return s.fields.Matches([&](std::string_view f) -> std::string_view {
+    if (f == "metadata.name") return meta->name();
+    if (f == "metadata.namespace") return meta->namespace_();
+    return std::string_view();
+  });
+}
+
+// Continue tokens: base64url of {"v":"meta.k8s.io/v1","rv":N,"start":"<key suffix>"}.
+std::string EncodeContinue(int64_t rv, const std::string& start) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("v");
+  w.String("meta.k8s.io/v1");
+  w.Key("rv");
+  w.Int64(rv);
+  w.Key("start");
+  w.String(start.c_str(), start.size());
+  w.EndObject();
+  std::string out;
+  absl::WebSafeBase64Escape(absl::string_view(buf.GetString(), buf.GetSize()), &out);
+  return out;
+}
+
+absl::Status DecodeContinue(const std::string& token, int64_t* rv, std::string* start) {
+  std::string json;
+  absl::Status bad = absl::InvalidArgumentError("continue key is not valid: invalid token");
+  if (!absl::WebSafeBase64Unescape(token, &json)) return bad;
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("rv") || !d["rv"].IsInt64() ||
+      !d.HasMember("start") || !d["start"].IsString()) {
+    return bad;
+  }
+  *rv = d["rv"].GetInt64();
+  *start = std::string(d["start"].GetString(), d["start"].GetStringLength());
+  if (*rv <= 0 || start->find("..") != std::string::npos) return bad;
+  return absl::OkStatus();
+}
+
+// An object watch over a store watch.
+class ObjectWatcherImpl : public ObjectWatcher {
+ public:
+  ObjectWatcherImpl(std::shared_ptr<const api::KindInfo> kind, Selectors selectors, bool bookmarks,
+                    std::unique_ptr<store::Watcher> watcher, std::deque<ObjectEvent> initial)
+      : kind_(std::move(kind)),
+        selectors_(std::move(selectors)),
+        bookmarks_(bookmarks),
+        watcher_(std::move(watcher)),
+        pending_(std::move(initial)) {}
+
+  std::optional<ObjectEvent> Next(absl::Duration timeout) override {
+    absl::Time deadline = absl::Now() + timeout;
+    while (true) {
+      if (!pending_.empty()) {
+        ObjectEvent e = std::move(pending_.front());
+        pending_.pop_front();
+        return e;
+      }
+      if (done_) return std::nullopt;
+      absl::Duration left = deadline - absl::Now();
+      if (left < absl::ZeroDuration()) return std::nullopt;
+      std::optional<store::WatchResponse> r = watcher_->Next(left);
+      if (!r.has_value()) return std::nullopt;
+      Absorb(*r);
+    }
+  }
+
+  void Cancel() override { watcher_->Cancel(); }
+
+ private:
+  void Absorb(const store::WatchResponse& r) {
+    if (!r.status.ok()) {
+      done_ = true;
+      if (r.status.code() == absl::StatusCode::kCancelled) return;
+      ObjectEvent e;
+      e.type = "ERROR";
+      if (store::IsCompacted(r.status)) {
+        e.error =
+            ExpiredError(absl::StrCat("The resourceVersion for the provided watch is too old."));
+      } else {
+        e.error = r.status;
+      }
+      pending_.push_back(std::move(e));
+      return;
+    }
+    if (r.events.empty()) {
+      if (bookmarks_ && r.revision > 0) {
+        ObjectEvent e;
+        e.type = "BOOKMARK";
+        e.object = kind_->New();
+        api::MutableObjectMeta(e.object.get())->set_resourceversion(absl::StrCat(r.revision));
+        pending_.push_back(std::move(e));
+      }
+      return;
+    }
+    for (const store::WatchEvent& we : r.events) {
+      ObjectPtr cur, prev;
+      if (we.type == store::WatchEvent::Type::kPut) {
+        absl::StatusOr<ObjectPtr> c = Decode(*kind_, we.kv);
+        if (!c.ok()) continue;
+        cur = std::move(*c);
+      }
+      if (we.prev_kv.has_value()) {
+        absl::StatusOr<ObjectPtr> p = Decode(*kind_, *we.prev_kv);
+        if (p.ok()) prev = std::move(*p);
+      }
+      bool cur_m = cur != nullptr && Matches(selectors_, *cur);
+      bool prev_m = prev != nullptr && Matches(selectors_, *prev);
+      ObjectEvent e;
+      if (cur_m && prev_m) {
+        e.type = "MODIFIED";
+        e.object = std::move(cur);
+      } else if (cur_m) {
+        e.type = "ADDED";
+        e.object = std::move(cur);
+      } else if (prev_m) {
+        e.type = "DELETED";
+        e.object = cur != nullptr ? std::move(cur) : std::move(prev);
+        api::MutableObjectMeta(e.object.get())
+            ->set_resourceversion(absl::StrCat(we.kv.mod_revision));
+      } else {
+        continue;
+      }
+      pending_.push_back(std::move(e));
+    }
+  }
+
+  std::shared_ptr<const api::KindInfo> kind_;
+  Selectors selectors_;
+  bool bookmarks_;
+  std::unique_ptr<store::Watcher> watcher_;
+  std::deque<ObjectEvent> pending_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Registry::Registry(store::Store* store, api::Scheme* scheme)
+    : store_(store),
+      scheme_(scheme),
+      rng_(static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())) ^ 0x9e3779b97f4a7c15ULL) {}
+
+void Registry::SetSeedForTest(uint64_t seed) {
+  MutexLock l(&mu_);
+  rng_ = seed;
+}
+
+std::string Registry::RandomString(int n, const char* alphabet) {
+  MutexLock l(&mu_);
+  size_t len = strlen(alphabet);
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    // splitmix64
+    uint64_t z = (rng_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    out += alphabet[z % len];
+  }
+  return out;
+}
+
+std::string Registry::KeyFor(const api::KindInfo& kind, const std::string& ns,
+                             const std::string& name) {
+  return KindPrefix(kind, kind.namespaced ? ns : "") + name;
+}
+
+std::string Registry::QualifiedResource(const api::KindInfo& kind) {
+  return kind.gvk.group.empty() ? kind.plural : absl::StrCat(kind.plural, ".", kind.gvk.group);
+}
+
+const api::patch::PatchMeta& Registry::PatchMetaFor(const api::KindInfo& kind) {
+  MutexLock l(&mu_);
+  std::unique_ptr<api::patch::PatchMeta>& m = patch_meta_[kind.descriptor];
+  if (m == nullptr) m = api::patch::NewProtoPatchMeta(kind.descriptor);
+  return *m;
+}
+
+absl::StatusOr<Registry::Current> Registry::Read(const api::KindInfo& kind, const std::string& key,
+                                                 const std::string& name) {
+  RUDDER_ASSIGN_OR_RETURN(std::optional<store::KeyValue> kv, store_->Get(key));
+  if (!kv.has_value()) {
+    return Detailed(kind, name, NotFoundError(QualifiedResource(kind), name));
+  }
+  Current c;
+  RUDDER_ASSIGN_OR_RETURN(c.obj, Decode(kind, *kv));
+  c.mod_revision = kv->mod_revision;
+  return c;
+}
+
+absl::StatusOr<ObjectPtr> Registry::Create(const api::KindInfo& kind, const std::string& ns,
+                                           ObjectPtr obj) {
+  if (obj == nullptr || obj->GetDescriptor() != kind.descriptor) {
+    return absl::InvalidArgumentError("the object is not of the resource's kind");
+  }
+  ObjectMeta* meta = api::MutableObjectMeta(obj.get());
+  if (kind.namespaced) {
+    if (!ns.empty() && !meta->namespace_().empty() && meta->namespace_() != ns) {
+      return absl::InvalidArgumentError(
+          "the namespace of the provided object does not match the namespace sent on the request");
+    }
+    if (meta->namespace_().empty()) meta->set_namespace_(ns.empty() ? "default" : ns);
+  } else {
+    meta->clear_namespace_();
+  }
+  if (meta->name().empty() && !meta->generatename().empty()) {
+    std::string prefix = meta->generatename();
+    if (prefix.size() > 58) prefix.resize(58);
+    meta->set_name(prefix + RandomString(5, "bcdfghjklmnpqrstvwxz2456789"));
+  }
+  if (meta->name().empty()) {
+    api::field::FieldErrors errs;
+    errs.Add(api::field::Required(api::field::Path("metadata").Child("name"),
+                                  "name or generateName is required"));
+    return Detailed(kind, "", errs.ToStatus(QualifiedKind(kind), ""));
+  }
+  const std::string name = meta->name();
+  std::string uid = RandomString(32, "0123456789abcdef");
+  uid.insert(20, "-");
+  uid.insert(16, "-");
+  uid.insert(12, "-");
+  uid.insert(8, "-");
+  meta->set_uid(uid);
+  *meta->mutable_creationtimestamp() =
+      api::FromAbslTime(absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now())));
+  meta->set_generation(1);
+  meta->clear_resourceversion();
+  meta->clear_deletiontimestamp();
+  meta->clear_deletiongraceperiodseconds();
+  if (kind.defaulter) kind.defaulter(obj.get());
+  if (kind.validate) {
+    RUDDER_RETURN_IF_ERROR(
+        Detailed(kind, name, kind.validate(*obj).ToStatus(QualifiedKind(kind), name)));
+  }
+  std::string key = KeyFor(kind, meta->namespace_(), name);
+  store::TxnRequest txn;
+  txn.compares.push_back(store::Compare::CreateRevision(key, store::Compare::Op::kEqual, 0));
+  txn.success.push_back(store::TxnOp::Put(key, Stored(*obj)));
+  RUDDER_ASSIGN_OR_RETURN(store::TxnResult r, store_->Txn(txn));
+  if (!r.succeeded) return Detailed(kind, name, AlreadyExistsError(QualifiedResource(kind), name));
+  api::MutableObjectMeta(obj.get())->set_resourceversion(absl::StrCat(r.revision));
+  return obj;
+}
+
+absl::StatusOr<ObjectPtr> Registry::Get(const api::KindInfo& kind, const std::string& ns,
+                                        const std::string& name) {
+  RUDDER_ASSIGN_OR_RETURN(Current c, Read(kind, KeyFor(kind, ns, name), name));
+  return std::move(c.obj);
+}
+
+absl::StatusOr<ListResult> Registry::List(const api::KindInfo& kind, const std::string& ns,
+                                          const ListOptions& options) {
+  RUDDER_ASSIGN_OR_RETURN(Selectors sel, ParseSelectors(options));
+  if (options.limit < 0) return absl::InvalidArgumentError("limit must not be negative");
+  const std::string prefix = KindPrefix(kind, ns);
+  const std::string end = store::PrefixEnd(prefix);
+  std::string from = prefix;
+  int64_t revision = 0;
+  if (!options.continue_token.empty()) {
+    std::string start;
+    RUDDER_RETURN_IF_ERROR(DecodeContinue(options.continue_token, &revision, &start));
+    from = prefix + start;
+  } else if (!options.resource_version.empty()) {
+    int64_t rv;
+    if (!absl::SimpleAtoi(options.resource_version, &rv) || rv < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid resource version: ", options.resource_version));
+    }
+  }
+  ListResult out;
+  while (true) {
+    store::RangeOptions ro;
+    ro.revision = revision;
+    ro.limit = options.limit > 0 ? options.limit - static_cast<int64_t>(out.items.size()) + 1 : 0;
+    absl::StatusOr<store::RangeResult> rr = store_->Range(store::KeyRange{from, end}, ro);
+    if (!rr.ok()) {
+      if (store::IsCompacted(rr.status())) {
+        return ExpiredError(
+            "The provided continue parameter is too old to display a consistent list result. "
+            "You can start a new list without the continue parameter.");
+      }
+      return rr.status();
+    }
+    if (revision == 0) revision = rr->revision;
+    for (const store::KeyValue& kv : rr->kvs) {
+      if (options.limit > 0 && static_cast<int64_t>(out.items.size()) == options.limit) {
+        // One more matching candidate exists beyond the page; continue at this key.
+        out.continue_token = EncodeContinue(revision, kv.key.substr(prefix.size()));
+        if (sel.labels.Empty() && sel.fields.Empty())
+          out.remaining = rr->count - static_cast<int64_t>(&kv - rr->kvs.data());
+        out.resource_version = revision;
+        return out;
+      }
+      RUDDER_ASSIGN_OR_RETURN(ObjectPtr obj, Decode(kind, kv));
+      if (Matches(sel, *obj)) out.items.push_back(std::move(obj));
+    }
+    if (!rr->more || rr->kvs.empty()) break;
+    from = rr->kvs.back().key + std::string(1, '\0');
+  }
+  out.resource_version = revision;
+  return out;
+}
+
+absl::StatusOr<ObjectPtr> Registry::Update(const api::KindInfo& kind, const std::string& ns,
+                                           const std::string& name, ObjectPtr obj, bool status) {
+  return UpdateOnce(kind, ns, name, std::move(obj), status);
+}
+
+absl::StatusOr<ObjectPtr> Registry::UpdateOnce(const api::KindInfo& kind, const std::string& ns,
+                                               const std::string& name, ObjectPtr obj,
+                                               bool status) {
+  if (obj == nullptr || obj->GetDescriptor() != kind.descriptor) {
+    return absl::InvalidArgumentError("the object is not of the resource's kind");
+  }
+  if (status && !kind.has_status) {
+    return absl::NotFoundError(absl::StrCat("the server could not find the requested resource"));
+  }
+  ObjectMeta* meta = api::MutableObjectMeta(obj.get());
+  if (!meta->name().empty() && meta->name() != name) {
+    return absl::InvalidArgumentError(absl::StrCat("the name of the object (", meta->name(),
+                                                   ") does not match the name on the URL (", name,
+                                                   ")"));
+  }
+  if (kind.namespaced && !meta->namespace_().empty() && meta->namespace_() != ns) {
+    return absl::InvalidArgumentError(
+        "the namespace of the provided object does not match the namespace sent on the request");
+  }
+  const std::string key = KeyFor(kind, ns, name);
+  RUDDER_ASSIGN_OR_RETURN(Current cur, Read(kind, key, name));
+  const ObjectMeta& old_meta = *api::GetObjectMeta(*cur.obj);
+  if (!meta->resourceversion().empty()) {
+    int64_t rv = 0;
+    if (!absl::SimpleAtoi(meta->resourceversion(), &rv)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid resource version: ", meta->resourceversion()));
+    }
+    if (rv != cur.mod_revision) {
+      return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
+    }
+  }
+  ObjectPtr next;
+  if (status) {
+    // Only status changes: start from the stored object.
+    next.reset(cur.obj->New());
+    next->CopyFrom(*cur.obj);
+    CopyField(*obj, next.get(), "status");
+  } else {
+    next = std::move(obj);
+    if (kind.has_status) CopyField(*cur.obj, next.get(), "status");
+  }
+  ObjectMeta* nm = api::MutableObjectMeta(next.get());
+  nm->set_name(name);
+  if (kind.namespaced)
+    nm->set_namespace_(ns);
+  else
+    nm->clear_namespace_();
+  nm->set_uid(old_meta.uid());
+  *nm->mutable_creationtimestamp() = old_meta.creationtimestamp();
+  if (old_meta.has_deletiontimestamp()) {
+    *nm->mutable_deletiontimestamp() = old_meta.deletiontimestamp();
+    nm->set_deletiongraceperiodseconds(old_meta.deletiongraceperiodseconds());
+  } else {
+    nm->clear_deletiontimestamp();
+    nm->clear_deletiongraceperiodseconds();
+  }
+  nm->set_generation(old_meta.generation());
+  nm->clear_resourceversion();
+  if (kind.defaulter) kind.defaulter(next.get());
+  if (!status && SpecBytes(*next) != SpecBytes(*cur.obj)) {
+    nm->set_generation(old_meta.generation() + 1);
+  }
+  if (kind.validate) {
+    RUDDER_RETURN_IF_ERROR(
+        Detailed(kind, name, kind.validate(*next).ToStatus(QualifiedKind(kind), name)));
+  }
+  if (kind.validate_update) {
+    RUDDER_RETURN_IF_ERROR(Detailed(
+        kind, name, kind.validate_update(*next, *cur.obj).ToStatus(QualifiedKind(kind), name)));
+  }
+  store::TxnRequest txn;
+  txn.compares.push_back(
+      store::Compare::ModRevision(key, store::Compare::Op::kEqual, cur.mod_revision));
+  const bool finalize = nm->has_deletiontimestamp() && nm->finalizers_size() == 0;
+  if (finalize) {
+    txn.success.push_back(store::TxnOp::Delete(store::KeyRange::Single(key)));
+  } else {
+    std::string bytes = Stored(*next);
+    if (bytes == StoredWithoutRv(*cur.obj)) {
+      // Nothing changed: no write, the stored version stands.
+      nm->set_resourceversion(absl::StrCat(cur.mod_revision));
+      return next;
+    }
+    txn.success.push_back(store::TxnOp::Put(key, bytes));
+  }
+  RUDDER_ASSIGN_OR_RETURN(store::TxnResult r, store_->Txn(txn));
+  if (!r.succeeded) {
+    return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
+  }
+  nm->set_resourceversion(absl::StrCat(r.revision));
+  return next;
+}
+
+absl::StatusOr<ObjectPtr> Registry::Delete(const api::KindInfo& kind, const std::string& ns,
+                                           const std::string& name, const DeleteOptions& options) {
+  const std::string key = KeyFor(kind, ns, name);
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    RUDDER_ASSIGN_OR_RETURN(Current cur, Read(kind, key, name));
+    const ObjectMeta& meta = *api::GetObjectMeta(*cur.obj);
+    if (options.precondition_uid.has_value() && *options.precondition_uid != meta.uid()) {
+      return Detailed(kind, name,
+                      ConflictError(QualifiedResource(kind), name,
+                                    absl::StrCat("Precondition failed: UID in precondition: ",
+                                                 *options.precondition_uid,
+                                                 ", UID in object meta: ", meta.uid())));
+    }
+    if (options.precondition_resource_version.has_value() &&
+        *options.precondition_resource_version != absl::StrCat(cur.mod_revision)) {
+      return Detailed(
+          kind, name,
+          ConflictError(QualifiedResource(kind), name,
+                        absl::StrCat("Precondition failed: ResourceVersion in precondition: ",
+                                     *options.precondition_resource_version,
+                                     ", ResourceVersion in object meta: ", cur.mod_revision)));
+    }
+    store::TxnRequest txn;
+    txn.compares.push_back(
+        store::Compare::ModRevision(key, store::Compare::Op::kEqual, cur.mod_revision));
+    if (meta.finalizers_size() > 0) {
+      if (meta.has_deletiontimestamp()) return std::move(cur.obj);  // already deleting
+      ObjectMeta* m = api::MutableObjectMeta(cur.obj.get());
+      *m->mutable_deletiontimestamp() =
+          api::FromAbslTime(absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now())));
+      m->set_deletiongraceperiodseconds(0);
+      m->clear_resourceversion();
+      txn.success.push_back(store::TxnOp::Put(key, Stored(*cur.obj)));
+    } else {
+      txn.success.push_back(store::TxnOp::Delete(store::KeyRange::Single(key)));
+    }
+    RUDDER_ASSIGN_OR_RETURN(store::TxnResult r, store_->Txn(txn));
+    if (!r.succeeded) continue;
+    api::MutableObjectMeta(cur.obj.get())->set_resourceversion(absl::StrCat(r.revision));
+    return std::move(cur.obj);
+  }
+  return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
+}
+
+absl::StatusOr<ObjectPtr> Registry::Patch(const api::KindInfo& kind, const std::string& ns,
+                                          const std::string& name, PatchType type,
+                                          const std::string& patch, bool status,
+                                          api::FieldValidation validation) {
+  if (status && !kind.has_status) {
+    return absl::NotFoundError("the server could not find the requested resource");
+  }
+  const std::string key = KeyFor(kind, ns, name);
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    RUDDER_ASSIGN_OR_RETURN(Current cur, Read(kind, key, name));
+    api::JsonEncodeOptions enc;
+    enc.api_version = kind.gvk.ApiVersion();
+    enc.kind = kind.gvk.kind;
+    RUDDER_ASSIGN_OR_RETURN(std::string live, api::EncodeJson(*cur.obj, enc));
+    absl::StatusOr<std::string> patched;
+    switch (type) {
+      case PatchType::kMerge:
+        patched = api::patch::ApplyMergePatch(live, patch);
+        break;
+      case PatchType::kJson:
+        patched = api::patch::ApplyJsonPatch(live, patch);
+        break;
+      case PatchType::kStrategicMerge:
+        patched = api::patch::ApplyStrategicMergePatch(live, patch, PatchMetaFor(kind));
+        break;
+    }
+    if (!patched.ok()) {
+      return absl::InvalidArgumentError(std::string(patched.status().message()));
+    }
+    ObjectPtr next = kind.New();
+    api::JsonDecodeOptions dec;
+    dec.validation = validation;
+    absl::StatusOr<api::JsonDecodeResult> d = api::DecodeJson(*patched, next.get(), dec);
+    if (!d.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(validation == api::FieldValidation::kStrict ? "strict decoding error: " : "",
+                       d.status().message()));
+    }
+    ObjectMeta* nm = api::MutableObjectMeta(next.get());
+    // A patch that sets resourceVersion asks for a precondition; otherwise patch the version
+    // just read and retry on conflict.
+    const bool pinned = nm->resourceversion() != absl::StrCat(cur.mod_revision);
+    if (nm->resourceversion().empty()) nm->set_resourceversion(absl::StrCat(cur.mod_revision));
+    absl::StatusOr<ObjectPtr> r = UpdateOnce(kind, ns, name, std::move(next), status);
+    if (r.ok() || r.status().code() != absl::StatusCode::kAborted || pinned) return r;
+  }
+  return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
+}
+
+absl::StatusOr<std::unique_ptr<ObjectWatcher>> Registry::Watch(const api::KindInfo& kind,
+                                                               const std::string& ns,
+                                                               const WatchOptions& options) {
+  RUDDER_ASSIGN_OR_RETURN(Selectors sel, ParseSelectors(options.selectors));
+  std::shared_ptr<const api::KindInfo> info = scheme_->ByKind(kind.gvk);
+  if (info == nullptr) return absl::NotFoundError("kind is not registered");
+  const std::string prefix = KindPrefix(kind, ns);
+  std::deque<ObjectEvent> initial;
+  store::WatchOptions wo;
+  wo.prev_kv = true;
+  wo.progress_notify = options.allow_bookmarks;
+  if (options.resource_version.empty() || options.resource_version == "0") {
+    // The current state first, as ADDED events, then changes after it.
+    store::RangeOptions ro;
+    RUDDER_ASSIGN_OR_RETURN(store::RangeResult rr,
+                            store_->Range(store::KeyRange::Prefix(prefix), ro));
+    for (const store::KeyValue& kv : rr.kvs) {
+      RUDDER_ASSIGN_OR_RETURN(ObjectPtr obj, Decode(kind, kv));
+      if (!Matches(sel, *obj)) continue;
+      ObjectEvent e;
+      e.type = "ADDED";
+      e.object = std::move(obj);
+      initial.push_back(std::move(e));
+    }
+    wo.start_revision = rr.revision + 1;
+  } else {
+    int64_t rv;
+    if (!absl::SimpleAtoi(options.resource_version, &rv) || rv < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid resource version: ", options.resource_version));
+    }
+    wo.start_revision = rv + 1;
+  }
+  absl::StatusOr<std::unique_ptr<store::Watcher>> w =
+      store_->Watch(store::KeyRange::Prefix(prefix), wo);
+  if (!w.ok()) {
+    if (store::IsCompacted(w.status())) {
+      return ExpiredError(absl::StrCat("too old resource version: ", options.resource_version, " (",
+                                       store::CompactedRevision(w.status()), ")"));
+    }
+    return w.status();
+  }
+  return std::make_unique<ObjectWatcherImpl>(
+      std::move(info), std::move(sel), options.allow_bookmarks, std::move(*w), std::move(initial));
+}
+
+}  // namespace rudder::apiserver

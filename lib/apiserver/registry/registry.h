@@ -1,0 +1,165 @@
+// Generic storage of API objects of any registered kind over a Store.
+//
+// Guarantees (Kubernetes' generic registry rules):
+//  - An object lives at /registry/<group or "core">/<plural>/[<namespace>/]<name>, stored as
+//    protobuf binary without its resourceVersion; the resourceVersion every read returns is the
+//    key's mod_revision in the store.
+//  - Create sets uid, creationTimestamp and generation 1, fills generateName, then defaults and
+//    validates through the KindInfo. Update is optimistic: a stale resourceVersion fails with
+//    Aborted (HTTP 409 Conflict); generation is bumped only when the spec (everything but
+//    metadata and status) changes. For kinds with a status subresource, the main resource
+//    ignores status changes and the status subresource changes only status.
+//  - Delete of an object with finalizers sets deletionTimestamp; the update that removes the last
+//    finalizer of such an object deletes it.
+//  - Errors carry Kubernetes' messages and a StatusDetails payload; ToApiStatus() (errors.h)
+//    turns them into Status objects with HTTP codes.
+//
+// A Registry borrows the Store and Scheme (both must outlive it) and is thread-safe.
+#ifndef RUDDER_LIB_APISERVER_REGISTRY_REGISTRY_H_
+#define RUDDER_LIB_APISERVER_REGISTRY_REGISTRY_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "lib/api/codec/json.h"
+#include "lib/api/labels/fields.h"
+#include "lib/api/labels/selector.h"
+#include "lib/api/patch/patch_meta.h"
+#include "lib/api/proto/meta/v1/meta.pb.h"
+#include "lib/api/scheme/scheme.h"
+#include "lib/base/mutex.h"
+#include "lib/store/store.h"
+
+namespace rudder::apiserver {
+
+using ObjectPtr = std::unique_ptr<google::protobuf::Message>;
+
+// Options of a list (and the selectors of a watch).
+struct ListOptions {
+  std::string label_selector;  // "app=web,tier!=db"
+  std::string field_selector;  // metadata.name and metadata.namespace only
+  // "" = the latest; "0" = any (served as the latest); other values are served as the latest
+  // too (not older than them). Ignored when `continue_token` is set.
+  std::string resource_version;
+  int64_t limit = 0;           // 0 = all
+  std::string continue_token;  // from a previous page
+};
+
+// One page of a list.
+struct ListResult {
+  std::vector<ObjectPtr> items;
+  int64_t resource_version = 0;  // the store revision the list was read at
+  std::string continue_token;    // empty on the last page
+  int64_t remaining = -1;        // items after this page when known, else -1
+};
+
+// The type of a patch, from its Content-Type.
+enum class PatchType { kMerge, kJson, kStrategicMerge };
+
+// One event of an object watch.
+struct ObjectEvent {
+  std::string type;    // "ADDED", "MODIFIED", "DELETED", "BOOKMARK" or "ERROR"
+  ObjectPtr object;    // the object; for BOOKMARK an empty object with only resourceVersion
+  absl::Status error;  // for ERROR: why the watch ended (IsCompacted -> 410)
+};
+
+// A live watch of one kind. Destroying it ends the watch. One consumer at a time.
+class ObjectWatcher {
+ public:
+  virtual ~ObjectWatcher() = default;
+  // The next event, or nullopt when none arrived within `timeout`. After an ERROR event the
+  // watch is over and every later call returns nullopt.
+  virtual std::optional<ObjectEvent> Next(absl::Duration timeout) = 0;
+  // Ends the watch from any thread.
+  virtual void Cancel() = 0;
+};
+
+struct WatchOptions {
+  ListOptions selectors;         // label and field selectors (limit/continue ignored)
+  std::string resource_version;  // "" or "0": the current state as ADDED events first
+  bool allow_bookmarks = false;  // emit BOOKMARK events on store progress notifications
+};
+
+// Who is asking, for things a request changes apart from the object.
+struct DeleteOptions {
+  std::optional<std::string> precondition_uid;
+  std::optional<std::string> precondition_resource_version;
+};
+
+// The generic registry of every kind in a scheme.
+class Registry {
+ public:
+  // Borrows `store` and `scheme`.
+  Registry(store::Store* store, api::Scheme* scheme);
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  api::Scheme& scheme() const { return *scheme_; }
+
+  // The store key of an object; `ns` is ignored for cluster-scoped kinds.
+  static std::string KeyFor(const api::KindInfo& kind, const std::string& ns,
+                            const std::string& name);
+  // "deployments.apps" or "pods": how error messages name a resource.
+  static std::string QualifiedResource(const api::KindInfo& kind);
+
+  // Creates `obj` (of kind's message type) in namespace `ns` (empty: the object's, or
+  // "default"). Returns the stored object with its resourceVersion.
+  absl::StatusOr<ObjectPtr> Create(const api::KindInfo& kind, const std::string& ns, ObjectPtr obj);
+  absl::StatusOr<ObjectPtr> Get(const api::KindInfo& kind, const std::string& ns,
+                                const std::string& name);
+  // Lists objects in `ns` (empty: every namespace).
+  absl::StatusOr<ListResult> List(const api::KindInfo& kind, const std::string& ns,
+                                  const ListOptions& options);
+  // Replaces the object `name` with `obj`; `status` selects the status subresource.
+  absl::StatusOr<ObjectPtr> Update(const api::KindInfo& kind, const std::string& ns,
+                                   const std::string& name, ObjectPtr obj, bool status = false);
+  // Deletes the object, or marks it deleting while finalizers remain. Returns the object as
+  // last stored (with deletionTimestamp when it is only marked).
+  absl::StatusOr<ObjectPtr> Delete(const api::KindInfo& kind, const std::string& ns,
+                                   const std::string& name, const DeleteOptions& options = {});
+  // Applies a patch to the live object's JSON and updates it, retrying on conflicts unless the
+  // patch itself names a resourceVersion.
+  absl::StatusOr<ObjectPtr> Patch(const api::KindInfo& kind, const std::string& ns,
+                                  const std::string& name, PatchType type, const std::string& patch,
+                                  bool status = false,
+                                  api::FieldValidation validation = api::FieldValidation::kWarn);
+  // Watches objects of `kind` in `ns` (empty: every namespace).
+  absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
+                                                       const std::string& ns,
+                                                       const WatchOptions& options);
+
+  // Replaces the random source of names and uids (tests).
+  void SetSeedForTest(uint64_t seed);
+
+ private:
+  struct Current {
+    ObjectPtr obj;
+    int64_t mod_revision = 0;
+  };
+  absl::StatusOr<Current> Read(const api::KindInfo& kind, const std::string& key,
+                               const std::string& name);
+  absl::StatusOr<ObjectPtr> UpdateOnce(const api::KindInfo& kind, const std::string& ns,
+                                       const std::string& name, ObjectPtr obj, bool status);
+  const api::patch::PatchMeta& PatchMetaFor(const api::KindInfo& kind);
+  std::string RandomString(int n, const char* alphabet);
+
+  store::Store* store_;
+  api::Scheme* scheme_;
+  Mutex mu_;
+  uint64_t rng_ ABSL_GUARDED_BY(mu_);
+  std::map<const google::protobuf::Descriptor*, std::unique_ptr<api::patch::PatchMeta>> patch_meta_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace rudder::apiserver
+
+#endif  // RUDDER_LIB_APISERVER_REGISTRY_REGISTRY_H_
