@@ -4,7 +4,8 @@
 set -euo pipefail
 tree=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 src=$2
-for f in lib/librudder.a lib/pkgconfig/rudder.pc include/lib/base/clock.h include/lib/store/store.h; do
+for f in lib/librudder.a lib/pkgconfig/rudder.pc include/lib/base/clock.h include/lib/store/store.h \
+         include/lib/api/proto/core/v1/core.pb.h include/lib/api/codec/json.h; do
   [ -e "$tree/$f" ] || { echo "missing $f in the install tree"; exit 1; }
 done
 export PKG_CONFIG_PATH="$tree/lib/pkgconfig"
