@@ -1,0 +1,616 @@
+#include "lib/apiserver/rest/server.h"
+
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "httplib.h"
+#include "lib/api/codec/json.h"
+#include "lib/api/object/object.h"
+#include "lib/api/proto/meta/v1/meta.pb.h"
+#include "lib/api/proto/runtime/runtime.pb.h"
+#include "lib/apiserver/registry/errors.h"
+#include "lib/apiserver/registry/registry.h"
+#include "lib/apiserver/rest/internal/table.h"
+#include "lib/base/mutex.h"
+#include "lib/base/status_macros.h"
+
+namespace rudder::apiserver {
+namespace {
+
+using api::KindInfo;
+namespace meta = api::meta::v1;
+
+constexpr char kJson[] = "application/json";
+
+void WriteJson(httplib::Response& res, int code, const std::string& body) {
+  res.status = code;
+  res.set_content(body, kJson);
+}
+
+void WriteError(httplib::Response& res, const absl::Status& status) {
+  meta::Status s = ToApiStatus(status);
+  WriteJson(res, s.code(), ToApiStatusJson(status));
+}
+
+absl::Status NotFoundPath() {
+  return absl::NotFoundError("the server could not find the requested resource");
+}
+
+absl::StatusOr<std::string> EncodeObject(const KindInfo& kind, const google::protobuf::Message& m) {
+  api::JsonEncodeOptions enc;
+  enc.api_version = kind.gvk.ApiVersion();
+  enc.kind = kind.gvk.kind;
+  return api::EncodeJson(m, enc);
+}
+
+std::string Param(const httplib::Request& req, const char* key) {
+  return req.has_param(key) ? req.get_param_value(key) : "";
+}
+
+bool WantsTable(const httplib::Request& req) {
+  std::string accept = req.get_header_value("Accept");
+  return absl::StrContains(accept, "as=Table") && absl::StrContains(accept, "g=meta.k8s.io");
+}
+
+constexpr char kProtobuf[] = "application/vnd.kubernetes.protobuf";
+
+bool IsProtobuf(const httplib::Request& req) {
+  return absl::StartsWith(absl::AsciiStrToLower(req.get_header_value("Content-Type")), kProtobuf);
+}
+
+// Decodes a Kubernetes protobuf body ("k8s\0" + runtime.Unknown wrapping the object) into `m`,
+// checking its apiVersion and kind when `kind` is given.
+absl::Status DecodeProtobufBody(const std::string& body, google::protobuf::Message* m,
+                                const KindInfo* kind) {
+  static constexpr absl::string_view kMagic("k8s\0", 4);
+  if (!absl::StartsWith(body, kMagic)) {
+    return absl::InvalidArgumentError("the protobuf body does not start with the k8s magic");
+  }
+  api::runtime::Unknown unknown;
+  if (!unknown.ParseFromArray(body.data() + 4, static_cast<int>(body.size() - 4))) {
+    return absl::InvalidArgumentError("the protobuf body is malformed");
+  }
+  if (kind != nullptr && unknown.has_typemeta()) {
+    const auto& tm = unknown.typemeta();
+    if ((!tm.apiversion().empty() && tm.apiversion() != kind->gvk.ApiVersion()) ||
+        (!tm.kind().empty() && tm.kind() != kind->gvk.kind)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the object in the request (", tm.apiversion(), ", Kind=", tm.kind(),
+                       ") does not match the resource (", kind->gvk.ToString(), ")"));
+    }
+  }
+  if (!m->ParseFromString(unknown.raw())) {
+    return absl::InvalidArgumentError("the protobuf object in the request is malformed");
+  }
+  m->DiscardUnknownFields();
+  return absl::OkStatus();
+}
+
+bool HasVerb(const KindInfo& kind, const char* verb) {
+  return std::find(kind.verbs.begin(), kind.verbs.end(), verb) != kind.verbs.end();
+}
+
+// A parsed resource path.
+struct Target {
+  std::shared_ptr<const KindInfo> kind;
+  std::string ns;
+  std::string name;
+  std::string subresource;
+};
+
+class ApiServerImpl : public ApiServer {
+ public:
+  explicit ApiServerImpl(const ApiServerOptions& o) : options_(o), registry_(o.store, o.scheme) {}
+
+  ~ApiServerImpl() override { Shutdown(); }
+
+  absl::Status Init() {
+    const int threads = std::max(4, options_.max_threads);
+    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server_.set_payload_max_length(options_.max_body_bytes);
+    server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 413) {
+        WriteJson(res, 413,
+                  ToApiStatusJson(absl::ResourceExhaustedError("the request body is too large")));
+      } else if (res.status >= 400) {
+        int code = res.status;
+        res.set_content(ToApiStatusJson(absl::InvalidArgumentError(
+                            absl::StrCat("the request failed with HTTP status ", code))),
+                        kJson);
+      }
+    });
+    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+      Handle(req, res);
+    };
+    server_.Get(".*", handler);
+    server_.Post(".*", handler);
+    server_.Put(".*", handler);
+    server_.Patch(".*", handler);
+    server_.Delete(".*", handler);
+    if (options_.port == 0) {
+      port_ = server_.bind_to_any_port(options_.host);
+    } else {
+      port_ = server_.bind_to_port(options_.host, options_.port) ? options_.port : -1;
+    }
+    if (port_ <= 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot bind ", options_.host, ":", options_.port));
+    }
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return absl::OkStatus();
+  }
+
+  int port() const override { return port_; }
+
+  void Shutdown() override {
+    {
+      MutexLock l(&mu_);
+      if (stopped_) return;
+      stopped_ = true;
+      stopping_ = true;
+      for (ObjectWatcher* w : watchers_) w->Cancel();
+    }
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Handle(const httplib::Request& req, httplib::Response& res) {
+    if (req.body.size() > options_.max_body_bytes) {
+      WriteError(res,
+                 absl::ResourceExhaustedError(absl::StrCat("the request body is too large (limit ",
+                                                           options_.max_body_bytes, " bytes)")));
+      return;
+    }
+    std::vector<std::string> seg = absl::StrSplit(req.path, '/', absl::SkipEmpty());
+    if (seg.empty()) {
+      return WriteJson(
+          res, 200,
+          R"({"paths":["/api","/api/v1","/apis","/healthz","/livez","/readyz","/version"]})");
+    }
+    if (seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "livez" || seg[0] == "readyz")) {
+      res.status = 200;
+      res.set_content("ok", "text/plain");
+      return;
+    }
+    if (seg.size() == 1 && seg[0] == "version") {
+      return WriteJson(res, 200,
+                       R"({"major":"1","minor":"33","gitVersion":"v1.33.0-rudder",)"
+                       R"("gitCommit":"","gitTreeState":"clean","buildDate":"",)"
+                       R"("goVersion":"","compiler":"rudder","platform":"linux/amd64"})");
+    }
+    std::string group, version;
+    size_t rest = 0;
+    if (seg[0] == "api") {
+      if (seg.size() == 1) {
+        if (req.method != "GET") return WriteError(res, MethodNotAllowed());
+        return DiscoveryApi(res);
+      }
+      version = seg[1];
+      rest = 2;
+    } else if (seg[0] == "apis") {
+      if (seg.size() == 1) {
+        if (req.method != "GET") return WriteError(res, MethodNotAllowed());
+        return DiscoveryApis(res);
+      }
+      if (seg.size() == 2) return WriteError(res, NotFoundPath());
+      group = seg[1];
+      version = seg[2];
+      rest = 3;
+    } else {
+      return WriteError(res, NotFoundPath());
+    }
+    if (seg.size() == rest) {
+      if (req.method != "GET") return WriteError(res, MethodNotAllowed());
+      return DiscoveryGroupVersion(res, group, version);
+    }
+    std::vector<std::string> r(seg.begin() + rest, seg.end());
+    absl::StatusOr<Target> t = Resolve(group, version, r);
+    if (!t.ok()) return WriteError(res, t.status());
+    ServeResource(req, res, *t);
+  }
+
+  static absl::Status MethodNotAllowed() {
+    return absl::UnimplementedError(
+        "the server does not allow this method on the requested resource");
+  }
+
+  absl::StatusOr<Target> Resolve(const std::string& group, const std::string& version,
+                                 const std::vector<std::string>& r) {
+    api::Scheme& scheme = *options_.scheme;
+    Target t;
+    size_t i = 0;
+    if (r[0] == "namespaces" && r.size() >= 3 &&
+        !(r.size() == 3 && (r[2] == "status" || r[2] == "finalize"))) {
+      t.ns = r[1];
+      i = 2;
+      t.kind = scheme.ByResource({group, version, r[2]});
+      if (t.kind == nullptr || !t.kind->namespaced) return NotFoundPath();
+    } else {
+      t.kind = scheme.ByResource({group, version, r[0]});
+      if (t.kind == nullptr) return NotFoundPath();
+    }
+    if (t.kind->descriptor == nullptr) return NotFoundPath();
+    if (r.size() > i + 1) t.name = r[i + 1];
+    if (r.size() > i + 2) t.subresource = r[i + 2];
+    if (r.size() > i + 3) return NotFoundPath();
+    if (t.kind->namespaced && t.ns.empty() && !t.name.empty()) return NotFoundPath();
+    if (!t.subresource.empty() && !(t.subresource == "status" && t.kind->has_status)) {
+      return NotFoundPath();
+    }
+    return t;
+  }
+
+  void ServeResource(const httplib::Request& req, httplib::Response& res, const Target& t) {
+    const KindInfo& kind = *t.kind;
+    const bool status = t.subresource == "status";
+    absl::Status err;
+    if (req.method == "GET") {
+      if (t.name.empty()) {
+        std::string w = Param(req, "watch");
+        if (w == "true" || w == "1") {
+          if (!HasVerb(kind, "watch")) return WriteError(res, MethodNotAllowed());
+          return Watch(req, res, t);
+        }
+        if (!HasVerb(kind, "list")) return WriteError(res, MethodNotAllowed());
+        return List(req, res, t);
+      }
+      if (!HasVerb(kind, "get")) return WriteError(res, MethodNotAllowed());
+      absl::StatusOr<ObjectPtr> obj = registry_.Get(kind, t.ns, t.name);
+      return Respond(req, res, kind, obj, 200);
+    }
+    if (req.method == "POST") {
+      if (!t.name.empty() || !HasVerb(kind, "create") || (kind.namespaced && t.ns.empty())) {
+        return WriteError(res, MethodNotAllowed());
+      }
+      absl::StatusOr<ObjectPtr> obj = DecodeBody(req, res, kind);
+      if (!obj.ok()) return WriteError(res, obj.status());
+      return Respond(req, res, kind, registry_.Create(kind, t.ns, std::move(*obj)), 201);
+    }
+    if (t.name.empty()) return WriteError(res, MethodNotAllowed());
+    if (req.method == "PUT") {
+      if (!HasVerb(kind, "update")) return WriteError(res, MethodNotAllowed());
+      absl::StatusOr<ObjectPtr> obj = DecodeBody(req, res, kind);
+      if (!obj.ok()) return WriteError(res, obj.status());
+      return Respond(req, res, kind, registry_.Update(kind, t.ns, t.name, std::move(*obj), status),
+                     200);
+    }
+    if (req.method == "PATCH") {
+      if (!HasVerb(kind, "patch")) return WriteError(res, MethodNotAllowed());
+      std::string ct = absl::AsciiStrToLower(req.get_header_value("Content-Type"));
+      ct = std::string(absl::StripAsciiWhitespace(ct.substr(0, ct.find(';'))));
+      PatchType type;
+      if (ct == "application/merge-patch+json") {
+        type = PatchType::kMerge;
+      } else if (ct == "application/json-patch+json") {
+        type = PatchType::kJson;
+      } else if (ct == "application/strategic-merge-patch+json") {
+        type = PatchType::kStrategicMerge;
+      } else {
+        absl::Status s = absl::InvalidArgumentError(absl::StrCat(
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json-patch+json, application/merge-patch+json, "
+            "application/strategic-merge-patch+json"));
+        meta::Status st = ToApiStatus(s);
+        return WriteJson(
+            res, 415,
+            absl::StrCat(R"({"kind":"Status","apiVersion":"v1","metadata":{},)"
+                         R"("status":"Failure","message":")",
+                         st.message(), R"(","reason":"UnsupportedMediaType","code":415})"));
+      }
+      return Respond(req, res, kind,
+                     registry_.Patch(kind, t.ns, t.name, type, req.body, status, Validation(req)),
+                     200);
+    }
+    if (req.method == "DELETE") {
+      if (!HasVerb(kind, "delete") || status) return WriteError(res, MethodNotAllowed());
+      DeleteOptions o;
+      if (!absl::StripAsciiWhitespace(req.body).empty()) {
+        meta::DeleteOptions d;
+        api::JsonDecodeOptions dec;
+        dec.validation = api::FieldValidation::kIgnore;
+        absl::Status st = IsProtobuf(req) ? DecodeProtobufBody(req.body, &d, nullptr)
+                                          : api::DecodeJson(req.body, &d, dec).status();
+        if (!st.ok()) return WriteError(res, absl::InvalidArgumentError(st.message()));
+        if (d.has_preconditions() && d.preconditions().has_uid()) {
+          o.precondition_uid = d.preconditions().uid();
+        }
+        if (d.has_preconditions() && d.preconditions().has_resourceversion()) {
+          o.precondition_resource_version = d.preconditions().resourceversion();
+        }
+      }
+      return Respond(req, res, kind, registry_.Delete(kind, t.ns, t.name, o), 200);
+    }
+    WriteError(res, MethodNotAllowed());
+  }
+
+  static api::FieldValidation Validation(const httplib::Request& req) {
+    std::string v = Param(req, "fieldValidation");
+    if (v == "Strict") return api::FieldValidation::kStrict;
+    if (v == "Ignore") return api::FieldValidation::kIgnore;
+    return api::FieldValidation::kWarn;
+  }
+
+  absl::StatusOr<ObjectPtr> DecodeBody(const httplib::Request& req, httplib::Response& res,
+                                       const KindInfo& kind) {
+    if (IsProtobuf(req)) {
+      ObjectPtr obj = kind.New();
+      RUDDER_RETURN_IF_ERROR(DecodeProtobufBody(req.body, obj.get(), &kind));
+      return obj;
+    }
+    api::JsonDecodeOptions dec;
+    dec.validation = Validation(req);
+    dec.max_bytes = options_.max_body_bytes;
+    absl::StatusOr<api::TypeMeta> tm = api::PeekTypeMeta(req.body, dec);
+    if (!tm.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the request body is not valid JSON: ", tm.status().message()));
+    }
+    if (!tm->api_version.empty() && tm->api_version != kind.gvk.ApiVersion()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the API version in the data (", tm->api_version,
+                       ") does not match the expected API version (", kind.gvk.ApiVersion(), ")"));
+    }
+    if (!tm->kind.empty() && tm->kind != kind.gvk.kind) {
+      return absl::InvalidArgumentError(absl::StrCat("the kind in the data (", tm->kind,
+                                                     ") does not match the expected kind (",
+                                                     kind.gvk.kind, ")"));
+    }
+    ObjectPtr obj = kind.New();
+    absl::StatusOr<api::JsonDecodeResult> r = api::DecodeJson(req.body, obj.get(), dec);
+    if (!r.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          dec.validation == api::FieldValidation::kStrict ? "strict decoding error: " : "",
+          r.status().message()));
+    }
+    for (const std::string& w : r->warnings) {
+      std::string quoted;
+      for (char c : w) {
+        if (c == '"' || c == '\\') quoted += '\\';
+        quoted += c;
+      }
+      res.set_header("Warning", absl::StrCat("299 - \"", quoted, "\""));
+    }
+    return obj;
+  }
+
+  void Respond(const httplib::Request& req, httplib::Response& res, const KindInfo& kind,
+               const absl::StatusOr<ObjectPtr>& obj, int code) {
+    if (!obj.ok()) return WriteError(res, obj.status());
+    absl::StatusOr<std::string> json = EncodeObject(kind, **obj);
+    if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
+    if (req.method == "GET" && WantsTable(req)) {
+      return WriteJson(
+          res, 200,
+          rest_internal::RenderTable(kind, {*json}, api::GetObjectMeta(**obj)->resourceversion(),
+                                     "", absl::Now()));
+    }
+    WriteJson(res, code, *json);
+  }
+
+  ListOptions ListOpts(const httplib::Request& req) {
+    ListOptions o;
+    o.label_selector = Param(req, "labelSelector");
+    o.field_selector = Param(req, "fieldSelector");
+    o.resource_version = Param(req, "resourceVersion");
+    o.continue_token = Param(req, "continue");
+    int64_t limit = 0;
+    if (absl::SimpleAtoi(Param(req, "limit"), &limit) && limit > 0) o.limit = limit;
+    return o;
+  }
+
+  void List(const httplib::Request& req, httplib::Response& res, const Target& t) {
+    const KindInfo& kind = *t.kind;
+    absl::StatusOr<ListResult> list = registry_.List(kind, t.ns, ListOpts(req));
+    if (!list.ok()) return WriteError(res, list.status());
+    std::vector<std::string> items;
+    items.reserve(list->items.size());
+    const bool table = WantsTable(req);
+    for (const ObjectPtr& obj : list->items) {
+      absl::StatusOr<std::string> json = table ? EncodeObject(kind, *obj) : api::EncodeJson(*obj);
+      if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
+      items.push_back(std::move(*json));
+    }
+    std::string rv = absl::StrCat(list->resource_version);
+    if (table) {
+      return WriteJson(
+          res, 200, rest_internal::RenderTable(kind, items, rv, list->continue_token, absl::Now()));
+    }
+    std::string body =
+        absl::StrCat(R"({"kind":")", kind.list_kind, R"(","apiVersion":")", kind.gvk.ApiVersion(),
+                     R"(","metadata":{"resourceVersion":")", rv, "\"");
+    if (!list->continue_token.empty()) {
+      absl::StrAppend(&body, R"(,"continue":")", list->continue_token, "\"");
+      if (list->remaining >= 0)
+        absl::StrAppend(&body, R"(,"remainingItemCount":)", list->remaining);
+    }
+    absl::StrAppend(&body, R"(},"items":[)", absl::StrJoin(items, ","), "]}");
+    WriteJson(res, 200, body);
+  }
+
+  static std::string EventJson(const KindInfo& kind, const ObjectEvent& e) {
+    std::string obj;
+    if (e.type == "ERROR") {
+      obj = ToApiStatusJson(e.error);
+    } else {
+      absl::StatusOr<std::string> json = EncodeObject(kind, *e.object);
+      obj = json.ok() ? *json : ToApiStatusJson(absl::InternalError(json.status().message()));
+    }
+    return absl::StrCat(R"({"type":")", e.type, R"(","object":)", obj, "}\n");
+  }
+
+  void Watch(const httplib::Request& req, httplib::Response& res, const Target& t) {
+    WatchOptions o;
+    o.selectors = ListOpts(req);
+    o.resource_version = o.selectors.resource_version;
+    std::string b = Param(req, "allowWatchBookmarks");
+    o.allow_bookmarks = b == "true" || b == "1";
+    int64_t timeout_s = 1800;
+    if (int64_t v; absl::SimpleAtoi(Param(req, "timeoutSeconds"), &v) && v > 0) timeout_s = v;
+    absl::Time deadline = absl::Now() + absl::Seconds(timeout_s);
+    std::deque<ObjectEvent> first;
+    std::shared_ptr<ObjectWatcher> watcher;
+    absl::StatusOr<std::unique_ptr<ObjectWatcher>> w = registry_.Watch(*t.kind, t.ns, o);
+    if (!w.ok()) {
+      if (ToApiStatus(w.status()).code() != 410) return WriteError(res, w.status());
+      ObjectEvent e;
+      e.type = "ERROR";
+      e.error = w.status();
+      first.push_back(std::move(e));
+    } else {
+      watcher = std::move(*w);
+      MutexLock l(&mu_);
+      if (stopping_) return WriteError(res, absl::UnavailableError("the server is shutting down"));
+      watchers_.insert(watcher.get());
+    }
+    auto kind = t.kind;
+    auto pending = std::make_shared<std::deque<ObjectEvent>>(std::move(first));
+    res.status = 200;
+    res.set_chunked_content_provider(
+        kJson,
+        [this, kind, watcher, pending, deadline](size_t, httplib::DataSink& sink) {
+          while (true) {
+            if (!pending->empty()) {
+              std::string line = EventJson(*kind, pending->front());
+              pending->pop_front();
+              if (!sink.write(line.data(), line.size())) return false;
+              if (watcher == nullptr) {
+                sink.done();
+                return true;
+              }
+              continue;
+            }
+            if (stopping_.load() || watcher == nullptr || absl::Now() >= deadline) {
+              sink.done();
+              return true;
+            }
+            std::optional<ObjectEvent> e = watcher->Next(absl::Milliseconds(200));
+            if (!e.has_value()) {
+              if (sink.is_writable && !sink.is_writable()) return false;
+              continue;
+            }
+            std::string line = EventJson(*kind, *e);
+            if (!sink.write(line.data(), line.size())) return false;
+            if (e->type == "ERROR") {
+              sink.done();
+              return true;
+            }
+            return true;
+          }
+        },
+        [this, watcher](bool) {
+          if (watcher == nullptr) return;
+          MutexLock l(&mu_);
+          watchers_.erase(watcher.get());
+        });
+  }
+
+  void DiscoveryApi(httplib::Response& res) {
+    WriteJson(res, 200,
+              absl::StrCat(R"({"kind":"APIVersions","versions":["v1"],)"
+                           R"("serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0",)"
+                           R"("serverAddress":")",
+                           options_.host, ":", port_, R"("}]})"));
+  }
+
+  void DiscoveryApis(httplib::Response& res) {
+    meta::APIGroupList list;
+    std::map<std::string, meta::APIGroup*> groups;
+    for (const auto& [group, version] : options_.scheme->GroupVersions()) {
+      if (group.empty()) continue;
+      meta::APIGroup*& g = groups[group];
+      if (g == nullptr) {
+        g = list.add_groups();
+        g->set_name(group);
+      }
+      meta::GroupVersionForDiscovery* v = g->add_versions();
+      v->set_groupversion(absl::StrCat(group, "/", version));
+      v->set_version(version);
+      if (!g->has_preferredversion()) *g->mutable_preferredversion() = *v;
+    }
+    api::JsonEncodeOptions enc;
+    enc.api_version = "v1";
+    enc.kind = "APIGroupList";
+    absl::StatusOr<std::string> json = api::EncodeJson(list, enc);
+    if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
+    WriteJson(res, 200, *json);
+  }
+
+  void DiscoveryGroupVersion(httplib::Response& res, const std::string& group,
+                             const std::string& version) {
+    meta::APIResourceList list;
+    list.set_groupversion(group.empty() ? version : absl::StrCat(group, "/", version));
+    bool any = false;
+    for (const std::shared_ptr<const KindInfo>& k : options_.scheme->All()) {
+      if (k->gvk.group != group || k->gvk.version != version || k->descriptor == nullptr) continue;
+      any = true;
+      meta::APIResource* r = list.add_resources();
+      r->set_name(k->plural);
+      r->set_singularname(k->singular);
+      r->set_namespaced(k->namespaced);
+      r->set_kind(k->gvk.kind);
+      for (const std::string& v : k->verbs) r->add_verbs(v);
+      for (const std::string& s : k->short_names) r->add_shortnames(s);
+      for (const std::string& c : k->categories) r->add_categories(c);
+      if (k->has_status) {
+        meta::APIResource* s = list.add_resources();
+        s->set_name(k->plural + "/status");
+        s->set_singularname("");
+        s->set_namespaced(k->namespaced);
+        s->set_kind(k->gvk.kind);
+        for (const char* v : {"get", "patch", "update"}) s->add_verbs(v);
+      }
+      if (k->has_scale) {
+        meta::APIResource* s = list.add_resources();
+        s->set_name(k->plural + "/scale");
+        s->set_singularname("");
+        s->set_namespaced(k->namespaced);
+        s->set_group("autoscaling");
+        s->set_version("v1");
+        s->set_kind("Scale");
+        for (const char* v : {"get", "patch", "update"}) s->add_verbs(v);
+      }
+    }
+    if (!any) return WriteError(res, NotFoundPath());
+    api::JsonEncodeOptions enc;
+    enc.api_version = "v1";
+    enc.kind = "APIResourceList";
+    absl::StatusOr<std::string> json = api::EncodeJson(list, enc);
+    if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
+    WriteJson(res, 200, *json);
+  }
+
+  ApiServerOptions options_;
+  Registry registry_;
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<ObjectWatcher*> watchers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptions& options) {
+  if (options.store == nullptr || options.scheme == nullptr) {
+    return absl::InvalidArgumentError("ApiServerOptions needs a store and a scheme");
+  }
+  auto server = std::make_unique<ApiServerImpl>(options);
+  RUDDER_RETURN_IF_ERROR(server->Init());
+  return server;
+}
+
+}  // namespace rudder::apiserver

@@ -1,0 +1,218 @@
+#!/bin/bash
+# End-to-end test: the real kubectl against the Rudder API server (built-in kinds, in-memory
+# store). Starts the server on a free port, writes a kubeconfig, and checks kubectl's output.
+set -u
+
+KUBECTL="${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}"
+if [[ ! -x "$KUBECTL" ]]; then
+  echo "SKIPPED: $KUBECTL not found; the kubectl end-to-end test did not run."
+  exit 0
+fi
+
+SERVER="${1:-}"
+if [[ -z "$SERVER" ]]; then
+  SERVER="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-}/tests/apiserver/apiserver_main"
+fi
+if [[ ! -x "$SERVER" ]]; then
+  echo "cannot find apiserver_main (looked at $SERVER)"
+  exit 1
+fi
+
+TMP="$(mktemp -d "${TEST_TMPDIR:-/tmp}/kubectl_test.XXXXXX")"
+"$SERVER" "$TMP/port" 2>"$TMP/server.log" &
+SERVER_PID=$!
+cleanup() {
+  kill -TERM "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" 2>/dev/null
+}
+trap cleanup EXIT
+for _ in $(seq 1 200); do
+  [[ -s "$TMP/port" ]] && break
+  sleep 0.05
+done
+PORT="$(cat "$TMP/port" 2>/dev/null)"
+if [[ -z "$PORT" ]]; then
+  echo "server did not start:"; cat "$TMP/server.log"; exit 1
+fi
+URL="http://127.0.0.1:$PORT"
+cat >"$TMP/kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: "$URL"}
+  name: rudder
+contexts:
+- context: {cluster: rudder, user: test, namespace: default}
+  name: rudder
+current-context: rudder
+users:
+- name: test
+  user: {}
+KC
+export HOME="$TMP"
+k() { "$KUBECTL" --kubeconfig "$TMP/kubeconfig" --cache-dir "$TMP/cache" "$@" 2>&1; }
+
+FAILED=0
+# expect DESCRIPTION OUTPUT NEEDLE...: every needle (an extended regex) must match the output.
+expect() {
+  local what="$1" out="$2"
+  shift 2
+  for needle in "$@"; do
+    if ! grep -Eq -- "$needle" <<<"$out"; then
+      echo "FAIL: $what: expected /$needle/ in:"
+      echo "$out" | sed 's/^/    /'
+      FAILED=1
+      return
+    fi
+  done
+  echo "ok: $what"
+}
+# expect_not DESCRIPTION OUTPUT NEEDLE: the regex must not match.
+expect_not() {
+  if grep -Eq -- "$3" <<<"$2"; then
+    echo "FAIL: $1: did not expect /$3/ in:"; echo "$2" | sed 's/^/    /'; FAILED=1
+  else
+    echo "ok: $1"
+  fi
+}
+
+cat >"$TMP/objs.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  labels: {app: web}
+data:
+  k: v
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+YAML
+
+out="$(k version)"
+expect "version" "$out" "Server Version: v1\.33"
+
+out="$(k api-resources)"
+expect "api-resources" "$out" "^deployments +deploy +apps/v1 +true +Deployment" \
+  "^configmaps +cm +v1 +true +ConfigMap" "^namespaces +ns +v1 +false +Namespace"
+
+out="$(k create -f "$TMP/objs.yaml" --validate=false)"
+expect "create -f" "$out" "^configmap/cfg created" "^deployment.apps/web created"
+
+out="$(k create -f "$TMP/objs.yaml" --validate=false)"
+expect "create twice" "$out" 'Error from server \(AlreadyExists\).*deployments.apps "web" already exists'
+
+out="$(k get deploy)"
+expect "get deploy (table)" "$out" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE" "^web +0/2 +0 +0 +[0-9]+s"
+
+out="$(k get cm -o json)"
+expect "get cm -o json" "$out" '"kind": "List"' '"name": "cfg"' '"k": "v"' '"uid": "[0-9a-f-]{36}"' \
+  '"resourceVersion": "[0-9]+"'
+
+out="$(k get cm,deploy -l app=web -o name)"
+expect "get -l" "$out" "^configmap/cfg" "^deployment.apps/web"
+out="$(k get cm -l app=nope)"
+expect "get -l (no match)" "$out" "No resources found in default namespace"
+
+out="$(k get pods)"
+expect "get pods (empty)" "$out" "No resources found in default namespace"
+
+out="$(k label cm cfg tier=db)"
+expect "label" "$out" "configmap/cfg labeled"
+out="$(k get cm -l tier=db -o name)"
+expect "label visible to selector" "$out" "^configmap/cfg$"
+
+out="$(k annotate deploy web note=hello)"
+expect "annotate" "$out" "deployment.apps/web annotated"
+out="$(k get deploy web -o jsonpath='{.metadata.annotations.note} {.metadata.generation}')"
+expect "annotation stored, generation unchanged" "$out" "^hello 1$"
+
+out="$(k patch cm cfg --type=merge -p '{"data":{"k2":"v2"}}')"
+expect "patch --type=merge" "$out" "configmap/cfg patched"
+out="$(k patch cm cfg --type=json -p '[{"op":"add","path":"/data/k3","value":"v3"}]')"
+expect "patch --type=json" "$out" "configmap/cfg patched"
+out="$(k get cm cfg -o jsonpath='{.data}')"
+expect "patched data" "$out" '"k":"v"' '"k2":"v2"' '"k3":"v3"'
+
+out="$(k patch deploy web --type=strategic -p '{"spec":{"replicas":3,"template":{"spec":{"containers":[{"name":"c","image":"busybox:1.37"}]}}}}')"
+expect "patch --type=strategic" "$out" "deployment.apps/web patched"
+out="$(k get deploy web -o jsonpath='{.spec.replicas} {.spec.template.spec.containers[*].image} {.metadata.generation}')"
+expect "strategic patch merged containers by name" "$out" "^3 busybox:1\.37 2$"
+
+out="$(k patch cm cfg --type=json -p '[{"op":"test","path":"/data/k","value":"zzz"}]')"
+expect "failing json patch test op" "$out" "Error from server"
+
+out="$(k get deploy web -o yaml)"
+stale="$(sed 's/resourceVersion: .*/resourceVersion: "1"/' <<<"$out")"
+out="$(k replace --validate=false -f - <<<"$stale")"
+expect "replace with stale resourceVersion" "$out" \
+  'Error from server \(Conflict\).*Operation cannot be fulfilled on deployments.apps "web": the object has been modified; please apply your changes to the latest version and try again'
+
+out="$(k get cm nope)"
+expect "get missing" "$out" 'Error from server \(NotFound\): configmaps "nope" not found'
+
+out="$(k get deploy --all-namespaces)"
+expect "all namespaces" "$out" "^NAMESPACE +NAME +READY" "^default +web "
+
+out="$(k create namespace team)"
+expect "create cluster-scoped" "$out" "namespace/team created"
+out="$(k get ns team)"
+expect "get cluster-scoped (table)" "$out" "^NAME +AGE" "^team +[0-9]+s"
+
+# Watch: a raw watch stream sees ADDED then MODIFIED as newline-delimited JSON.
+rv="$(curl -s "$URL/api/v1/namespaces/default/configmaps" | grep -Eo '"resourceVersion":"[0-9]+"' | head -1 | grep -Eo '[0-9]+')"
+curl -sN "$URL/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=$rv&timeoutSeconds=3" \
+  >"$TMP/watch.out" &
+WATCH_PID=$!
+sleep 0.5
+k create configmap watched --from-literal=a=b >/dev/null
+k label cm watched seen=yes >/dev/null
+wait "$WATCH_PID"
+out="$(cat "$TMP/watch.out")"
+expect "watch stream" "$out" '^\{"type":"ADDED","object":\{"kind":"ConfigMap".*"name":"watched"' \
+  '^\{"type":"MODIFIED","object":.*"seen":"yes"'
+
+# Raw HTTP errors: Status objects with Kubernetes' codes.
+code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
+c="$(code -X POST -H 'Content-Type: application/json' --data '{"kind":' \
+  "$URL/api/v1/namespaces/default/configmaps")"
+expect "malformed JSON is 400" "$c $(cat "$TMP/body")" '^400 .*"kind":"Status".*"reason":"BadRequest"'
+c="$(code -X POST -H 'Content-Type: application/json' \
+  --data '{"metadata":{"name":"s"},"bogus":1}' \
+  "$URL/api/v1/namespaces/default/configmaps?fieldValidation=Strict")"
+expect "unknown field in strict mode is 400" "$c $(cat "$TMP/body")" '^400 .*strict decoding error.*bogus'
+head -c 3200000 /dev/zero | tr '\0' 'a' >"$TMP/big"
+c="$(code -X POST -H 'Content-Type: application/json' --data-binary @"$TMP/big" \
+  "$URL/api/v1/namespaces/default/configmaps")"
+expect "oversized body is 413" "$c $(cat "$TMP/body")" '^413 .*"kind":"Status"'
+c="$(code "$URL/openapi/v2")"
+expect "no OpenAPI yet" "$c" '^404$'
+
+out="$(k delete cm cfg)"
+expect "delete" "$out" 'configmap "cfg" deleted'
+out="$(k get cm cfg)"
+expect "deleted object is gone" "$out" 'NotFound'
+out="$(k delete deploy web)"
+expect "delete deployment" "$out" 'deployment.apps "web" deleted'
+out="$(k get deploy)"
+expect "no deployments left" "$out" "No resources found"
+
+if [[ "$FAILED" != 0 ]]; then
+  echo "server log:"; cat "$TMP/server.log"
+  exit 1
+fi
+echo "PASS"
