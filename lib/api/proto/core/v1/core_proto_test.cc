@@ -375,6 +375,9 @@ TEST(CoreProtoTest, JsonAlwaysMarksFieldsKubernetesPrintsWhenEmpty) {
            {Event::descriptor(), "eventTime"},
            {PodList::descriptor(), "items"},
            {LimitRangeSpec::descriptor(), "limits"},
+           {ContainerStatus::descriptor(), "ready"},
+           {ContainerStatus::descriptor(), "restartCount"},
+           {rudder::api::meta::v1::OwnerReference::descriptor(), "uid"},
        }) {
     const FieldDescriptor* f = Field(message, name);
     if (f == nullptr) continue;
