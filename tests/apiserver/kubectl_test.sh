@@ -186,6 +186,20 @@ out="$(cat "$TMP/watch.out")"
 expect "watch stream" "$out" '^\{"type":"ADDED","object":\{"kind":"ConfigMap".*"name":"watched"' \
   '^\{"type":"MODIFIED","object":.*"seen":"yes"'
 
+# kubectl get -w: list, then a watch of one-row Tables.
+timeout 4 "$KUBECTL" --kubeconfig "$TMP/kubeconfig" --cache-dir "$TMP/cache" get cm watched -w \
+  >"$TMP/getw.out" 2>&1 &
+GETW_PID=$!
+for _ in $(seq 1 100); do grep -q '^watched' "$TMP/getw.out" && break; sleep 0.05; done
+k label cm watched again=yes >/dev/null
+for _ in $(seq 1 100); do [[ "$(grep -c '^watched' "$TMP/getw.out")" -ge 2 ]] && break; sleep 0.05; done
+kill "$GETW_PID" 2>/dev/null
+wait "$GETW_PID" 2>/dev/null
+out="$(cat "$TMP/getw.out")"
+expect "get -w prints the list and the change" "$out" "^NAME +AGE" "^watched +[0-9]+s"
+n="$(grep -c '^watched' <<<"$out")"
+expect "get -w saw the MODIFIED event" "rows=$n" "rows=[2-9]"
+
 # Raw HTTP errors: Status objects with Kubernetes' codes.
 code() { curl -s -o "$TMP/body" -w '%{http_code}' "$@"; }
 c="$(code -X POST -H 'Content-Type: application/json' --data '{"kind":' \

@@ -427,6 +427,31 @@ TEST_F(RegistryTest, WatchFromCompactedRevisionIsExpired410) {
   EXPECT_EQ(ToApiStatus(w.status()).reason(), "Expired");
 }
 
+TEST(RegistryBookmarkTest, BookmarksCarryTheRevision) {
+  store::MemoryStoreOptions so;
+  so.progress_notify_interval = absl::Milliseconds(10);
+  std::unique_ptr<store::Store> st = std::move(*store::NewMemoryStore(so));
+  std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
+  Registry registry(st.get(), scheme.get());
+  auto cm = scheme->ByKind({"", "v1", "ConfigMap"});
+  ObjectPtr c = cm->New();
+  api::MutableObjectMeta(c.get())->set_name("a");
+  absl::StatusOr<ObjectPtr> created = registry.Create(*cm, "default", std::move(c));
+  ASSERT_TRUE(created.ok());
+  WatchOptions o;
+  o.resource_version = api::GetObjectMeta(**created)->resourceversion();
+  o.allow_bookmarks = true;
+  absl::StatusOr<std::unique_ptr<ObjectWatcher>> w = registry.Watch(*cm, "default", o);
+  ASSERT_TRUE(w.ok());
+  std::optional<ObjectEvent> e;
+  while (!(e = (*w)->Next(absl::Seconds(30))).has_value()) {
+  }
+  EXPECT_EQ(e->type, "BOOKMARK");
+  EXPECT_EQ(api::GetObjectMeta(*e->object)->resourceversion(),
+            api::GetObjectMeta(**created)->resourceversion());
+  EXPECT_TRUE(api::GetObjectMeta(*e->object)->name().empty());
+}
+
 TEST_F(RegistryTest, ErrorMappingCodes) {
   EXPECT_EQ(ToApiStatus(absl::UnimplementedError("x")).code(), 405);
   EXPECT_EQ(ToApiStatus(absl::UnimplementedError("x")).reason(), "MethodNotAllowed");

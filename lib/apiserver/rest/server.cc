@@ -439,13 +439,18 @@ class ApiServerImpl : public ApiServer {
     WriteJson(res, 200, body);
   }
 
-  static std::string EventJson(const KindInfo& kind, const ObjectEvent& e) {
+  static std::string EventJson(const KindInfo& kind, const ObjectEvent& e, bool table) {
     std::string obj;
     if (e.type == "ERROR") {
       obj = ToApiStatusJson(e.error);
     } else {
       absl::StatusOr<std::string> json = EncodeObject(kind, *e.object);
       obj = json.ok() ? *json : ToApiStatusJson(absl::InternalError(json.status().message()));
+      if (json.ok() && table && e.type != "BOOKMARK") {
+        // kubectl get -w asks for tables: each event carries a one-row Table.
+        obj = rest_internal::RenderTable(
+            kind, {*json}, api::GetObjectMeta(*e.object)->resourceversion(), "", absl::Now());
+      }
     }
     return absl::StrCat(R"({"type":")", e.type, R"(","object":)", obj, "}\n");
   }
@@ -475,14 +480,17 @@ class ApiServerImpl : public ApiServer {
       watchers_.insert(watcher.get());
     }
     auto kind = t.kind;
+    const bool table = WantsTable(req);
     auto pending = std::make_shared<std::deque<ObjectEvent>>(std::move(first));
     res.status = 200;
+    // The media type parameter keeps cpp-httplib from gzip-compressing the stream, which would
+    // hold events back in the compressor; clients read it as application/json.
     res.set_chunked_content_provider(
-        kJson,
-        [this, kind, watcher, pending, deadline](size_t, httplib::DataSink& sink) {
+        "application/json;stream=watch",
+        [this, kind, watcher, pending, deadline, table](size_t, httplib::DataSink& sink) {
           while (true) {
             if (!pending->empty()) {
-              std::string line = EventJson(*kind, pending->front());
+              std::string line = EventJson(*kind, pending->front(), table);
               pending->pop_front();
               if (!sink.write(line.data(), line.size())) return false;
               if (watcher == nullptr) {
@@ -500,7 +508,7 @@ class ApiServerImpl : public ApiServer {
               if (sink.is_writable && !sink.is_writable()) return false;
               continue;
             }
-            std::string line = EventJson(*kind, *e);
+            std::string line = EventJson(*kind, *e, table);
             if (!sink.write(line.data(), line.size())) return false;
             if (e->type == "ERROR") {
               sink.done();
