@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/api/fuzz/fuzz_check.h"
 #include "lib/api/labels/fields.h"
+#include "tools/fuzz/fuzz_check.h"
 
 namespace {
 

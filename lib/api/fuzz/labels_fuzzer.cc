@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "lib/api/fuzz/fuzz_check.h"
 #include "lib/api/labels/selector.h"
+#include "tools/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using rudder::api::labels::Selector;

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "lib/api/fuzz/fuzz_check.h"
 #include "lib/api/resource/quantity.h"
+#include "tools/fuzz/fuzz_check.h"
 
 namespace {
 

@@ -6,10 +6,10 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "lib/api/codec/fuzz/fuzz_check.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/codec/testdata/codectest.pb.h"
 #include "lib/api/codec/unstructured.h"
+#include "tools/fuzz/fuzz_check.h"
 
 namespace {
 
@@ -41,29 +41,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     codectest::Everything m;
     absl::StatusOr<JsonDecodeResult> r = Codec().Decode(in, &m, o);
     if (!r.ok()) {
-      CODEC_FUZZ_CHECK(r.status().code() == absl::StatusCode::kInvalidArgument, in,
-                       r.status().ToString());
+      RUDDER_FUZZ_CHECK(r.status().code() == absl::StatusCode::kInvalidArgument, in,
+                        r.status().ToString());
       continue;
     }
     absl::StatusOr<std::string> out = Codec().Encode(m);
     if (!out.ok()) {
       // Only values that cannot be written back may fail (e.g. a time beyond year 9999).
-      CODEC_FUZZ_CHECK(out.status().code() == absl::StatusCode::kInvalidArgument, in,
-                       out.status().ToString());
+      RUDDER_FUZZ_CHECK(out.status().code() == absl::StatusCode::kInvalidArgument, in,
+                        out.status().ToString());
       continue;
     }
     codectest::Everything again;
     absl::StatusOr<JsonDecodeResult> r2 = Codec().Decode(*out, &again);
-    CODEC_FUZZ_CHECK(r2.ok(), in, absl::StrCat(*out, " -> ", r2.status().ToString()));
+    RUDDER_FUZZ_CHECK(r2.ok(), in, absl::StrCat(*out, " -> ", r2.status().ToString()));
     absl::StatusOr<std::string> out2 = Codec().Encode(again);
-    CODEC_FUZZ_CHECK(out2.ok() && *out2 == *out, in, absl::StrCat(*out, "\n", out2.value_or("")));
+    RUDDER_FUZZ_CHECK(out2.ok() && *out2 == *out, in, absl::StrCat(*out, "\n", out2.value_or("")));
   }
 
   absl::StatusOr<Unstructured> u = Unstructured::FromJson(in);
   if (u.ok()) {
     std::string j = u->ToJson();
     absl::StatusOr<Unstructured> u2 = Unstructured::FromJson(j);
-    CODEC_FUZZ_CHECK(u2.ok() && u2->ToJson() == j, in, j);
+    RUDDER_FUZZ_CHECK(u2.ok() && u2->ToJson() == j, in, j);
     (void)u->Name();
     (void)u->OwnerReferences();
     (void)u->Labels();

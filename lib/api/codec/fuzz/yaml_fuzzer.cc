@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "lib/api/codec/fuzz/fuzz_check.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/codec/unstructured.h"
 #include "lib/api/codec/yaml.h"
+#include "tools/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace rudder::api;
@@ -18,21 +18,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)JsonToYaml(in);
   absl::StatusOr<std::vector<std::string>> docs = YamlToJson(in);
   if (!docs.ok()) {
-    CODEC_FUZZ_CHECK(docs.status().code() == absl::StatusCode::kInvalidArgument, in,
-                     docs.status().ToString());
+    RUDDER_FUZZ_CHECK(docs.status().code() == absl::StatusCode::kInvalidArgument, in,
+                      docs.status().ToString());
     return 0;
   }
   for (const std::string& json : *docs) {
-    CODEC_FUZZ_CHECK(FormatJson(json, false).ok(), in, json);
+    RUDDER_FUZZ_CHECK(FormatJson(json, false).ok(), in, json);
     absl::StatusOr<Unstructured> u = Unstructured::FromJson(json);
     if (!u.ok()) continue;  // not an object, or beyond the depth limit
     absl::StatusOr<std::string> yaml = JsonToYaml(u->ToJson());
-    CODEC_FUZZ_CHECK(yaml.ok(), in, yaml.status().ToString());
+    RUDDER_FUZZ_CHECK(yaml.ok(), in, yaml.status().ToString());
     absl::StatusOr<std::string> back = YamlDocumentToJson(*yaml);
-    CODEC_FUZZ_CHECK(back.ok(), in, absl::StrCat(*yaml, "\n", back.status().ToString()));
+    RUDDER_FUZZ_CHECK(back.ok(), in, absl::StrCat(*yaml, "\n", back.status().ToString()));
     absl::StatusOr<Unstructured> u2 = Unstructured::FromJson(*back);
-    CODEC_FUZZ_CHECK(u2.ok() && u2->ToJson() == u->ToJson(), in,
-                     absl::StrCat(u->ToJson(), "\n", *yaml, "\n", *back));
+    RUDDER_FUZZ_CHECK(u2.ok() && u2->ToJson() == u->ToJson(), in,
+                      absl::StrCat(u->ToJson(), "\n", *yaml, "\n", *back));
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 // Invariant checks for fuzz targets: print the failure and abort, so both libFuzzer and the
 // replay driver (driver.cc) report the input that broke it.
-#ifndef RUDDER_LIB_API_FUZZ_FUZZ_CHECK_H_
-#define RUDDER_LIB_API_FUZZ_FUZZ_CHECK_H_
+#ifndef RUDDER_TOOLS_FUZZ_FUZZ_CHECK_H_
+#define RUDDER_TOOLS_FUZZ_FUZZ_CHECK_H_
 
 #include <cstdio>
 #include <cstdlib>
@@ -28,9 +28,9 @@ namespace rudder::fuzz {
 }  // namespace rudder::fuzz
 
 // Checks `cond` for the current `input`; `detail` is any std::string expression.
-#define RUDDER_FUZZ_CHECK(cond, input, detail)                                   \
-  do {                                                                           \
-    if (!(cond)) ::rudder::fuzz::Fail(__FILE__, __LINE__, #cond, input, detail); \
+#define RUDDER_FUZZ_CHECK(cond, input, detail)                                                \
+  do {                                                                                        \
+    if (!(cond)) ::rudder::fuzz::Fail(__FILE__, __LINE__, #cond, std::string(input), detail); \
   } while (0)
 
-#endif  // RUDDER_LIB_API_FUZZ_FUZZ_CHECK_H_
+#endif  // RUDDER_TOOLS_FUZZ_FUZZ_CHECK_H_

@@ -7,6 +7,7 @@
 // $TEST_UNDECLARED_OUTPUTS_DIR (or the current directory) as crash-<hash>.
 //
 // Flags (libFuzzer spellings are accepted too):
+//   -dict=FILE                    tokens to splice in (libFuzzer's dictionary format)
 //   --iterations=N / -runs=N      mutations to run (default 200000; env RUDDER_FUZZ_ITERATIONS)
 //   --seed=N / -seed=N            PRNG seed (default 1; env RUDDER_FUZZ_SEED)
 //   --max_len=N / -max_len=N      longest generated input (default 256)
@@ -32,76 +33,42 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
 
-// Tokens of the grammars under test; mutations splice them in.
-const char* const kDictionary[] = {
-    "0",
-    "1",
-    "9",
-    "-",
-    "+",
-    ".",
-    "e",
-    "E",
-    "e-",
-    "E+",
-    "Ki",
-    "Mi",
-    "Gi",
-    "Ti",
-    "Pi",
-    "Ei",
-    "n",
-    "u",
-    "m",
-    "k",
-    "M",
-    "G",
-    "T",
-    "P",
-    "i",
-    "9223372036854775807",
-    "9223372036854775808",
-    "18446744073709551616",
-    "e18",
-    "e-9",
-    "e-10",
-    "e21",
-    "e2147483647",
-    "e-2147483648",
-    "e4294967296",
-    "0.000000001",
-    "1024",
-    "in",
-    "notin",
-    "(",
-    ")",
-    ",",
-    "=",
-    "==",
-    "!=",
-    "!",
-    ">",
-    "<",
-    " ",
-    "\t",
-    "\\",
-    "\\,",
-    "\\=",
-    "\\\\",
-    "/",
-    "example.com/",
-    "a.b/c",
-    "metadata.name",
-    "spec.nodeName",
-    "status.phase",
-    "app",
-    "-x",
-    "x-",
-    "_",
-    "" /* NUL */,
-    "\xff",
-    "\xc3\xa9",
-};
+// Tokens of the grammar under test, from -dict=FILE; mutations splice them in.
+std::vector<std::string> dictionary;
+
+// Reads a libFuzzer dictionary: one token a line, `"value"` or `name="value"`, with \\, \" and
+// \xNN escapes; blank lines and lines starting with # are skipped.
+bool LoadDictionary(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t q = line.find('"');
+    if (line.empty() || line[0] == '#' || q == std::string::npos) continue;
+    size_t end = line.rfind('"');
+    if (end <= q) continue;
+    std::string tok;
+    for (size_t i = q + 1; i < end; ++i) {
+      if (line[i] == '\\' && i + 1 < end) {
+        char c = line[++i];
+        if (c == 'x' && i + 2 < end) {
+          tok += static_cast<char>(std::stoi(line.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else if (c == 'n') {
+          tok += '\n';
+        } else if (c == 't') {
+          tok += '\t';
+        } else {
+          tok += c;
+        }
+      } else {
+        tok += line[i];
+      }
+    }
+    dictionary.push_back(std::move(tok));
+  }
+  return true;
+}
 
 std::string current_input;  // for the abort handler
 
@@ -188,7 +155,8 @@ class Mutator {
         }
         break;
       case 4: {  // insert a dictionary token
-        std::string_view tok = kDictionary[Uniform(std::size(kDictionary))];
+        if (dictionary.empty()) break;
+        std::string_view tok = dictionary[Uniform(dictionary.size())];
         if (tok.empty()) tok = std::string_view("\0", 1);
         s->insert(pos, tok.data(), tok.size());
         break;
@@ -233,6 +201,14 @@ int main(int argc, char** argv) {
         ParseFlag(arg, "seed", &seed) || ParseFlag(arg, "max_len", &max_len) ||
         ParseFlag(arg, "max_seconds", &max_seconds) ||
         ParseFlag(arg, "max_total_time", &max_seconds)) {
+      continue;
+    }
+    if (arg.rfind("-dict=", 0) == 0 || arg.rfind("--dict=", 0) == 0) {
+      std::string path(arg.substr(arg.find('=') + 1));
+      if (!LoadDictionary(path)) {
+        std::fprintf(stderr, "driver: cannot read dictionary %s\n", path.c_str());
+        return 2;
+      }
       continue;
     }
     if (!arg.empty() && arg[0] == '-') {
