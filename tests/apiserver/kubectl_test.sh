@@ -153,6 +153,11 @@ expect "patch --type=strategic" "$out" "deployment.apps/web patched"
 out="$(k get deploy web -o jsonpath='{.spec.replicas} {.spec.template.spec.containers[*].image} {.metadata.generation}')"
 expect "strategic patch merged containers by name" "$out" "^3 busybox:1\.37 2$"
 
+out="$(k scale deploy web --replicas=5)"
+expect "scale" "$out" "deployment.apps/web scaled"
+out="$(k get deploy web -o jsonpath='{.spec.replicas} {.metadata.generation}')"
+expect "scale set spec.replicas" "$out" "^5 3$"
+
 out="$(k patch cm cfg --type=json -p '[{"op":"test","path":"/data/k","value":"zzz"}]')"
 expect "failing json patch test op" "$out" "Error from server"
 

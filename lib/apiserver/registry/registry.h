@@ -34,6 +34,7 @@
 #include "lib/api/labels/fields.h"
 #include "lib/api/labels/selector.h"
 #include "lib/api/patch/patch_meta.h"
+#include "lib/api/proto/autoscaling/v1/autoscaling.pb.h"
 #include "lib/api/proto/meta/v1/meta.pb.h"
 #include "lib/api/scheme/scheme.h"
 #include "lib/base/mutex.h"
@@ -132,6 +133,23 @@ class Registry {
                                   const std::string& name, PatchType type, const std::string& patch,
                                   bool status = false,
                                   api::FieldValidation validation = api::FieldValidation::kWarn);
+  // The scale subresource (autoscaling/v1 Scale) of kinds with has_scale: replicas and selector
+  // read from the object at the kind's ScaleSpec paths. NotFound for kinds without one.
+  absl::StatusOr<std::unique_ptr<api::autoscaling::v1::Scale>> GetScale(const api::KindInfo& kind,
+                                                                        const std::string& ns,
+                                                                        const std::string& name);
+  // Sets spec.replicas of the object from `scale` (its resourceVersion, when set, is a
+  // precondition). Returns the new Scale.
+  absl::StatusOr<std::unique_ptr<api::autoscaling::v1::Scale>> UpdateScale(
+      const api::KindInfo& kind, const std::string& ns, const std::string& name,
+      const api::autoscaling::v1::Scale& scale);
+  // Patches the Scale and applies it, retrying on conflicts as Patch does.
+  absl::StatusOr<std::unique_ptr<api::autoscaling::v1::Scale>> PatchScale(const api::KindInfo& kind,
+                                                                          const std::string& ns,
+                                                                          const std::string& name,
+                                                                          PatchType type,
+                                                                          const std::string& patch);
+
   // Watches objects of `kind` in `ns` (empty: every namespace).
   absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
                                                        const std::string& ns,

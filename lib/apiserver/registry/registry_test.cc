@@ -452,6 +452,31 @@ TEST(RegistryBookmarkTest, BookmarksCarryTheRevision) {
   EXPECT_TRUE(api::GetObjectMeta(*e->object)->name().empty());
 }
 
+TEST_F(RegistryTest, ScaleSubresource) {
+  ASSERT_TRUE(registry_->Create(*deploy_, "default", Parse(*deploy_, kDeploy)).ok());
+  auto scale = registry_->GetScale(*deploy_, "default", "web");
+  ASSERT_TRUE(scale.ok()) << scale.status();
+  EXPECT_EQ((*scale)->spec().replicas(), 2);
+  EXPECT_EQ((*scale)->status().selector(), "app=web");
+  scale = registry_->PatchScale(*deploy_, "default", "web", PatchType::kMerge,
+                                R"({"spec":{"replicas":4}})");
+  ASSERT_TRUE(scale.ok()) << scale.status();
+  EXPECT_EQ((*scale)->spec().replicas(), 4);
+  auto d = registry_->Get(*deploy_, "default", "web");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(static_cast<apps::Deployment&>(**d).spec().replicas(), 4);
+  api::autoscaling::v1::Scale s;
+  s.mutable_spec()->set_replicas(-1);
+  EXPECT_EQ(ToApiStatus(registry_->UpdateScale(*deploy_, "default", "web", s).status()).code(),
+            422);
+  s.mutable_spec()->set_replicas(1);
+  s.mutable_metadata()->set_resourceversion("1");
+  EXPECT_EQ(registry_->UpdateScale(*deploy_, "default", "web", s).status().code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(registry_->GetScale(*cm_, "default", "x").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(RegistryTest, ErrorMappingCodes) {
   EXPECT_EQ(ToApiStatus(absl::UnimplementedError("x")).code(), 405);
   EXPECT_EQ(ToApiStatus(absl::UnimplementedError("x")).reason(), "MethodNotAllowed");

@@ -246,7 +246,8 @@ class ApiServerImpl : public ApiServer {
     if (r.size() > i + 2) t.subresource = r[i + 2];
     if (r.size() > i + 3) return NotFoundPath();
     if (t.kind->namespaced && t.ns.empty() && !t.name.empty()) return NotFoundPath();
-    if (!t.subresource.empty() && !(t.subresource == "status" && t.kind->has_status)) {
+    if (!t.subresource.empty() && !(t.subresource == "status" && t.kind->has_status) &&
+        !(t.subresource == "scale" && t.kind->has_scale)) {
       return NotFoundPath();
     }
     return t;
@@ -255,7 +256,7 @@ class ApiServerImpl : public ApiServer {
   void ServeResource(const httplib::Request& req, httplib::Response& res, const Target& t) {
     const KindInfo& kind = *t.kind;
     const bool status = t.subresource == "status";
-    absl::Status err;
+    if (t.subresource == "scale") return ServeScale(req, res, t);
     if (req.method == "GET") {
       if (t.name.empty()) {
         std::string w = Param(req, "watch");
@@ -288,29 +289,10 @@ class ApiServerImpl : public ApiServer {
     }
     if (req.method == "PATCH") {
       if (!HasVerb(kind, "patch")) return WriteError(res, MethodNotAllowed());
-      std::string ct = absl::AsciiStrToLower(req.get_header_value("Content-Type"));
-      ct = std::string(absl::StripAsciiWhitespace(ct.substr(0, ct.find(';'))));
-      PatchType type;
-      if (ct == "application/merge-patch+json") {
-        type = PatchType::kMerge;
-      } else if (ct == "application/json-patch+json") {
-        type = PatchType::kJson;
-      } else if (ct == "application/strategic-merge-patch+json") {
-        type = PatchType::kStrategicMerge;
-      } else {
-        absl::Status s = absl::InvalidArgumentError(absl::StrCat(
-            "the body of the request was in an unknown format - accepted media types include: "
-            "application/json-patch+json, application/merge-patch+json, "
-            "application/strategic-merge-patch+json"));
-        meta::Status st = ToApiStatus(s);
-        return WriteJson(
-            res, 415,
-            absl::StrCat(R"({"kind":"Status","apiVersion":"v1","metadata":{},)"
-                         R"("status":"Failure","message":")",
-                         st.message(), R"(","reason":"UnsupportedMediaType","code":415})"));
-      }
+      absl::StatusOr<PatchType> type = PatchTypeOf(req);
+      if (!type.ok()) return WriteUnsupportedMediaType(res, type.status());
       return Respond(req, res, kind,
-                     registry_.Patch(kind, t.ns, t.name, type, req.body, status, Validation(req)),
+                     registry_.Patch(kind, t.ns, t.name, *type, req.body, status, Validation(req)),
                      200);
     }
     if (req.method == "DELETE") {
@@ -333,6 +315,59 @@ class ApiServerImpl : public ApiServer {
       return Respond(req, res, kind, registry_.Delete(kind, t.ns, t.name, o), 200);
     }
     WriteError(res, MethodNotAllowed());
+  }
+
+  void ServeScale(const httplib::Request& req, httplib::Response& res, const Target& t) {
+    using api::autoscaling::v1::Scale;
+    const KindInfo& kind = *t.kind;
+    absl::StatusOr<std::unique_ptr<Scale>> scale;
+    if (req.method == "GET") {
+      scale = registry_.GetScale(kind, t.ns, t.name);
+    } else if (req.method == "PUT") {
+      Scale in;
+      absl::Status st;
+      if (IsProtobuf(req)) {
+        st = DecodeProtobufBody(req.body, &in, nullptr);
+      } else {
+        api::JsonDecodeOptions dec;
+        dec.validation = Validation(req);
+        st = api::DecodeJson(req.body, &in, dec).status();
+      }
+      if (!st.ok()) return WriteError(res, absl::InvalidArgumentError(st.message()));
+      scale = registry_.UpdateScale(kind, t.ns, t.name, in);
+    } else if (req.method == "PATCH") {
+      absl::StatusOr<PatchType> type = PatchTypeOf(req);
+      if (!type.ok()) return WriteUnsupportedMediaType(res, type.status());
+      scale = registry_.PatchScale(kind, t.ns, t.name, *type, req.body);
+    } else {
+      return WriteError(res, MethodNotAllowed());
+    }
+    if (!scale.ok()) return WriteError(res, scale.status());
+    api::JsonEncodeOptions enc;
+    enc.api_version = "autoscaling/v1";
+    enc.kind = "Scale";
+    absl::StatusOr<std::string> json = api::EncodeJson(**scale, enc);
+    if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
+    WriteJson(res, 200, *json);
+  }
+
+  static absl::StatusOr<PatchType> PatchTypeOf(const httplib::Request& req) {
+    std::string ct = absl::AsciiStrToLower(req.get_header_value("Content-Type"));
+    ct = std::string(absl::StripAsciiWhitespace(ct.substr(0, ct.find(';'))));
+    if (ct == "application/merge-patch+json") return PatchType::kMerge;
+    if (ct == "application/json-patch+json") return PatchType::kJson;
+    if (ct == "application/strategic-merge-patch+json") return PatchType::kStrategicMerge;
+    return absl::InvalidArgumentError(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json-patch+json, application/merge-patch+json, "
+        "application/strategic-merge-patch+json");
+  }
+
+  static void WriteUnsupportedMediaType(httplib::Response& res, const absl::Status& s) {
+    WriteJson(res, 415,
+              absl::StrCat(R"({"kind":"Status","apiVersion":"v1","metadata":{},)"
+                           R"("status":"Failure","message":")",
+                           s.message(), R"(","reason":"UnsupportedMediaType","code":415})"));
   }
 
   static api::FieldValidation Validation(const httplib::Request& req) {
