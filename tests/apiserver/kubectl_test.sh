@@ -221,6 +221,20 @@ expect "oversized body is 413" "$c $(cat "$TMP/body")" '^413 .*"kind":"Status"'
 c="$(code "$URL/openapi/v2")"
 expect "no OpenAPI yet" "$c" '^404$'
 
+# apply: create, then a strategic merge patch; OpenAPI is not served, so validation must be off.
+out="$(k apply -f "$TMP/objs.yaml")"
+expect "apply needs --validate=false without OpenAPI" "$out" "failed to download openapi"
+sed 's/busybox:1.36/busybox:1.38/; s/name: web/name: web2/' "$TMP/objs.yaml" >"$TMP/objs2.yaml"
+out="$(k apply -f "$TMP/objs2.yaml" --validate=false)"
+expect "apply (create)" "$out" "deployment.apps/web2 created"
+sed -i 's/busybox:1.38/busybox:1.39/' "$TMP/objs2.yaml"
+out="$(k apply -f "$TMP/objs2.yaml" --validate=false)"
+expect "apply (patch)" "$out" "deployment.apps/web2 configured"
+out="$(k get deploy web2 -o jsonpath='{.spec.template.spec.containers[0].image}')"
+expect "apply changed the image" "$out" "^busybox:1\.39$"
+out="$(k delete deploy web2)"
+expect "delete applied deployment" "$out" 'deployment.apps "web2" deleted'
+
 out="$(k delete cm cfg)"
 expect "delete" "$out" 'configmap "cfg" deleted'
 out="$(k get cm cfg)"
