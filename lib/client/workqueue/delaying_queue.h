@@ -11,6 +11,7 @@
 #define RUDDER_LIB_CLIENT_WORKQUEUE_DELAYING_QUEUE_H_
 
 #include <cstdint>
+#include <functional>
 #include <queue>
 #include <thread>
 #include <utility>

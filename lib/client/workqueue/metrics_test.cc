@@ -1,6 +1,7 @@
 #include "lib/client/workqueue/metrics.h"
 
 #include <string>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "lib/base/clock.h"

@@ -8,6 +8,7 @@
 #define RUDDER_LIB_CLIENT_WORKQUEUE_RATE_LIMITER_H_
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
