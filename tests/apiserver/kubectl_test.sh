@@ -110,10 +110,10 @@ out="$(k api-resources)"
 expect "api-resources" "$out" "^deployments +deploy +apps/v1 +true +Deployment" \
   "^configmaps +cm +v1 +true +ConfigMap" "^namespaces +ns +v1 +false +Namespace"
 
-out="$(k create -f "$TMP/objs.yaml" --validate=false)"
+out="$(k create -f "$TMP/objs.yaml")"
 expect "create -f" "$out" "^configmap/cfg created" "^deployment.apps/web created"
 
-out="$(k create -f "$TMP/objs.yaml" --validate=false)"
+out="$(k create -f "$TMP/objs.yaml")"
 expect "create twice" "$out" 'Error from server \(AlreadyExists\).*deployments.apps "web" already exists'
 
 out="$(k get deploy)"
@@ -163,7 +163,7 @@ expect "failing json patch test op" "$out" "Error from server"
 
 out="$(k get deploy web -o yaml)"
 stale="$(sed 's/resourceVersion: .*/resourceVersion: "1"/' <<<"$out")"
-out="$(k replace --validate=false -f - <<<"$stale")"
+out="$(k replace -f - <<<"$stale")"
 expect "replace with stale resourceVersion" "$out" \
   'Error from server \(Conflict\).*Operation cannot be fulfilled on deployments.apps "web": the object has been modified; please apply your changes to the latest version and try again'
 
@@ -218,20 +218,37 @@ head -c 3200000 /dev/zero | tr '\0' 'a' >"$TMP/big"
 c="$(code -X POST -H 'Content-Type: application/json' --data-binary @"$TMP/big" \
   "$URL/api/v1/namespaces/default/configmaps")"
 expect "oversized body is 413" "$c $(cat "$TMP/body")" '^413 .*"kind":"Status"'
-c="$(code "$URL/openapi/v2")"
-expect "no OpenAPI yet" "$c" '^404$'
+c="$(code "$URL/openapi/v3")"
+expect "OpenAPI v3 root" "$c $(cat "$TMP/body")" '^200 .*"apis/apps/v1":\{"serverRelativeURL":"/openapi/v3/apis/apps/v1\?hash=[0-9A-F]+"'
+c="$(curl -s -o "$TMP/body" -w '%{http_code} %{content_type} %{size_download}' \
+  -H 'Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf' "$URL/openapi/v2")"
+expect "OpenAPI v2 for protobuf clients: empty octet-stream" "$c" '^200 application/octet-stream 0$'
+c="$(code -H 'Accept: application/json' "$URL/openapi/v2")"
+expect "OpenAPI v2 JSON" "$c $(head -c 200 "$TMP/body")" '^200 .*"swagger":"2.0"'
 
-# apply: create, then a strategic merge patch; OpenAPI is not served, so validation must be off.
-out="$(k apply -f "$TMP/objs.yaml")"
-expect "apply needs --validate=false without OpenAPI" "$out" "failed to download openapi"
+out="$(k explain deployment.spec.strategy)"
+expect "explain deployment.spec.strategy" "$out" "FIELD: strategy <DeploymentStrategy>" \
+  "rollingUpdate[[:space:]]+<RollingUpdateDeployment>" "type[[:space:]]+<string>"
+out="$(k explain pods.spec.containers)"
+expect "explain pods.spec.containers" "$out" "FIELD: containers <\[\]Container>" \
+  "image[[:space:]]+<string>" "ports[[:space:]]+<\[\]ContainerPort>"
+
+# apply: create, then a strategic merge patch, with validation on (OpenAPI is served).
 sed 's/busybox:1.36/busybox:1.38/; s/name: web/name: web2/' "$TMP/objs.yaml" >"$TMP/objs2.yaml"
-out="$(k apply -f "$TMP/objs2.yaml" --validate=false)"
+out="$(k apply -f "$TMP/objs2.yaml")"
 expect "apply (create)" "$out" "deployment.apps/web2 created"
 sed -i 's/busybox:1.38/busybox:1.39/' "$TMP/objs2.yaml"
-out="$(k apply -f "$TMP/objs2.yaml" --validate=false)"
+out="$(k apply -f "$TMP/objs2.yaml")"
 expect "apply (patch)" "$out" "deployment.apps/web2 configured"
 out="$(k get deploy web2 -o jsonpath='{.spec.template.spec.containers[0].image}')"
 expect "apply changed the image" "$out" "^busybox:1\.39$"
+sed 's/replicas: 2/replicaz: 2/; s/name: web2/name: web3/' "$TMP/objs2.yaml" >"$TMP/typo.yaml"
+out="$(k apply --validate=strict -f "$TMP/typo.yaml")"
+expect "apply --validate=strict rejects a typo'd field" "$out" 'unknown field "spec.replicaz"'
+out="$(k create -f "$TMP/typo.yaml")"
+expect "create (default validation) rejects a typo'd field" "$out" 'unknown field "spec.replicaz"'
+out="$(k get deploy web3)"
+expect "the typo'd deployment was not created" "$out" 'NotFound'
 out="$(k delete deploy web2)"
 expect "delete applied deployment" "$out" 'deployment.apps "web2" deleted'
 

@@ -18,6 +18,7 @@
 #include "lib/api/proto/meta/v1/meta.pb.h"
 #include "lib/api/proto/runtime/runtime.pb.h"
 #include "lib/apiserver/registry/errors.h"
+#include "lib/apiserver/openapi/openapi.h"
 #include "lib/apiserver/registry/registry.h"
 #include "lib/apiserver/rest/internal/table.h"
 #include "lib/base/mutex.h"
@@ -109,7 +110,8 @@ struct Target {
 
 class ApiServerImpl : public ApiServer {
  public:
-  explicit ApiServerImpl(const ApiServerOptions& o) : options_(o), registry_(o.store, o.scheme) {}
+  explicit ApiServerImpl(const ApiServerOptions& o)
+      : options_(o), registry_(o.store, o.scheme), openapi_(o.scheme) {}
 
   ~ApiServerImpl() override { Shutdown(); }
 
@@ -171,6 +173,17 @@ class ApiServerImpl : public ApiServer {
       WriteError(res,
                  absl::ResourceExhaustedError(absl::StrCat("the request body is too large (limit ",
                                                            options_.max_body_bytes, " bytes)")));
+      return;
+    }
+    if (openapi::OpenApiService::Handles(req.path)) {
+      if (req.method != "GET") return WriteError(res, MethodNotAllowed());
+      openapi::OpenApiResponse r =
+          openapi_.Serve({req.path, Param(req, "hash"), req.get_header_value("Accept"),
+                          req.get_header_value("If-None-Match")});
+      if (r.status == 404) return WriteError(res, NotFoundPath());
+      for (const auto& [k, v] : r.headers) res.set_header(k.c_str(), v);
+      res.status = r.status;
+      if (r.status == 200) res.set_content(std::move(r.body), r.content_type.c_str());
       return;
     }
     std::vector<std::string> seg = absl::StrSplit(req.path, '/', absl::SkipEmpty());
@@ -636,6 +649,7 @@ class ApiServerImpl : public ApiServer {
 
   ApiServerOptions options_;
   Registry registry_;
+  openapi::OpenApiService openapi_;
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;
