@@ -264,11 +264,90 @@ class ObjectWatcherImpl : public ObjectWatcher {
   bool done_ = false;
 };
 
+// An object watch served by a watch cache.
+class CachedObjectWatcher : public ObjectWatcher {
+ public:
+  CachedObjectWatcher(std::shared_ptr<const api::KindInfo> kind,
+                      std::unique_ptr<cache::CacheWatcher> w)
+      : kind_(std::move(kind)), w_(std::move(w)) {}
+
+  std::optional<ObjectEvent> Next(absl::Duration timeout) override {
+    std::optional<cache::CacheEvent> ce = w_->Next(timeout);
+    if (!ce.has_value()) return std::nullopt;
+    ObjectEvent e;
+    switch (ce->type) {
+      case cache::CacheEvent::Type::kAdded:
+        e.type = "ADDED";
+        break;
+      case cache::CacheEvent::Type::kModified:
+        e.type = "MODIFIED";
+        break;
+      case cache::CacheEvent::Type::kDeleted:
+        e.type = "DELETED";
+        break;
+      case cache::CacheEvent::Type::kBookmark:
+        e.type = "BOOKMARK";
+        e.object = kind_->New();
+        api::MutableObjectMeta(e.object.get())->set_resourceversion(absl::StrCat(ce->revision));
+        return e;
+      case cache::CacheEvent::Type::kError:
+        e.type = "ERROR";
+        // Position lost (relist) or too slow: the client relists, as after a 410.
+        e.error = store::IsCompacted(ce->error) ||
+                          ce->error.code() == absl::StatusCode::kResourceExhausted
+                      ? ExpiredError("The resourceVersion for the provided watch is too old.")
+                      : ce->error;
+        return e;
+    }
+    e.object.reset(ce->object->New());
+    e.object->CopyFrom(*ce->object);
+    return e;
+  }
+
+  void Cancel() override { w_->Cancel(); }
+
+ private:
+  std::shared_ptr<const api::KindInfo> kind_;
+  std::unique_ptr<cache::CacheWatcher> w_;
+};
+
+absl::StatusOr<int64_t> ParseRv(const std::string& rv) {
+  int64_t n;
+  if (!absl::SimpleAtoi(rv, &n) || n < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid resource version: ", rv));
+  }
+  return n;
+}
+
+cache::Filter FilterFor(const Selectors& sel) {
+  if (sel.labels.Empty() && sel.fields.Empty()) return nullptr;
+  return [sel](const Message& m) { return Matches(sel, m); };
+}
+
 }  // namespace
 
-Registry::Registry(store::Store* store, api::Scheme* scheme)
+cache::WatchCache* Registry::CacheFor(const api::KindInfo& kind) {
+  if (!options_.watch_cache || kind.New() == nullptr) return nullptr;
+  const std::string prefix = KindPrefix(kind, "");
+  MutexLock l(&caches_mu_);
+  auto it = caches_.find(prefix);
+  if (it != caches_.end()) return it->second.get();
+  std::shared_ptr<const api::KindInfo> info = scheme_->ByKind(kind.gvk);
+  if (info == nullptr) return nullptr;
+  auto decode = [info](const store::KeyValue& kv) -> absl::StatusOr<cache::ObjectRef> {
+    RUDDER_ASSIGN_OR_RETURN(ObjectPtr obj, Decode(*info, kv));
+    return cache::ObjectRef(std::move(obj));
+  };
+  absl::StatusOr<std::unique_ptr<cache::WatchCache>> c =
+      cache::WatchCache::Start(store_, prefix, decode, options_.cache);
+  if (!c.ok()) return nullptr;  // served from the store; retried on the next request
+  return caches_.emplace(prefix, std::move(*c)).first->second.get();
+}
+
+Registry::Registry(store::Store* store, api::Scheme* scheme, const RegistryOptions& options)
     : store_(store),
       scheme_(scheme),
+      options_(options),
       rng_(static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())) ^ 0x9e3779b97f4a7c15ULL) {}
 
 void Registry::SetSeedForTest(uint64_t seed) {
@@ -398,7 +477,45 @@ absl::StatusOr<ListResult> Registry::List(const api::KindInfo& kind, const std::
           absl::StrCat("invalid resource version: ", options.resource_version));
     }
   }
+  const std::string& match = options.resource_version_match;
+  if (!match.empty() && match != "NotOlderThan" && match != "Exact") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resourceVersionMatch: Unsupported value: \"", match, "\""));
+  }
+  const bool exact = match == "Exact" && options.continue_token.empty();
   ListResult out;
+  cache::WatchCache* wc = options.continue_token.empty() ? CacheFor(kind) : nullptr;
+  if (wc != nullptr) {
+    cache::CacheListOptions co;
+    co.key_prefix = prefix;
+    co.resource_version = -1;
+    if (!options.resource_version.empty()) {
+      RUDDER_ASSIGN_OR_RETURN(co.resource_version, ParseRv(options.resource_version));
+    }
+    co.match = exact ? cache::RvMatch::kExact : cache::RvMatch::kNotOlderThan;
+    co.filter = FilterFor(sel);
+    co.limit = options.limit;
+    absl::StatusOr<cache::CacheListResult> cr = wc->List(co);
+    if (cr.ok()) {
+      out.items.reserve(cr->items.size());
+      for (const cache::CachedObject& o : cr->items) {
+        ObjectPtr copy(o.object->New());
+        copy->CopyFrom(*o.object);
+        out.items.push_back(std::move(copy));
+      }
+      out.resource_version = cr->revision;
+      if (!cr->next_key.empty()) {
+        // Later pages read the store at the page's revision.
+        out.continue_token = EncodeContinue(cr->revision, cr->next_key.substr(prefix.size()));
+        if (sel.labels.Empty() && sel.fields.Empty()) out.remaining = cr->remaining;
+      }
+      return out;
+    }
+    // Otherwise (an exact revision older than the ring, a cache that lags): the store.
+  }
+  if (exact && !options.resource_version.empty()) {
+    RUDDER_ASSIGN_OR_RETURN(revision, ParseRv(options.resource_version));
+  }
   while (true) {
     store::RangeOptions ro;
     ro.revision = revision;
@@ -631,6 +748,21 @@ absl::StatusOr<std::unique_ptr<ObjectWatcher>> Registry::Watch(const api::KindIn
   std::shared_ptr<const api::KindInfo> info = scheme_->ByKind(kind.gvk);
   if (info == nullptr) return absl::NotFoundError("kind is not registered");
   const std::string prefix = KindPrefix(kind, ns);
+  if (cache::WatchCache* wc = CacheFor(kind)) {
+    cache::CacheWatchOptions co;
+    co.key_prefix = prefix;
+    co.filter = FilterFor(sel);
+    co.bookmarks = options.allow_bookmarks;
+    if (options.resource_version.empty() || options.resource_version == "0") {
+      co.initial_events = true;
+      co.consistent = options.resource_version.empty();
+    } else {
+      RUDDER_ASSIGN_OR_RETURN(co.resource_version, ParseRv(options.resource_version));
+    }
+    absl::StatusOr<std::unique_ptr<cache::CacheWatcher>> cw = wc->Watch(co);
+    if (cw.ok()) return std::make_unique<CachedObjectWatcher>(info, std::move(*cw));
+    // Older than the cache's ring (the store may still have it) or lagging: a store watch.
+  }
   std::deque<ObjectEvent> initial;
   store::WatchOptions wo;
   wo.prev_kv = true;

@@ -37,6 +37,7 @@
 #include "lib/api/proto/autoscaling/v1/autoscaling.pb.h"
 #include "lib/api/proto/meta/v1/meta.pb.h"
 #include "lib/api/scheme/scheme.h"
+#include "lib/apiserver/cache/watch_cache.h"
 #include "lib/base/mutex.h"
 #include "lib/store/store.h"
 
@@ -51,6 +52,9 @@ struct ListOptions {
   // "" = the latest; "0" = any (served as the latest); other values are served as the latest
   // too (not older than them). Ignored when `continue_token` is set.
   std::string resource_version;
+  // "" or "NotOlderThan": at least resource_version; "Exact": exactly it (from the watch cache's
+  // ring, else the store's history).
+  std::string resource_version_match;
   int64_t limit = 0;           // 0 = all
   std::string continue_token;  // from a previous page
 };
@@ -96,11 +100,20 @@ struct DeleteOptions {
   std::optional<std::string> precondition_resource_version;
 };
 
+// How a Registry serves reads.
+struct RegistryOptions {
+  // Serve lists and watches from a watch cache per kind (lib/apiserver/cache), started on the
+  // kind's first list or watch; requests the cache cannot serve (continue tokens, revisions
+  // older than its ring) read the store.
+  bool watch_cache = true;
+  cache::CacheOptions cache;
+};
+
 // The generic registry of every kind in a scheme.
 class Registry {
  public:
   // Borrows `store` and `scheme`.
-  Registry(store::Store* store, api::Scheme* scheme);
+  Registry(store::Store* store, api::Scheme* scheme, const RegistryOptions& options = {});
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
@@ -169,9 +182,14 @@ class Registry {
                                        const std::string& name, ObjectPtr obj, bool status);
   const api::patch::PatchMeta& PatchMetaFor(const api::KindInfo& kind);
   std::string RandomString(int n, const char* alphabet);
+  // The kind's watch cache (started on first use), or nullptr when disabled or it cannot start.
+  cache::WatchCache* CacheFor(const api::KindInfo& kind);
 
   store::Store* store_;
   api::Scheme* scheme_;
+  const RegistryOptions options_;
+  Mutex caches_mu_;
+  std::map<std::string, std::unique_ptr<cache::WatchCache>> caches_ ABSL_GUARDED_BY(caches_mu_);
   Mutex mu_;
   uint64_t rng_ ABSL_GUARDED_BY(mu_);
   std::map<const google::protobuf::Descriptor*, std::unique_ptr<api::patch::PatchMeta>> patch_meta_
