@@ -7,6 +7,10 @@
 // Reads use a RocksDB snapshot and never wait for writers.
 #include "lib/store/rocks/rocks_store.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <deque>
@@ -30,6 +34,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -43,8 +48,24 @@ using store_internal::WatchHub;
 
 // At most this many requests share one commit.
 constexpr size_t kMaxBatchRequests = 4096;
+// A leader commits at most this many batches while an earlier fsync runs.
+constexpr size_t kMaxLeaderBatches = 64;
 // Physical compaction deletes index entries in write batches of this many.
 constexpr int kCompactionBatch = 1024;
+
+static_assert(sizeof(std::atomic<int>) == sizeof(int) && std::atomic<int>::is_always_lock_free,
+              "a futex word is a plain int");
+
+// Blocks while `*word` holds `expected` (or until a spurious wake-up).
+void FutexWait(std::atomic<int>* word, int expected) {
+  syscall(SYS_futex, reinterpret_cast<int*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr,
+          0);
+}
+
+// Wakes one thread blocked in FutexWait on `word`; `word` is not dereferenced.
+void FutexWake(std::atomic<int>* word) {
+  syscall(SYS_futex, reinterpret_cast<int*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -106,6 +127,16 @@ bool IsInterruptedCreation(const std::string& dir) {
   }
   return !ec;
 }
+
+// The user-key part of an index key (everything before the 8-byte revision).
+class IndexKeyPrefix : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "rudder.IndexKeyPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - 8);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 8; }
+};
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
@@ -236,26 +267,32 @@ class RocksStore : public Store {
     TxnResult txn_result;
     LeaseInfo lease;
     // Hand-off from the leader: kLead makes this request's thread the next leader.
-    enum class State { kWaiting, kLead, kDone };
-    Mutex mu;
-    State state ABSL_GUARDED_BY(mu) = State::kWaiting;
-    CondVar cv;
+    enum class State : int { kWaiting, kSleeping, kLead, kDone };
+    // A futex word instead of a mutex and condition variable: the woken thread runs at once
+    // instead of waking only to block on the waker's mutex, nobody spins or yields (there
+    // are far more writers than cores), and a waker whose waiter has not gone to sleep yet
+    // makes no system call. Waking exchanges the state, then wakes the futex address, which
+    // touches no memory of the request: the waiting thread may return and free the request
+    // as soon as it sees the new state.
+    std::atomic<int> state{static_cast<int>(State::kWaiting)};
 
-    // Sets the state and wakes the request's thread. The waker holds `mu` while signalling,
-    // so the waiting thread cannot return (and free the request) before the waker is done.
     void Wake(State s) {
-      MutexLock lock(&mu);
-      state = s;
-      cv.Signal();
+      int old = state.exchange(static_cast<int>(s), std::memory_order_acq_rel);
+      if (old == static_cast<int>(State::kSleeping)) FutexWake(&state);
     }
-    void Reset() {
-      MutexLock lock(&mu);
-      state = State::kWaiting;
-    }
+    void Reset() { state.store(static_cast<int>(State::kWaiting), std::memory_order_relaxed); }
     State Await() {
-      MutexLock lock(&mu);
-      while (state == State::kWaiting) cv.Wait(&mu);
-      return state;
+      int s = state.load(std::memory_order_acquire);
+      while (s == static_cast<int>(State::kWaiting) || s == static_cast<int>(State::kSleeping)) {
+        if (s == static_cast<int>(State::kWaiting) &&
+            !state.compare_exchange_strong(s, static_cast<int>(State::kSleeping),
+                                           std::memory_order_acq_rel)) {
+          continue;  // `s` holds the new state.
+        }
+        FutexWait(&state, static_cast<int>(State::kSleeping));
+        s = state.load(std::memory_order_acquire);
+      }
+      return static_cast<State>(s);
     }
   };
 
@@ -308,6 +345,8 @@ class RocksStore : public Store {
   std::shared_ptr<const ReadView> View();
   // Builds and writes (without fsync) one batch; returns what PublishInOrder publishes.
   Commit ProcessBatch(const std::vector<Request*>& batch);
+  // Whether an fsync of the log is running now.
+  bool SyncInProgress();
   // Waits until the log holds every batch up to `target` durably (group fsync); calls
   // `on_sync_start` when this thread starts an fsync.
   absl::Status WaitDurable(int64_t target, const std::function<void()>& on_sync_start);
@@ -327,8 +366,7 @@ class RocksStore : public Store {
   absl::Status ScanCurrent(Batch* b, const KeyRange& range,
                            const std::function<void(KeyValue)>& fn);
   absl::StatusOr<bool> EvalCompare(Batch* b, const Compare& c);
-  void WritePut(Batch* b, int64_t rev, uint32_t sub, const KeyValue& kv,
-                const std::optional<KeyValue>& prev);
+  void WritePut(Batch* b, int64_t rev, uint32_t sub, KeyValue kv, std::optional<KeyValue> prev);
   void WriteDelete(Batch* b, int64_t rev, uint32_t sub, const KeyValue& prev);
   void MoveLeaseKey(const std::string& key, int64_t from, int64_t to);
 
@@ -499,7 +537,21 @@ absl::Status RocksStore::Init() {
     }
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& n : names) descriptors.emplace_back(n, cf_options);
+  // Memtable insertion hints: a key's new index entry (newest revision first) and its new
+  // current record sort just before the key's previous ones, so the insert starts from where
+  // the key's last one went (the hint prefix is the user key) instead of searching the
+  // memtable from the top. Never on a family that takes range deletions (history): RocksDB
+  // would apply a hint of the memtable to its range-deletion table.
+  rocksdb::ColumnFamilyOptions index_options = cf_options;
+  index_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<IndexKeyPrefix>();
+  rocksdb::ColumnFamilyOptions current_options = cf_options;
+  current_options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewNoopTransform());
+  auto options_for = [&](const std::string& n) {
+    if (n == fmt::kCfIndex) return index_options;
+    if (n == fmt::kCfCurrent) return current_options;
+    return cf_options;
+  };
+  for (const std::string& n : names) descriptors.emplace_back(n, options_for(n));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &handles_, &raw);
   if (!s.ok()) {
@@ -656,33 +708,55 @@ void RocksStore::Submit(Request* r) {
   }
   if (!lead && r->Await() == Request::State::kDone) return;
   r->Reset();
-  // This request is at the front: lead a batch of everything queued.
-  std::vector<Request*> batch;
-  {
-    MutexLock lock(&queue_mu_);
-    size_t n = std::min(queue_.size(), kMaxBatchRequests);
-    batch.assign(queue_.begin(), queue_.begin() + n);
-  }
-  auto commit = std::make_unique<Commit>(ProcessBatch(batch));
+  // This request is at the front: lead a batch of everything queued. While an earlier batch's
+  // fsync is still running, keep committing (without fsync) whatever arrived meanwhile as
+  // further batches: the next fsync then covers them too, instead of their waiting for a
+  // later leader's fsync.
+  std::vector<std::unique_ptr<Commit>> commits;
   Request* next = nullptr;
-  {
-    MutexLock lock(&queue_mu_);
-    queue_.erase(queue_.begin(), queue_.begin() + batch.size());
-    if (!queue_.empty()) next = queue_.front();
+  int64_t durable_target = 0;
+  bool ok = true;
+  while (true) {
+    std::vector<Request*> batch;
+    {
+      MutexLock lock(&queue_mu_);
+      size_t n = std::min(queue_.size(), kMaxBatchRequests);
+      batch.assign(queue_.begin(), queue_.begin() + n);
+    }
+    auto commit = std::make_unique<Commit>(ProcessBatch(batch));
+    {
+      MutexLock lock(&queue_mu_);
+      queue_.erase(queue_.begin(), queue_.begin() + batch.size());
+      next = queue_.empty() ? nullptr : queue_.front();
+    }
+    commit->batch = std::move(batch);
+    ok = ok && commit->status.ok();
+    durable_target = std::max(durable_target, commit->durable_target);
+    commits.push_back(std::move(commit));
+    if (!ok || !options_.sync || next == nullptr || commits.size() >= kMaxLeaderBatches ||
+        !SyncInProgress()) {
+      break;
+    }
   }
-  commit->batch = std::move(batch);
   // The next leader builds its batch while this one's log is being synced: it is handed the
   // lead when that sync starts, so its batch gathers every request that arrived meanwhile.
   auto hand_off = [&next] {
     if (next != nullptr) next->Wake(Request::State::kLead);
     next = nullptr;
   };
-  if (commit->status.ok() && options_.sync && commit->durable_target > 0) {
-    commit->durable = WaitDurable(commit->durable_target, hand_off);
-  }
+  absl::Status durable;
+  if (options_.sync && durable_target > 0) durable = WaitDurable(durable_target, hand_off);
   hand_off();
-  PublishInOrder(std::move(commit));
+  for (std::unique_ptr<Commit>& c : commits) {
+    if (c->status.ok()) c->durable = durable;
+    PublishInOrder(std::move(c));
+  }
   r->Await();
+}
+
+bool RocksStore::SyncInProgress() {
+  MutexLock lock(&sync_mu_);
+  return syncing_;
 }
 
 absl::Status RocksStore::WaitDurable(int64_t target, const std::function<void()>& on_sync_start) {
@@ -946,19 +1020,19 @@ void RocksStore::MoveLeaseKey(const std::string& key, int64_t from, int64_t to) 
   }
 }
 
-void RocksStore::WritePut(Batch* b, int64_t rev, uint32_t sub, const KeyValue& kv,
-                          const std::optional<KeyValue>& prev) {
-  StoredKv s{false, kv};
+void RocksStore::WritePut(Batch* b, int64_t rev, uint32_t sub, KeyValue kv,
+                          std::optional<KeyValue> prev) {
+  StoredKv s{false, std::move(kv)};
   b->wb.Put(history_, fmt::HistoryKey(rev, sub), fmt::EncodeStoredKv(s, true));
   std::string enc = fmt::EncodeStoredKv(s, false);
-  b->wb.Put(index_, fmt::IndexKey(kv.key, rev), enc);
-  b->wb.Put(current_, ToSlice(kv.key), enc);
-  b->overlay[kv.key] = kv;
-  MoveLeaseKey(kv.key, prev ? prev->lease : 0, kv.lease);
+  b->wb.Put(index_, fmt::IndexKey(s.kv.key, rev), enc);
+  b->wb.Put(current_, ToSlice(s.kv.key), enc);
+  MoveLeaseKey(s.kv.key, prev ? prev->lease : 0, s.kv.lease);
+  b->overlay.insert_or_assign(s.kv.key, s.kv);
   WatchEvent e;
   e.type = WatchEvent::Type::kPut;
-  e.kv = kv;
-  e.prev_kv = prev;
+  e.kv = std::move(s.kv);
+  e.prev_kv = std::move(prev);
   b->events.push_back(std::move(e));
 }
 
@@ -981,20 +1055,24 @@ void RocksStore::WriteDelete(Batch* b, int64_t rev, uint32_t sub, const KeyValue
 
 namespace {
 absl::Status ValidateOps(const std::vector<TxnOp>& ops, absl::string_view field) {
+  // Error messages (and their field paths) are only built for invalid input.
   for (size_t i = 0; i < ops.size(); ++i) {
-    std::string f = absl::StrCat(field, "[", i, "]");
-    RUDDER_RETURN_IF_ERROR(ValidateRange(ops[i].range, absl::StrCat(f, ".range")));
+    auto f = [&] { return absl::StrCat(field, "[", i, "]"); };
+    if (ops[i].range.key.empty()) return ValidateRange(ops[i].range, absl::StrCat(f(), ".range"));
     if (ops[i].type == TxnOp::Type::kRange) {
-      RUDDER_RETURN_IF_ERROR(ValidateRangeOptions(ops[i].options, absl::StrCat(f, ".options")));
+      if (ops[i].options.limit < 0 || ops[i].options.revision < 0) {
+        return ValidateRangeOptions(ops[i].options, absl::StrCat(f(), ".options"));
+      }
       if (ops[i].options.revision != 0) {
         return absl::InvalidArgumentError(
-            absl::StrCat(f, ".options.revision: must be 0 inside a transaction"));
+            absl::StrCat(f(), ".options.revision: must be 0 inside a transaction"));
       }
     }
     if (ops[i].type == TxnOp::Type::kPut && ops[i].lease < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(f, ".lease: must not be negative"));
+      return absl::InvalidArgumentError(absl::StrCat(f(), ".lease: must not be negative"));
     }
   }
+  if (ops.size() < 2) return absl::OkStatus();
   // As in etcd, one transaction may not write a key twice (put twice, or put and delete).
   absl::flat_hash_set<absl::string_view> put_keys;
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -1018,8 +1096,9 @@ absl::Status ValidateOps(const std::vector<TxnOp>& ops, absl::string_view field)
 
 absl::Status RocksStore::ApplyTxn(const TxnRequest& t, Batch* b, TxnResult* out) {
   for (size_t i = 0; i < t.compares.size(); ++i) {
-    RUDDER_RETURN_IF_ERROR(
-        ValidateRange(t.compares[i].range, absl::StrCat("compares[", i, "].range")));
+    if (t.compares[i].range.key.empty()) {
+      return ValidateRange(t.compares[i].range, absl::StrCat("compares[", i, "].range"));
+    }
   }
   RUDDER_RETURN_IF_ERROR(ValidateOps(t.success, "success"));
   RUDDER_RETURN_IF_ERROR(ValidateOps(t.failure, "failure"));
@@ -1070,8 +1149,8 @@ absl::Status RocksStore::ApplyTxn(const TxnRequest& t, Batch* b, TxnResult* out)
         kv.mod_revision = rev;
         kv.version = prev ? prev->version + 1 : 1;
         kv.lease = op.lease;
-        WritePut(b, rev, sub++, kv, prev);
-        if (op.prev_kv && prev) res.prev_kvs.push_back(std::move(*prev));
+        if (op.prev_kv && prev) res.prev_kvs.push_back(*prev);
+        WritePut(b, rev, sub++, std::move(kv), std::move(prev));
         break;
       }
       case TxnOp::Type::kDelete: {
