@@ -1,9 +1,12 @@
 #include "lib/apiserver/registry/registry.h"
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/object/object.h"
@@ -485,6 +488,58 @@ TEST_F(RegistryTest, ErrorMappingCodes) {
   EXPECT_EQ(ToApiStatus(absl::InvalidArgumentError("x")).reason(), "BadRequest");
   EXPECT_EQ(ToApiStatus(store::CompactedError(5)).code(), 410);
   EXPECT_EQ(ToApiStatus(absl::InternalError("x")).status(), "Failure");
+}
+
+TEST_F(RegistryTest, ListExactResourceVersionWithAndWithoutTheWatchCache) {
+  RegistryOptions uncached;
+  uncached.watch_cache = false;
+  Registry plain(store_.get(), scheme_.get(), uncached);
+  for (Registry* r : {registry_.get(), &plain}) {
+    SCOPED_TRACE(r == &plain ? "store" : "cache");
+    const std::string name = r == &plain ? "p" : "c";
+    absl::StatusOr<ObjectPtr> v1 = r->Create(*cm_, "ns", ConfigMap(name, "x"));
+    ASSERT_TRUE(v1.ok());
+    ObjectPtr next = ConfigMap(name, "y");
+    ASSERT_TRUE(r->Update(*cm_, "ns", name, std::move(next)).ok());
+    ListOptions o;
+    o.resource_version = Meta(*v1).resourceversion();
+    o.resource_version_match = "Exact";
+    o.field_selector = "metadata.name=" + name;
+    absl::StatusOr<ListResult> l = r->List(*cm_, "ns", o);
+    ASSERT_TRUE(l.ok()) << l.status();
+    ASSERT_EQ(l->items.size(), 1u);
+    EXPECT_EQ(Meta(l->items[0]).labels().at("app"), "x");
+    EXPECT_EQ(absl::StrCat(l->resource_version), Meta(*v1).resourceversion());
+    o.resource_version_match = "NotOlderThan";
+    l = r->List(*cm_, "ns", o);
+    ASSERT_TRUE(l.ok());
+    ASSERT_EQ(l->items.size(), 1u);
+    EXPECT_EQ(Meta(l->items[0]).labels().at("app"), "y");
+    o.resource_version_match = "Newest";
+    EXPECT_EQ(ToApiStatus(r->List(*cm_, "ns", o).status()).code(), 400);
+  }
+}
+
+TEST_F(RegistryTest, ManyCachedWatchersSeeSelectorEntryAndExit) {
+  std::vector<std::unique_ptr<ObjectWatcher>> ws;
+  WatchOptions wo;
+  wo.selectors.label_selector = "app=x";
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<std::unique_ptr<ObjectWatcher>> w = registry_->Watch(*cm_, "ns", wo);
+    ASSERT_TRUE(w.ok());
+    ws.push_back(std::move(*w));
+  }
+  ASSERT_TRUE(registry_->Create(*cm_, "ns", ConfigMap("a", "x")).ok());
+  ASSERT_TRUE(registry_->Update(*cm_, "ns", "a", ConfigMap("a", "y")).ok());
+  for (auto& w : ws) {
+    std::optional<ObjectEvent> e = w->Next(absl::Seconds(30));
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->type, "ADDED");
+    e = w->Next(absl::Seconds(30));
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->type, "DELETED");  // left the selector
+    EXPECT_EQ(Meta(e->object).labels().at("app"), "y");
+  }
 }
 
 }  // namespace
