@@ -476,8 +476,7 @@ TEST_F(RegistryTest, ScaleSubresource) {
   s.mutable_metadata()->set_resourceversion("1");
   EXPECT_EQ(registry_->UpdateScale(*deploy_, "default", "web", s).status().code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(registry_->GetScale(*cm_, "default", "x").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_->GetScale(*cm_, "default", "x").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(RegistryTest, ErrorMappingCodes) {
