@@ -12,7 +12,6 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "cmd/rudder/flags.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/codec/yaml.h"
@@ -21,6 +20,7 @@
 #include "lib/api/patch/proto_patch_meta.h"
 #include "lib/api/patch/strategic_merge_patch.h"
 #include "lib/api/scheme/builtin.h"
+#include "lib/apiserver/registry/registry.h"
 #include "lib/base/status_macros.h"
 #include "lib/store/rocks/rocks_store.h"
 
@@ -29,64 +29,35 @@ namespace {
 
 using google::protobuf::Message;
 
-// Where an object lives in the store: /registry/<group or core>/<plural>/<namespace>/<name>.
-std::string KeyFor(const api::KindInfo& kind, const api::meta::v1::ObjectMeta& meta) {
-  std::string group = kind.gvk.group.empty() ? "core" : kind.gvk.group;
-  std::string key = absl::StrCat("/registry/", group, "/", kind.plural, "/");
-  if (kind.namespaced) absl::StrAppend(&key, meta.namespace_(), "/");
-  return key + meta.name();
-}
-
-std::string RandomUid() {
-  static const char* hex = "0123456789abcdef";
-  std::string uid;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) uid += '-';
-    uid += hex[std::rand() % 16];
+// Creates the object through the registry, or updates it there if it differs from the live
+// one; returns "created", "configured" or "unchanged" with the revision. The registry sets the
+// server-owned metadata (uid, creationTimestamp, generation, resourceVersion), defaults and
+// validates, and updates with the live resourceVersion as a precondition.
+absl::StatusOr<std::string> Apply(apiserver::Registry& registry, const api::KindInfo& kind,
+                                  std::unique_ptr<Message>& obj) {
+  api::meta::v1::ObjectMeta* meta = api::MutableObjectMeta(obj.get());
+  std::string ns = kind.namespaced && meta->namespace_().empty() ? "default" : meta->namespace_();
+  absl::StatusOr<std::unique_ptr<Message>> live = registry.Get(kind, ns, meta->name());
+  if (absl::IsNotFound(live.status())) {
+    RUDDER_ASSIGN_OR_RETURN(obj, registry.Create(kind, ns, std::move(obj)));
+    return absl::StrCat("created (revision ", api::GetObjectMeta(*obj)->resourceversion(), ")");
   }
-  return uid;
-}
-
-// Creates the object, or updates it if its spec changed; returns "created", "configured" or
-// "unchanged". Update uses the stored mod_revision as a precondition, as the API server will.
-absl::StatusOr<std::string> Apply(store::Store& store, const api::KindInfo& kind, Message& obj) {
-  api::meta::v1::ObjectMeta* meta = api::MutableObjectMeta(&obj);
-  if (kind.namespaced && meta->namespace_().empty()) meta->set_namespace_("default");
-  if (kind.defaulter) kind.defaulter(&obj);
-  if (kind.validate) {
-    RUDDER_RETURN_IF_ERROR(kind.validate(obj).ToStatus(kind.gvk.kind, meta->name()));
+  RUDDER_RETURN_IF_ERROR(live.status());
+  // Compare with the live object as an update would store it: same server-owned metadata,
+  // defaults applied.
+  const api::meta::v1::ObjectMeta& live_meta = *api::GetObjectMeta(**live);
+  meta->set_namespace_(ns);
+  meta->set_uid(live_meta.uid());
+  *meta->mutable_creationtimestamp() = live_meta.creationtimestamp();
+  meta->set_generation(live_meta.generation());
+  meta->set_resourceversion(live_meta.resourceversion());
+  if (kind.defaulter) kind.defaulter(obj.get());
+  if (obj->SerializeAsString() == (*live)->SerializeAsString()) {
+    obj = *std::move(live);
+    return absl::StrCat("unchanged (revision ", live_meta.resourceversion(), ")");
   }
-  std::string key = KeyFor(kind, *meta);
-  RUDDER_ASSIGN_OR_RETURN(std::optional<store::KeyValue> existing, store.Get(key));
-  store::TxnRequest txn;
-  std::string verb = "created";
-  if (existing.has_value()) {
-    std::unique_ptr<Message> old = kind.New();
-    if (!old->ParseFromString(existing->value)) return absl::DataLossError("corrupt object");
-    const api::meta::v1::ObjectMeta& old_meta = *api::GetObjectMeta(*old);
-    // Server-owned metadata carries over; the rest comes from the manifest.
-    *meta->mutable_uid() = old_meta.uid();
-    *meta->mutable_creationtimestamp() = old_meta.creationtimestamp();
-    meta->set_generation(old_meta.generation());
-    meta->clear_resourceversion();  // Never stored: the store's mod_revision is the version.
-    if (old->SerializeAsString() == obj.SerializeAsString()) return std::string("unchanged");
-    meta->set_generation(old_meta.generation() + 1);
-    txn.compares.push_back(
-        store::Compare::ModRevision(key, store::Compare::Op::kEqual, existing->mod_revision));
-    verb = "configured";
-  } else {
-    meta->set_uid(RandomUid());
-    *meta->mutable_creationtimestamp() =
-        api::FromAbslTime(absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now())));
-    meta->set_generation(1);
-    txn.compares.push_back(store::Compare::CreateRevision(key, store::Compare::Op::kEqual, 0));
-  }
-  meta->clear_resourceversion();  // The store's revision is the version; it is not stored.
-  txn.success.push_back(store::TxnOp::Put(key, obj.SerializeAsString()));
-  RUDDER_ASSIGN_OR_RETURN(store::TxnResult result, store.Txn(txn));
-  if (!result.succeeded) return absl::AbortedError("the object changed meanwhile; retry");
-  meta->set_resourceversion(absl::StrCat(result.revision));
-  return absl::StrCat(verb, " (revision ", result.revision, ")");
+  RUDDER_ASSIGN_OR_RETURN(obj, registry.Update(kind, ns, meta->name(), std::move(obj)));
+  return absl::StrCat("configured (revision ", api::GetObjectMeta(*obj)->resourceversion(), ")");
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -113,6 +84,9 @@ absl::Status Demo(const FlagSet& flags) {
   RUDDER_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenRocksStore(options));
   RUDDER_ASSIGN_OR_RETURN(int64_t start_rev, store->CurrentRevision());
   std::cout << "store: RocksDB in " << options.dir << ", at revision " << start_rev << "\n";
+  apiserver::RegistryOptions registry_options;
+  registry_options.watch_cache = false;  // One short-lived process: read the store directly.
+  apiserver::Registry registry(store.get(), scheme.get(), registry_options);
 
   // 1. Decode the manifest (multi-document YAML) into typed objects and apply each.
   RUDDER_ASSIGN_OR_RETURN(std::vector<std::string> docs, api::YamlToJson(*manifest));
@@ -125,7 +99,7 @@ absl::Status Demo(const FlagSet& flags) {
     if (kind == nullptr) return absl::NotFoundError("no kind " + gvk.ToString());
     std::unique_ptr<Message> obj = kind->New();
     RUDDER_RETURN_IF_ERROR(api::DecodeJson(json, obj.get()).status());
-    RUDDER_ASSIGN_OR_RETURN(std::string verb, Apply(*store, *kind, *obj));
+    RUDDER_ASSIGN_OR_RETURN(std::string verb, Apply(registry, *kind, obj));
     std::cout << "apply: " << kind->singular << "/" << api::GetObjectMeta(*obj)->name() << " "
               << verb << "\n";
     objects.emplace_back(kind, std::move(obj));
@@ -150,7 +124,7 @@ absl::Status Demo(const FlagSet& flags) {
                             api::patch::ApplyStrategicMergePatch(live, patch, *pmeta));
     std::unique_ptr<Message> next = kind->New();
     RUDDER_RETURN_IF_ERROR(api::DecodeJson(patched, next.get()).status());
-    RUDDER_ASSIGN_OR_RETURN(std::string verb, Apply(*store, *kind, *next));
+    RUDDER_ASSIGN_OR_RETURN(std::string verb, Apply(registry, *kind, next));
     std::cout << "patch: deployment/hello replicas 3, image busybox:1.37: " << verb << "\n";
     obj = std::move(next);
   }
@@ -178,7 +152,9 @@ absl::Status Demo(const FlagSet& flags) {
   for (const auto& [kind, obj] : objects) {
     if (kind->gvk.kind != "Deployment") continue;
     const api::meta::v1::ObjectMeta& meta = *api::GetObjectMeta(*obj);
-    RUDDER_ASSIGN_OR_RETURN(std::optional<store::KeyValue> kv, store->Get(KeyFor(*kind, meta)));
+    RUDDER_ASSIGN_OR_RETURN(
+        std::optional<store::KeyValue> kv,
+        store->Get(apiserver::Registry::KeyFor(*kind, meta.namespace_(), meta.name())));
     if (!kv.has_value()) return absl::NotFoundError("deployment vanished");
     std::unique_ptr<Message> stored = kind->New();
     if (!stored->ParseFromString(kv->value)) return absl::DataLossError("corrupt object");
