@@ -14,42 +14,26 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "lib/store/etcd/etcd_store.h"
-#include "lib/store/etcd/testing/etcd_cluster.h"
+#include "lib/store/etcd/testing/shared_etcd.h"
 
 namespace rudder::store {
 namespace {
 
-// One etcd and one store for the whole binary (started on first use, stopped at exit).
-struct Fixture {
-  std::unique_ptr<testing::EtcdCluster> cluster;
-  std::unique_ptr<Store> store;
-};
-
-Fixture* Shared() {
-  static Fixture* fixture = [] {
-    auto* f = new Fixture;
-    auto cluster = testing::EtcdCluster::Start({});
-    if (!cluster.ok()) return f;
-    f->cluster = *std::move(cluster);
-    EtcdStoreOptions options;
-    options.endpoints = f->cluster->ClientEndpoints();
-    options.key_prefix = "/bench/";
-    auto store = NewEtcdStore(options);
-    if (store.ok()) f->store = *std::move(store);
-    std::atexit([] {
-      Fixture* f = Shared();
-      f->store.reset();
-      f->cluster.reset();
-    });
-    return f;
+// One etcd-backed store for the whole binary (the shared etcd of the test harness; nullptr if
+// etcd could not start).
+Store* SharedStore() {
+  // Destroyed at exit before the shared etcd it talks to (constructed after it).
+  static std::unique_ptr<Store> store = [] {
+    absl::StatusOr<std::unique_ptr<Store>> s = testing::NewStoreOnSharedEtcd();
+    return s.ok() ? *std::move(s) : nullptr;
   }();
-  return fixture;
+  return store.get();
 }
 
 const std::string kValue(256, 'v');
 
 void BM_EtcdPut(benchmark::State& state) {
-  Store* store = Shared()->store.get();
+  Store* store = SharedStore();
   if (store == nullptr) {
     state.SkipWithError("etcd not available");
     return;
@@ -68,7 +52,7 @@ void BM_EtcdPut(benchmark::State& state) {
 BENCHMARK(BM_EtcdPut)->Threads(1)->Threads(16)->Threads(256)->UseRealTime();
 
 void BM_EtcdGet(benchmark::State& state) {
-  Store* store = Shared()->store.get();
+  Store* store = SharedStore();
   if (store == nullptr) {
     state.SkipWithError("etcd not available");
     return;
@@ -84,7 +68,7 @@ BENCHMARK(BM_EtcdGet)->Threads(1)->Threads(16)->UseRealTime();
 
 // The API server's update: compare the key's mod_revision, put on success, read on failure.
 void BM_EtcdCasUpdate(benchmark::State& state) {
-  Store* store = Shared()->store.get();
+  Store* store = SharedStore();
   if (store == nullptr) {
     state.SkipWithError("etcd not available");
     return;
@@ -111,7 +95,7 @@ BENCHMARK(BM_EtcdCasUpdate)->Threads(1)->Threads(16)->UseRealTime();
 // Puts under a prefix watched by `range(0)` watchers of this store (one shared upstream) and
 // waits until every watcher has received every event.
 void BM_EtcdWatchFanout(benchmark::State& state) {
-  Store* store = Shared()->store.get();
+  Store* store = SharedStore();
   if (store == nullptr) {
     state.SkipWithError("etcd not available");
     return;
@@ -152,7 +136,7 @@ BENCHMARK(BM_EtcdWatchFanout)->Arg(1)->Arg(100)->UseRealTime();
 
 // Lists a prefix of `range(0)` keys.
 void BM_EtcdRange(benchmark::State& state) {
-  Store* store = Shared()->store.get();
+  Store* store = SharedStore();
   if (store == nullptr) {
     state.SkipWithError("etcd not available");
     return;

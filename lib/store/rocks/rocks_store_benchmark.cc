@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "lib/store/etcd/etcd_store.h"
-#include "lib/store/etcd/testing/etcd_cluster.h"
+#include "lib/store/etcd/testing/shared_etcd.h"
 #include "lib/store/rocks/rocks_store.h"
 
 namespace rudder::store {
@@ -54,32 +54,16 @@ Store* Rocks(bool sync) {
   return stores[i].get();
 }
 
-struct EtcdFixture {
-  std::unique_ptr<testing::EtcdCluster> cluster;
-  std::unique_ptr<Store> store;
-};
-
-EtcdFixture* SharedEtcd() {
-  static EtcdFixture* f = [] {
-    auto* f = new EtcdFixture;
-    auto cluster = testing::EtcdCluster::Start({});
-    if (!cluster.ok()) return f;
-    f->cluster = *std::move(cluster);
-    EtcdStoreOptions options;
-    options.endpoints = f->cluster->ClientEndpoints();
-    options.key_prefix = "/bench/";
-    auto store = NewEtcdStore(options);
-    if (store.ok()) f->store = *std::move(store);
-    std::atexit([] {
-      SharedEtcd()->store.reset();
-      SharedEtcd()->cluster.reset();
-    });
-    return f;
+// The etcd-backed store of the side-by-side runs: the test harness's shared etcd (nullptr if
+// etcd could not start).
+Store* Etcd() {
+  // Destroyed at exit before the shared etcd it talks to (constructed after it).
+  static std::unique_ptr<Store> store = [] {
+    absl::StatusOr<std::unique_ptr<Store>> s = testing::NewStoreOnSharedEtcd();
+    return s.ok() ? *std::move(s) : nullptr;
   }();
-  return f;
+  return store.get();
 }
-
-Store* Etcd() { return SharedEtcd()->store.get(); }
 
 // Unconditional puts of 256-byte values over 10000 keys (every write is a new revision).
 void RunPuts(benchmark::State& state, Store* store) {
