@@ -1,0 +1,100 @@
+#include "lib/client/client.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace rudder::client {
+namespace {
+
+// The Client over a Registry in this process: every call is a direct call.
+class InProcessClient final : public Client {
+ public:
+  explicit InProcessClient(apiserver::Registry* registry) : registry_(registry) {}
+
+  api::Scheme& scheme() const override { return registry_->scheme(); }
+
+  absl::StatusOr<ObjectPtr> Create(const api::KindInfo& kind, const std::string& ns, ObjectPtr obj,
+                                   const WriteOptions& options) override {
+    if (obj == nullptr) return absl::InvalidArgumentError("Create: no object");
+    if (options.dry_run) return DryRunUnsupported();
+    return registry_->Create(kind, ns, std::move(obj));
+  }
+
+  absl::StatusOr<ObjectPtr> Get(const api::KindInfo& kind, const std::string& ns,
+                                const std::string& name) override {
+    return registry_->Get(kind, ns, name);
+  }
+
+  absl::StatusOr<ListResult> List(const api::KindInfo& kind, const std::string& ns,
+                                  const ListOptions& options) override {
+    return registry_->List(kind, ns, options);
+  }
+
+  absl::StatusOr<ObjectPtr> Update(const api::KindInfo& kind, const std::string& ns, ObjectPtr obj,
+                                   bool status, const WriteOptions& options) override {
+    if (obj == nullptr) return absl::InvalidArgumentError("Update: no object");
+    if (options.dry_run) return DryRunUnsupported();
+    const api::meta::v1::ObjectMeta* meta = api::GetObjectMeta(*obj);
+    if (meta == nullptr || meta->name().empty()) {
+      return absl::InvalidArgumentError("Update: the object has no metadata.name");
+    }
+    std::string name = meta->name();
+    std::string object_ns = ns.empty() ? meta->namespace_() : ns;
+    return registry_->Update(kind, object_ns, name, std::move(obj), status);
+  }
+
+  absl::StatusOr<ObjectPtr> Patch(const api::KindInfo& kind, const std::string& ns,
+                                  const std::string& name, PatchType type, const std::string& patch,
+                                  bool status, const WriteOptions& options) override {
+    if (options.dry_run) return DryRunUnsupported();
+    return registry_->Patch(kind, ns, name, type, patch, status);
+  }
+
+  absl::StatusOr<ObjectPtr> Delete(const api::KindInfo& kind, const std::string& ns,
+                                   const std::string& name, const DeleteOptions& options) override {
+    return registry_->Delete(kind, ns, name, options);
+  }
+
+  absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
+                                                       const std::string& ns,
+                                                       const WatchOptions& options) override {
+    return registry_->Watch(kind, ns, options);
+  }
+
+  absl::StatusOr<std::unique_ptr<Scale>> GetScale(const api::KindInfo& kind, const std::string& ns,
+                                                  const std::string& name) override {
+    return registry_->GetScale(kind, ns, name);
+  }
+
+  absl::StatusOr<std::unique_ptr<Scale>> UpdateScale(const api::KindInfo& kind,
+                                                     const std::string& ns, const std::string& name,
+                                                     const Scale& scale) override {
+    return registry_->UpdateScale(kind, ns, name, scale);
+  }
+
+ private:
+  static absl::Status DryRunUnsupported() {
+    return absl::UnimplementedError("dryRun is not supported by this registry yet");
+  }
+
+  apiserver::Registry* registry_;
+};
+
+}  // namespace
+
+std::unique_ptr<Client> NewInProcessClient(apiserver::Registry* registry) {
+  return std::make_unique<InProcessClient>(registry);
+}
+
+absl::StatusOr<std::shared_ptr<const api::KindInfo>> KindFor(
+    const api::Scheme& scheme, const google::protobuf::Descriptor* d) {
+  std::shared_ptr<const api::KindInfo> kind = scheme.ByDescriptor(d);
+  if (kind == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no kind is registered for message type ", d->full_name()));
+  }
+  return kind;
+}
+
+}  // namespace rudder::client
