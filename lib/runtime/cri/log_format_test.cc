@@ -1,0 +1,129 @@
+#include "lib/runtime/cri/log_format.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace rudder::runtime::cri {
+namespace {
+
+absl::Time At(int64_t seconds, int64_t nanos) {
+  return absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
+}
+
+TEST(ParseLogLineTest, FullStdoutLine) {
+  auto r = ParseLogLine("2016-10-06T00:17:09.669794202Z stdout F hello world\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->time, At(1475713029, 669794202));
+  EXPECT_EQ(r->stream, LogStream::kStdout);
+  EXPECT_FALSE(r->partial);
+  EXPECT_EQ(r->content, "hello world");
+}
+
+TEST(ParseLogLineTest, PartialStderrLineKeepsSpacesInContent) {
+  auto r = ParseLogLine("2016-10-06T00:17:09.669794Z stderr P   two  spaces ");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->time, At(1475713029, 669794000));
+  EXPECT_EQ(r->stream, LogStream::kStderr);
+  EXPECT_TRUE(r->partial);
+  EXPECT_EQ(r->content, "  two  spaces ");
+}
+
+TEST(ParseLogLineTest, EmptyContentWithAndWithoutSeparator) {
+  auto with_space = ParseLogLine("2020-01-01T00:00:00Z stdout F \n");
+  ASSERT_TRUE(with_space.ok()) << with_space.status();
+  EXPECT_EQ(with_space->content, "");
+  auto without = ParseLogLine("2020-01-01T00:00:00Z stdout F");
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_EQ(without->content, "");
+  EXPECT_EQ(without->time, absl::FromUnixSeconds(1577836800));
+}
+
+TEST(ParseLogLineTest, ExtraTagsAfterTheFirst) {
+  auto r = ParseLogLine("2020-01-01T00:00:00Z stdout P:x:y chunk");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->partial);
+  EXPECT_EQ(r->content, "chunk");
+}
+
+TEST(ParseLogLineTest, CarriageReturnBeforeNewlineIsDropped) {
+  auto r = ParseLogLine("2020-01-01T00:00:00Z stdout F dos\r\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->content, "dos");
+}
+
+TEST(ParseLogLineTest, TimeWithOffset) {
+  auto r = ParseLogLine("2020-01-01T02:30:00.5+02:30 stdout F x");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->time, At(1577836800, 500000000));
+  auto neg = ParseLogLine("2019-12-31T23:00:00-01:00 stdout F x");
+  ASSERT_TRUE(neg.ok()) << neg.status();
+  EXPECT_EQ(neg->time, absl::FromUnixSeconds(1577836800));
+}
+
+TEST(ParseLogLineTest, MalformedLinesNameTheField) {
+  struct Case {
+    const char* line;
+    const char* field;
+  };
+  for (const Case& c : {
+           Case{"", "time:"},
+           Case{"hello", "time:"},
+           Case{"2020-01-01 stdout F x", "time:"},
+           Case{"2020-13-01T00:00:00Z stdout F x", "time:"},
+           Case{"2021-02-29T00:00:00Z stdout F x", "time:"},
+           Case{"2020-01-01T00:00:00 stdout F x", "time:"},
+           Case{"2020-01-01T00:00:00.Z stdout F x", "time:"},
+           Case{"2020-01-01T00:00:00.1234567890Z stdout F x", "time:"},
+           Case{"2020-01-01T00:00:00Zjunk stdout F x", "time:"},
+           Case{"2020-01-01T00:00:00Z stdin F x", "stream:"},
+           Case{"2020-01-01T00:00:00Z stdout", "tags:"},
+           Case{"2020-01-01T00:00:00Z stdout X x", "tags:"},
+           Case{"2020-01-01T00:00:00Z stdout  x", "tags:"},
+       }) {
+    auto r = ParseLogLine(c.line);
+    ASSERT_FALSE(r.ok()) << c.line;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << c.line;
+    EXPECT_EQ(r.status().message().substr(0, std::string_view(c.field).size()), c.field)
+        << c.line << ": " << r.status();
+  }
+}
+
+TEST(ParseRfc3339NanoTest, LeapYearAndPreEpoch) {
+  auto leap = ParseRfc3339Nano("2024-02-29T12:00:00Z");
+  ASSERT_TRUE(leap.ok()) << leap.status();
+  EXPECT_EQ(*leap, absl::FromUnixSeconds(1709208000));
+  auto old = ParseRfc3339Nano("1969-12-31T23:59:59.999999999Z");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(*old, absl::FromUnixNanos(-1));
+}
+
+TEST(FormatRfc3339NanoTest, TrimsTrailingZeros) {
+  EXPECT_EQ(FormatRfc3339Nano(At(1475713029, 669794202)), "2016-10-06T00:17:09.669794202Z");
+  EXPECT_EQ(FormatRfc3339Nano(At(1475713029, 500000000)), "2016-10-06T00:17:09.5Z");
+  EXPECT_EQ(FormatRfc3339Nano(At(1475713029, 0)), "2016-10-06T00:17:09Z");
+}
+
+TEST(AppendLogLineTest, RoundTripsThroughTheParser) {
+  std::string out;
+  const absl::Time t = At(1700000000, 123456789);
+  AppendLogLine(t, LogStream::kStderr, true, "part one", &out);
+  AppendLogLine(t, LogStream::kStdout, false, "", &out);
+  EXPECT_EQ(out,
+            "2023-11-14T22:13:20.123456789Z stderr P part one\n"
+            "2023-11-14T22:13:20.123456789Z stdout F \n");
+  size_t nl = out.find('\n');
+  auto first = ParseLogLine(std::string_view(out).substr(0, nl + 1));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->time, t);
+  EXPECT_EQ(first->stream, LogStream::kStderr);
+  EXPECT_TRUE(first->partial);
+  EXPECT_EQ(first->content, "part one");
+  auto second = ParseLogLine(std::string_view(out).substr(nl + 1));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(second->partial);
+  EXPECT_EQ(second->content, "");
+}
+
+}  // namespace
+}  // namespace rudder::runtime::cri
