@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/reflection.h"
+#include "lib/api/codec/internal/json_node.h"
 #include "lib/api/codec/internal/json_text.h"
 #include "lib/api/proto/options.pb.h"
 #include "lib/base/status_macros.h"
@@ -1040,8 +1041,158 @@ bool JsonCodec::IsInline(const FieldDescriptor* fd) const {
   return o.GetReflection()->HasField(o, option) && o.GetReflection()->GetBool(o, option);
 }
 
+namespace {
+
+// rudder.api.unstructured.CustomObject (lib/api/proto/unstructured): metadata (1, ObjectMeta),
+// status (2, RawExtension) and content (3, bytes: the other top-level fields as a JSON object).
+// Its JSON form is the object itself with sorted keys; handled here by field number so the
+// codec needs no generated code.
+constexpr char kCustomObject[] = "rudder.api.unstructured.CustomObject";
+
+bool IsCustomObject(const Descriptor* d) { return d->full_name() == kCustomObject; }
+
+absl::Status EncodeCustomObject(const JsonCodec& codec, const google::protobuf::Message& m,
+                                const JsonEncodeOptions& options, std::string* out) {
+  const Descriptor* d = m.GetDescriptor();
+  const google::protobuf::Reflection* r = m.GetReflection();
+  const FieldDescriptor* meta_fd = d->FindFieldByNumber(1);
+  const FieldDescriptor* status_fd = d->FindFieldByNumber(2);
+  const FieldDescriptor* content_fd = d->FindFieldByNumber(3);
+  if (meta_fd == nullptr || status_fd == nullptr || content_fd == nullptr) {
+    return absl::InternalError("CustomObject lacks its fields");
+  }
+  // (key, JSON value) pairs, sorted by key.
+  std::vector<std::pair<std::string, std::string>> members;
+  if (!options.api_version.empty()) {
+    std::string v;
+    AppendJsonString(options.api_version, &v);
+    members.emplace_back("apiVersion", std::move(v));
+  }
+  if (!options.kind.empty()) {
+    std::string v;
+    AppendJsonString(options.kind, &v);
+    members.emplace_back("kind", std::move(v));
+  }
+  if (r->HasField(m, meta_fd)) {
+    JsonEncodeOptions sub;
+    sub.max_depth = options.max_depth - 1;
+    std::string v;
+    RUDDER_RETURN_IF_ERROR(codec.Encode(r->GetMessage(m, meta_fd), sub, &v));
+    members.emplace_back("metadata", std::move(v));
+  }
+  if (r->HasField(m, status_fd)) {
+    const google::protobuf::Message& raw = r->GetMessage(m, status_fd);
+    const FieldDescriptor* raw_fd = raw.GetDescriptor()->FindFieldByNumber(1);
+    std::string bytes = raw_fd ? raw.GetReflection()->GetString(raw, raw_fd) : "";
+    if (!bytes.empty()) {
+      RUDDER_RETURN_IF_ERROR(codec_internal::ValidateJson(bytes));
+      std::string v;
+      codec_internal::AppendCompactJson(bytes, /*escape_html=*/false, &v);
+      members.emplace_back("status", std::move(v));
+    }
+  }
+  if (r->HasField(m, content_fd)) {
+    RUDDER_ASSIGN_OR_RETURN(
+        codec_internal::JsonNode content,
+        codec_internal::ParseJsonNode(r->GetString(m, content_fd), options.max_depth));
+    if (content.kind != codec_internal::JsonNode::Kind::kObject) {
+      return absl::InvalidArgumentError("CustomObject content is not a JSON object");
+    }
+    for (const auto& [k, v] : content.members) {
+      if (k == "apiVersion" || k == "kind" || k == "metadata" || k == "status") continue;
+      std::string text;
+      codec_internal::AppendJsonNode(v, &text);
+      members.emplace_back(k, std::move(text));
+    }
+  }
+  std::sort(members.begin(), members.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string compact = "{";
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (i > 0) compact.push_back(',');
+    AppendJsonString(members[i].first, &compact);
+    compact.push_back(':');
+    compact.append(members[i].second);
+  }
+  compact.push_back('}');
+  if (options.indent) {
+    codec_internal::AppendIndentedJson(compact, "    ", out);
+  } else {
+    out->append(compact);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JsonDecodeResult> DecodeCustomObject(const JsonCodec& codec, absl::string_view json,
+                                                    google::protobuf::Message* m,
+                                                    const JsonDecodeOptions& options) {
+  const Descriptor* d = m->GetDescriptor();
+  const google::protobuf::Reflection* r = m->GetReflection();
+  const FieldDescriptor* meta_fd = d->FindFieldByNumber(1);
+  const FieldDescriptor* status_fd = d->FindFieldByNumber(2);
+  const FieldDescriptor* content_fd = d->FindFieldByNumber(3);
+  if (meta_fd == nullptr || status_fd == nullptr || content_fd == nullptr) {
+    return absl::InternalError("CustomObject lacks its fields");
+  }
+  RUDDER_RETURN_IF_ERROR(codec_internal::CheckJsonBytes(json));
+  RUDDER_ASSIGN_OR_RETURN(codec_internal::JsonNode root,
+                          codec_internal::ParseJsonNode(json, options.max_depth));
+  if (root.kind != codec_internal::JsonNode::Kind::kObject) {
+    return absl::InvalidArgumentError("expected a JSON object");
+  }
+  JsonDecodeResult result;
+  codec_internal::JsonNode rest = codec_internal::JsonNode::Object();
+  for (auto& [k, v] : root.members) {
+    if (k == "apiVersion" || k == "kind") {
+      if (v.kind == codec_internal::JsonNode::Kind::kNull) continue;
+      if (v.kind != codec_internal::JsonNode::Kind::kString) {
+        return absl::InvalidArgumentError(absl::StrCat(k, ": expected a string"));
+      }
+      (k == "kind" ? result.type_meta.kind : result.type_meta.api_version) = v.scalar;
+    } else if (k == "metadata") {
+      if (v.kind == codec_internal::JsonNode::Kind::kNull) continue;
+      if (v.kind != codec_internal::JsonNode::Kind::kObject) {
+        return absl::InvalidArgumentError("metadata: expected an object");
+      }
+      std::string text;
+      codec_internal::AppendJsonNode(v, &text);
+      absl::StatusOr<JsonDecodeResult> sub =
+          codec.Decode(text, r->MutableMessage(m, meta_fd), options);
+      if (!sub.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("metadata.", sub.status().message()));
+      }
+      for (const std::string& w : sub->warnings) {
+        // `unknown field "x"` -> `unknown field "metadata.x"`.
+        std::string moved = w;
+        size_t q = moved.find('"');
+        if (q != std::string::npos) moved.insert(q + 1, "metadata.");
+        result.warnings.push_back(std::move(moved));
+      }
+    } else if (k == "status") {
+      if (v.kind == codec_internal::JsonNode::Kind::kNull) continue;
+      std::string text;
+      codec_internal::AppendJsonNode(v, &text);
+      google::protobuf::Message* raw = r->MutableMessage(m, status_fd);
+      const FieldDescriptor* raw_fd = raw->GetDescriptor()->FindFieldByNumber(1);
+      if (raw_fd == nullptr) return absl::InternalError("CustomObject status lacks raw");
+      raw->GetReflection()->SetString(raw, raw_fd, std::move(text));
+    } else {
+      rest.members.emplace_back(k, std::move(v));  // already sorted and unique
+    }
+  }
+  if (!rest.members.empty()) {
+    std::string text;
+    codec_internal::AppendJsonNode(rest, &text);
+    r->SetString(m, content_fd, std::move(text));
+  }
+  return result;
+}
+
+}  // namespace
+
 absl::Status JsonCodec::Encode(const google::protobuf::Message& m, const JsonEncodeOptions& options,
                                std::string* out) const {
+  if (IsCustomObject(m.GetDescriptor())) return EncodeCustomObject(*this, m, options, out);
   const MessagePlan* plan = PlanFor(m.GetDescriptor());
   codec_internal::Encoder enc(options.max_depth);
   if (!options.indent) return enc.Message(m, *plan, 1, &options, out);
@@ -1063,6 +1214,7 @@ absl::StatusOr<JsonDecodeResult> JsonCodec::Decode(absl::string_view json,
                                                    const JsonDecodeOptions& options) const {
   RUDDER_RETURN_IF_ERROR(codec_internal::CheckSize(json, options));
   m->Clear();
+  if (IsCustomObject(m->GetDescriptor())) return DecodeCustomObject(*this, json, m, options);
   const MessagePlan* plan = PlanFor(m->GetDescriptor());
   if (plan->special != nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
