@@ -86,7 +86,9 @@ absl::Status Scheme::Register(KindInfo info) {
   }
   by_kind_[shared->gvk] = shared;
   by_resource_[shared->gvr()] = shared;
-  if (shared->descriptor != nullptr) by_descriptor_.emplace(shared->descriptor, shared);
+  if (shared->descriptor != nullptr && !shared->custom_resource) {
+    by_descriptor_.emplace(shared->descriptor, shared);
+  }
   return absl::OkStatus();
 }
 

@@ -85,6 +85,11 @@ struct KindInfo {
   std::vector<std::string> verbs;
   // The message holding objects of this kind; nullptr for unstructured (schema-less) kinds.
   const google::protobuf::Descriptor* descriptor = nullptr;
+  // Kinds served from a CustomResourceDefinition: objects are held by
+  // rudder.api.unstructured.CustomObject, which all such kinds share (so ByDescriptor does not
+  // index them), and `openapi_schema` is the version's openAPIV3Schema as JSON (may be empty).
+  bool custom_resource = false;
+  std::string openapi_schema;
 
   // Behaviour of typed kinds (all optional; the message passed is of type `descriptor`):
   // fills unset fields with their defaults, as the API server does before validation.

@@ -48,6 +48,19 @@ TEST(SchemeTest, RegisterFillsDefaultsAndLooksUpEveryWay) {
   EXPECT_EQ(obj->GetDescriptor(), schemetest::Widget::descriptor());
 }
 
+TEST(SchemeTest, CustomResourceKindsShareTheirMessageAndAreNotFoundByIt) {
+  Scheme scheme;
+  KindInfo a = Kind("example.com", "v1", "Widget", "widgets");
+  a.custom_resource = true;
+  KindInfo b = Kind("example.com", "v1", "Gadget", "gadgets");
+  b.custom_resource = true;
+  ASSERT_TRUE(scheme.Register<schemetest::Widget>(a).ok());
+  ASSERT_TRUE(scheme.Register<schemetest::Widget>(b).ok());
+  EXPECT_EQ(scheme.ByDescriptor(schemetest::Widget::descriptor()), nullptr);
+  ASSERT_NE(scheme.ByKind({"example.com", "v1", "Gadget"}), nullptr);
+  EXPECT_TRUE(scheme.ByKind({"example.com", "v1", "Gadget"})->custom_resource);
+}
+
 TEST(SchemeTest, RejectsDuplicatesAndMalformedNames) {
   Scheme scheme;
   ASSERT_TRUE(scheme.Register(Kind("", "v1", "Pod", "pods")).ok());
