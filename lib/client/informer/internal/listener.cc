@@ -1,0 +1,85 @@
+#include "lib/client/informer/internal/listener.h"
+
+#include <utility>
+
+namespace rudder::client::internal {
+
+Listener::~Listener() {
+  {
+    MutexLock l(&mu_);
+    stopping_ = true;
+    stop_flag_.store(true, std::memory_order_release);
+    cv_.SignalAll();
+  }
+  if (thread_.joinable()) {
+    if (thread_.get_id() == std::this_thread::get_id()) {
+      thread_.detach();
+    } else {
+      thread_.join();
+    }
+  }
+}
+
+void Listener::Start() {
+  std::shared_ptr<Listener> self = shared_from_this();
+  thread_ = std::thread([self] { self->Run(); });
+}
+
+void Listener::Push(Notification n) {
+  MutexLock l(&mu_);
+  if (stopping_) return;
+  pending_.push_back(std::move(n));
+  if (pending_.size() == 1) cv_.Signal();
+}
+
+void Listener::Stop() {
+  {
+    MutexLock l(&mu_);
+    stopping_ = true;
+    stop_flag_.store(true, std::memory_order_release);
+    pending_.clear();
+    cv_.SignalAll();
+  }
+  if (!thread_.joinable()) return;
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    thread_.detach();
+  } else {
+    thread_.join();
+  }
+}
+
+void Listener::Run() {
+  // Notifications are taken in batches so the lock is held once per batch, not per event.
+  std::deque<Notification> batch;
+  while (true) {
+    {
+      MutexLock l(&mu_);
+      while (pending_.empty() && !stopping_) cv_.Wait(&mu_);
+      if (stopping_) return;
+      batch.swap(pending_);
+    }
+    while (!batch.empty()) {
+      // Stop promptly, even in the middle of a batch.
+      if (stop_flag_.load(std::memory_order_acquire)) return;
+      Notification n = std::move(batch.front());
+      batch.pop_front();
+      switch (n.type) {
+        case Notification::Type::kAdd:
+          handler_->OnAdd(n.obj, n.flag);
+          break;
+        case Notification::Type::kUpdate:
+          handler_->OnUpdate(n.old_obj, n.obj);
+          break;
+        case Notification::Type::kDelete:
+          handler_->OnDelete(n.obj, n.flag);
+          break;
+        case Notification::Type::kSynced:
+          synced_.store(true, std::memory_order_release);
+          break;
+      }
+      delivered_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+}  // namespace rudder::client::internal
