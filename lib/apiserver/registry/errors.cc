@@ -76,6 +76,12 @@ api::meta::v1::Status ToApiStatus(const absl::Status& status) {
     case absl::StatusCode::kUnavailable:
       code = 503, reason = "ServiceUnavailable";
       break;
+    case absl::StatusCode::kPermissionDenied:
+      code = 403, reason = "Forbidden";
+      break;
+    case absl::StatusCode::kUnauthenticated:
+      code = 401, reason = "Unauthorized";
+      break;
     default:
       break;
   }
@@ -124,6 +130,19 @@ absl::Status ConflictError(const std::string& qualified_resource, const std::str
                            const std::string& why) {
   return absl::AbortedError(absl::StrCat("Operation cannot be fulfilled on ", qualified_resource,
                                          " \"", name, "\": ", why));
+}
+
+absl::Status ForbiddenError(const std::string& qualified_resource, const std::string& name,
+                            const std::string& why) {
+  if (name.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(qualified_resource, " is forbidden: ", why));
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat(qualified_resource, " \"", name, "\" is forbidden: ", why));
+}
+
+absl::Status UnauthorizedError(const std::string& message) {
+  return absl::UnauthenticatedError(message);
 }
 
 absl::Status ExpiredError(const std::string& message) {

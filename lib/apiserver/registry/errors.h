@@ -6,7 +6,8 @@
 //   InvalidArgument with field errors -> 422 Invalid (details.causes); other InvalidArgument ->
 //   400 BadRequest; store compaction (store::IsCompacted) -> 410 Expired;
 //   Unimplemented -> 405 MethodNotAllowed; ResourceExhausted -> 413 RequestEntityTooLarge;
-//   Unavailable -> 503 ServiceUnavailable; everything else -> 500 InternalError.
+//   Unavailable -> 503 ServiceUnavailable; PermissionDenied -> 403 Forbidden;
+//   Unauthenticated -> 401 Unauthorized; everything else -> 500 InternalError.
 // Thread-compatible free functions.
 #ifndef RUDDER_LIB_APISERVER_REGISTRY_ERRORS_H_
 #define RUDDER_LIB_APISERVER_REGISTRY_ERRORS_H_
@@ -33,6 +34,12 @@ absl::Status NotFoundError(const std::string& qualified_resource, const std::str
 absl::Status AlreadyExistsError(const std::string& qualified_resource, const std::string& name);
 absl::Status ConflictError(const std::string& qualified_resource, const std::string& name,
                            const std::string& why);
+// `<resource> "<name>" is forbidden: <why>` (403 Forbidden; no name: `<resource> is forbidden:
+// ...`), as admission plugins and authorizers reject requests.
+absl::Status ForbiddenError(const std::string& qualified_resource, const std::string& name,
+                            const std::string& why);
+// 401 Unauthorized.
+absl::Status UnauthorizedError(const std::string& message = "Unauthorized");
 // The 410 error of a watch or continue token from before the compaction point.
 absl::Status ExpiredError(const std::string& message);
 

@@ -17,6 +17,7 @@
 #include "lib/api/patch/merge_patch.h"
 #include "lib/api/patch/proto_patch_meta.h"
 #include "lib/api/patch/strategic_merge_patch.h"
+#include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/apiserver/registry/errors.h"
 #include "lib/base/status_macros.h"
 #include "rapidjson/document.h"
@@ -344,11 +345,53 @@ cache::WatchCache* Registry::CacheFor(const api::KindInfo& kind) {
   return caches_.emplace(prefix, std::move(*c)).first->second.get();
 }
 
+// What admission plugins read and write: the registry itself, without admission.
+class RegistryAccess : public admission::ObjectAccess {
+ public:
+  explicit RegistryAccess(Registry* r) : r_(r) {}
+  api::Scheme& scheme() override { return *r_->scheme_; }
+  absl::StatusOr<ObjectPtr> Get(const api::KindInfo& kind, const std::string& ns,
+                                const std::string& name) override {
+    return r_->Get(kind, ns, name);
+  }
+  absl::StatusOr<std::vector<ObjectPtr>> List(const api::KindInfo& kind,
+                                              const std::string& ns) override {
+    RUDDER_ASSIGN_OR_RETURN(ListResult l, r_->List(kind, ns, ListOptions()));
+    return std::move(l.items);
+  }
+  absl::StatusOr<ObjectPtr> UpdateStatus(const api::KindInfo& kind, const std::string& ns,
+                                         ObjectPtr obj) override {
+    if (obj == nullptr) return absl::InvalidArgumentError("no object");
+    const std::string name = api::GetObjectMeta(*obj)->name();
+    return r_->UpdateOnce(kind, ns, name, std::move(obj), kind.has_status, nullptr);
+  }
+
+ private:
+  Registry* r_;
+};
+
 Registry::Registry(store::Store* store, api::Scheme* scheme, const RegistryOptions& options)
     : store_(store),
       scheme_(scheme),
       options_(options),
+      access_(std::make_unique<RegistryAccess>(this)),
       rng_(static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())) ^ 0x9e3779b97f4a7c15ULL) {}
+
+Registry::~Registry() = default;
+
+admission::Attributes Registry::Attrs(admission::Operation op, const api::KindInfo& kind,
+                                      const std::string& ns, const std::string& name, bool dry_run,
+                                      const admission::UserInfo& user) {
+  admission::Attributes a;
+  a.operation = op;
+  a.kind = &kind;
+  a.ns = kind.namespaced ? ns : "";
+  a.name = name;
+  a.dry_run = dry_run;
+  a.user = user;
+  a.access = access_.get();
+  return a;
+}
 
 void Registry::SetSeedForTest(uint64_t seed) {
   MutexLock l(&mu_);
@@ -399,7 +442,7 @@ absl::StatusOr<Registry::Current> Registry::Read(const api::KindInfo& kind, cons
 }
 
 absl::StatusOr<ObjectPtr> Registry::Create(const api::KindInfo& kind, const std::string& ns,
-                                           ObjectPtr obj) {
+                                           ObjectPtr obj, const WriteOptions& options) {
   if (obj == nullptr || obj->GetDescriptor() != kind.descriptor) {
     return absl::InvalidArgumentError("the object is not of the resource's kind");
   }
@@ -438,11 +481,29 @@ absl::StatusOr<ObjectPtr> Registry::Create(const api::KindInfo& kind, const std:
   meta->clear_deletiontimestamp();
   meta->clear_deletiongraceperiodseconds();
   if (kind.defaulter) kind.defaulter(obj.get());
+  const admission::Chain* chain = options_.admission.get();
+  admission::Attributes attrs = Attrs(admission::Operation::kCreate, kind, meta->namespace_(), name,
+                                      options.dry_run, options.user);
+  attrs.object = obj.get();
+  if (chain != nullptr) {
+    RUDDER_RETURN_IF_ERROR(chain->Admit(attrs));
+    // Plugins may not move the object.
+    meta->set_name(name);
+    if (kind.namespaced) meta->set_namespace_(attrs.ns);
+  }
   if (kind.validate) {
     RUDDER_RETURN_IF_ERROR(
         Detailed(kind, name, kind.validate(*obj).ToStatus(QualifiedKind(kind), name)));
   }
+  if (chain != nullptr) RUDDER_RETURN_IF_ERROR(chain->Validate(attrs));
   std::string key = KeyFor(kind, meta->namespace_(), name);
+  if (options.dry_run) {
+    RUDDER_ASSIGN_OR_RETURN(std::optional<store::KeyValue> existing, store_->Get(key));
+    if (existing.has_value()) {
+      return Detailed(kind, name, AlreadyExistsError(QualifiedResource(kind), name));
+    }
+    return obj;
+  }
   store::TxnRequest txn;
   txn.compares.push_back(store::Compare::CreateRevision(key, store::Compare::Op::kEqual, 0));
   txn.success.push_back(store::TxnOp::Put(key, Stored(*obj)));
@@ -550,13 +611,14 @@ absl::StatusOr<ListResult> Registry::List(const api::KindInfo& kind, const std::
 }
 
 absl::StatusOr<ObjectPtr> Registry::Update(const api::KindInfo& kind, const std::string& ns,
-                                           const std::string& name, ObjectPtr obj, bool status) {
-  return UpdateOnce(kind, ns, name, std::move(obj), status);
+                                           const std::string& name, ObjectPtr obj, bool status,
+                                           const WriteOptions& options) {
+  return UpdateOnce(kind, ns, name, std::move(obj), status, &options);
 }
 
 absl::StatusOr<ObjectPtr> Registry::UpdateOnce(const api::KindInfo& kind, const std::string& ns,
-                                               const std::string& name, ObjectPtr obj,
-                                               bool status) {
+                                               const std::string& name, ObjectPtr obj, bool status,
+                                               const WriteOptions* options) {
   if (obj == nullptr || obj->GetDescriptor() != kind.descriptor) {
     return absl::InvalidArgumentError("the object is not of the resource's kind");
   }
@@ -614,6 +676,18 @@ absl::StatusOr<ObjectPtr> Registry::UpdateOnce(const api::KindInfo& kind, const 
   nm->set_generation(old_meta.generation());
   nm->clear_resourceversion();
   if (kind.defaulter) kind.defaulter(next.get());
+  const admission::Chain* chain = options != nullptr ? options_.admission.get() : nullptr;
+  const bool dry_run = options != nullptr && options->dry_run;
+  admission::Attributes attrs;
+  if (chain != nullptr) {
+    attrs = Attrs(admission::Operation::kUpdate, kind, ns, name, dry_run, options->user);
+    attrs.subresource = status ? "status" : "";
+    attrs.object = next.get();
+    attrs.old_object = cur.obj.get();
+    RUDDER_RETURN_IF_ERROR(chain->Admit(attrs));
+    nm->set_name(name);
+    nm->set_uid(old_meta.uid());
+  }
   if (!status && SpecBytes(*next) != SpecBytes(*cur.obj)) {
     nm->set_generation(old_meta.generation() + 1);
   }
@@ -625,10 +699,19 @@ absl::StatusOr<ObjectPtr> Registry::UpdateOnce(const api::KindInfo& kind, const 
     RUDDER_RETURN_IF_ERROR(Detailed(
         kind, name, kind.validate_update(*next, *cur.obj).ToStatus(QualifiedKind(kind), name)));
   }
+  if (chain != nullptr) RUDDER_RETURN_IF_ERROR(chain->Validate(attrs));
+  if (dry_run) {
+    nm->set_resourceversion(absl::StrCat(cur.mod_revision));
+    return next;
+  }
   store::TxnRequest txn;
   txn.compares.push_back(
       store::Compare::ModRevision(key, store::Compare::Op::kEqual, cur.mod_revision));
-  const bool finalize = nm->has_deletiontimestamp() && nm->finalizers_size() == 0;
+  bool finalize = nm->has_deletiontimestamp() && nm->finalizers_size() == 0;
+  if (const auto* ns_obj = dynamic_cast<const api::core::v1::Namespace*>(next.get())) {
+    // A namespace goes when its spec.finalizers are done too.
+    finalize = finalize && ns_obj->spec().finalizers_size() == 0;
+  }
   if (finalize) {
     txn.success.push_back(store::TxnOp::Delete(store::KeyRange::Single(key)));
   } else {
@@ -648,54 +731,227 @@ absl::StatusOr<ObjectPtr> Registry::UpdateOnce(const api::KindInfo& kind, const 
   return next;
 }
 
+namespace {
+
+// The propagation policy a delete applies: explicit, else from orphanDependents, else empty
+// (the kind's default, unless the object already carries a garbage-collection finalizer).
+absl::StatusOr<std::string> PolicyOf(const DeleteOptions& o) {
+  if (o.propagation_policy.has_value()) {
+    const std::string& p = *o.propagation_policy;
+    if (p != kPropagationOrphan && p != kPropagationBackground && p != kPropagationForeground) {
+      api::field::FieldErrors errs;
+      errs.Add(api::field::NotSupported(
+          api::field::Path("propagationPolicy"), api::field::Quote(p),
+          {kPropagationForeground, kPropagationBackground, kPropagationOrphan}));
+      return errs.ToStatus("DeleteOptions", "");
+    }
+    if (o.orphan_dependents.has_value()) {
+      return absl::InvalidArgumentError(
+          "orphanDependents and propagationPolicy cannot both be set");
+    }
+    return p;
+  }
+  if (o.orphan_dependents.has_value()) {
+    return std::string(*o.orphan_dependents ? kPropagationOrphan : kPropagationBackground);
+  }
+  return std::string();
+}
+
+// Kubernetes' default policy of a kind when a delete names none.
+std::string DefaultPolicy(const api::KindInfo& kind) {
+  if ((kind.gvk.group == "batch" && kind.gvk.version == "v1" && kind.gvk.kind == "Job") ||
+      (kind.gvk.group.empty() && kind.gvk.kind == "ReplicationController")) {
+    return kPropagationOrphan;
+  }
+  return kPropagationBackground;
+}
+
+// Sets the garbage-collection finalizers of `meta` for `policy`. Returns true when they changed.
+bool ApplyPolicy(const std::string& policy, ObjectMeta* meta) {
+  auto has = [&](const char* f) {
+    return std::find(meta->finalizers().begin(), meta->finalizers().end(), f) !=
+           meta->finalizers().end();
+  };
+  auto remove = [&](const char* f) {
+    auto* fs = meta->mutable_finalizers();
+    auto it = std::remove(fs->begin(), fs->end(), f);
+    bool changed = it != fs->end();
+    fs->erase(it, fs->end());
+    return changed;
+  };
+  bool changed = false;
+  if (policy == kPropagationOrphan) {
+    changed |= remove(kFinalizerForeground);
+    if (!has(kFinalizerOrphan)) meta->add_finalizers(kFinalizerOrphan), changed = true;
+  } else if (policy == kPropagationForeground) {
+    changed |= remove(kFinalizerOrphan);
+    if (!has(kFinalizerForeground)) meta->add_finalizers(kFinalizerForeground), changed = true;
+  } else if (policy == kPropagationBackground) {
+    changed |= remove(kFinalizerOrphan);
+    changed |= remove(kFinalizerForeground);
+  }
+  return changed;
+}
+
+// The grace period of a pod delete by Kubernetes' rules; 0 = delete at once.
+int64_t PodGrace(const api::core::v1::Pod& pod, const DeleteOptions& o) {
+  int64_t grace = o.grace_period_seconds.has_value()
+                      ? *o.grace_period_seconds
+                      : (pod.spec().has_terminationgraceperiodseconds()
+                             ? pod.spec().terminationgraceperiodseconds()
+                             : 30);
+  if (grace < 0) grace = 1;
+  if (pod.spec().nodename().empty()) grace = 0;  // never scheduled: nothing to stop
+  const std::string& phase = pod.status().phase();
+  if (phase == "Succeeded" || phase == "Failed") grace = 0;
+  return grace;
+}
+
+}  // namespace
+
 absl::StatusOr<ObjectPtr> Registry::Delete(const api::KindInfo& kind, const std::string& ns,
-                                           const std::string& name, const DeleteOptions& options) {
+                                           const std::string& name, const DeleteOptions& options,
+                                           bool* deleted) {
   const std::string key = KeyFor(kind, ns, name);
+  bool gone = false;
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
-    RUDDER_ASSIGN_OR_RETURN(Current cur, Read(kind, key, name));
-    const ObjectMeta& meta = *api::GetObjectMeta(*cur.obj);
-    if (options.precondition_uid.has_value() && *options.precondition_uid != meta.uid()) {
-      return Detailed(kind, name,
-                      ConflictError(QualifiedResource(kind), name,
-                                    absl::StrCat("Precondition failed: UID in precondition: ",
-                                                 *options.precondition_uid,
-                                                 ", UID in object meta: ", meta.uid())));
+    bool retry = false;
+    absl::StatusOr<ObjectPtr> r = DeleteOnce(kind, key, ns, name, options, &gone, &retry);
+    if (retry) continue;
+    if (deleted != nullptr) *deleted = gone;
+    return r;
+  }
+  return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
+}
+
+absl::StatusOr<ObjectPtr> Registry::DeleteOnce(const api::KindInfo& kind, const std::string& key,
+                                               const std::string& ns, const std::string& name,
+                                               const DeleteOptions& options, bool* deleted,
+                                               bool* retry) {
+  *deleted = false;
+  RUDDER_ASSIGN_OR_RETURN(std::string policy, PolicyOf(options));
+  RUDDER_ASSIGN_OR_RETURN(Current cur, Read(kind, key, name));
+  const ObjectMeta& meta = *api::GetObjectMeta(*cur.obj);
+  if (options.precondition_uid.has_value() && *options.precondition_uid != meta.uid()) {
+    return Detailed(kind, name,
+                    ConflictError(QualifiedResource(kind), name,
+                                  absl::StrCat("Precondition failed: UID in precondition: ",
+                                               *options.precondition_uid,
+                                               ", UID in object meta: ", meta.uid())));
+  }
+  if (options.precondition_resource_version.has_value() &&
+      *options.precondition_resource_version != absl::StrCat(cur.mod_revision)) {
+    return Detailed(
+        kind, name,
+        ConflictError(QualifiedResource(kind), name,
+                      absl::StrCat("Precondition failed: ResourceVersion in precondition: ",
+                                   *options.precondition_resource_version,
+                                   ", ResourceVersion in object meta: ", cur.mod_revision)));
+  }
+  if (const admission::Chain* chain = options_.admission.get()) {
+    admission::Attributes attrs =
+        Attrs(admission::Operation::kDelete, kind, ns, name, options.dry_run, options.user);
+    attrs.old_object = cur.obj.get();
+    RUDDER_RETURN_IF_ERROR(chain->Admit(attrs));
+    RUDDER_RETURN_IF_ERROR(chain->Validate(attrs));
+  }
+  ObjectPtr next(cur.obj->New());
+  next->CopyFrom(*cur.obj);
+  ObjectMeta* nm = api::MutableObjectMeta(next.get());
+  nm->clear_resourceversion();
+  const bool was_deleting = meta.has_deletiontimestamp();
+  // Garbage-collection finalizers: the request's policy, else the kind's default unless the
+  // object already carries one.
+  const bool has_gc_finalizer = std::any_of(
+      meta.finalizers().begin(), meta.finalizers().end(),
+      [](const std::string& f) { return f == kFinalizerOrphan || f == kFinalizerForeground; });
+  if (policy.empty() && !has_gc_finalizer) policy = DefaultPolicy(kind);
+  bool changed = ApplyPolicy(policy, nm);
+  const absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  // Graceful deletion (pods) and namespace termination keep the object for its owner agent.
+  bool pending = false;
+  if (const auto* pod = dynamic_cast<const api::core::v1::Pod*>(cur.obj.get())) {
+    const int64_t grace = PodGrace(*pod, options);
+    if (grace > 0) {
+      if (!was_deleting || grace < meta.deletiongraceperiodseconds()) {
+        *nm->mutable_deletiontimestamp() = api::FromAbslTime(now + absl::Seconds(grace));
+        nm->set_deletiongraceperiodseconds(grace);
+        changed = true;
+      }
+      pending = true;
+    } else if (was_deleting && meta.deletiongraceperiodseconds() != 0) {
+      nm->set_deletiongraceperiodseconds(0);
+      changed = true;
     }
-    if (options.precondition_resource_version.has_value() &&
-        *options.precondition_resource_version != absl::StrCat(cur.mod_revision)) {
-      return Detailed(
-          kind, name,
-          ConflictError(QualifiedResource(kind), name,
-                        absl::StrCat("Precondition failed: ResourceVersion in precondition: ",
-                                     *options.precondition_resource_version,
-                                     ", ResourceVersion in object meta: ", cur.mod_revision)));
+  } else if (auto* nso = dynamic_cast<api::core::v1::Namespace*>(next.get())) {
+    if (nso->spec().finalizers_size() > 0) {
+      if (nso->status().phase() != "Terminating") {
+        nso->mutable_status()->set_phase("Terminating");
+        changed = true;
+      }
+      pending = true;
     }
-    store::TxnRequest txn;
-    txn.compares.push_back(
-        store::Compare::ModRevision(key, store::Compare::Op::kEqual, cur.mod_revision));
-    if (meta.finalizers_size() > 0) {
-      if (meta.has_deletiontimestamp()) return std::move(cur.obj);  // already deleting
-      ObjectMeta* m = api::MutableObjectMeta(cur.obj.get());
-      *m->mutable_deletiontimestamp() =
-          api::FromAbslTime(absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now())));
-      m->set_deletiongraceperiodseconds(0);
-      m->clear_resourceversion();
-      txn.success.push_back(store::TxnOp::Put(key, Stored(*cur.obj)));
-    } else {
-      txn.success.push_back(store::TxnOp::Delete(store::KeyRange::Single(key)));
+  }
+  if (nm->finalizers_size() > 0) pending = true;
+  store::TxnRequest txn;
+  txn.compares.push_back(
+      store::Compare::ModRevision(key, store::Compare::Op::kEqual, cur.mod_revision));
+  if (pending) {
+    if (!nm->has_deletiontimestamp()) {
+      *nm->mutable_deletiontimestamp() = api::FromAbslTime(now);
+      nm->set_deletiongraceperiodseconds(0);
+      changed = true;
     }
-    RUDDER_ASSIGN_OR_RETURN(store::TxnResult r, store_->Txn(txn));
-    if (!r.succeeded) continue;
+    if (!changed) return std::move(cur.obj);  // already being deleted this way
+    if (options.dry_run) {
+      nm->set_resourceversion(absl::StrCat(cur.mod_revision));
+      return next;
+    }
+    txn.success.push_back(store::TxnOp::Put(key, Stored(*next)));
+  } else {
+    *deleted = true;
+    if (options.dry_run) return std::move(cur.obj);
+    txn.success.push_back(store::TxnOp::Delete(store::KeyRange::Single(key)));
+  }
+  RUDDER_ASSIGN_OR_RETURN(store::TxnResult r, store_->Txn(txn));
+  if (!r.succeeded) {
+    *retry = true;
+    *deleted = false;
+    return absl::AbortedError("retry");
+  }
+  if (*deleted) {
     api::MutableObjectMeta(cur.obj.get())->set_resourceversion(absl::StrCat(r.revision));
     return std::move(cur.obj);
   }
-  return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
+  nm->set_resourceversion(absl::StrCat(r.revision));
+  return next;
+}
+
+absl::StatusOr<std::vector<ObjectPtr>> Registry::DeleteCollection(const api::KindInfo& kind,
+                                                                  const std::string& ns,
+                                                                  const ListOptions& selectors,
+                                                                  const DeleteOptions& options) {
+  ListOptions lo;
+  lo.label_selector = selectors.label_selector;
+  lo.field_selector = selectors.field_selector;
+  RUDDER_ASSIGN_OR_RETURN(ListResult list, List(kind, ns, lo));
+  std::vector<ObjectPtr> out;
+  out.reserve(list.items.size());
+  for (const ObjectPtr& item : list.items) {
+    const ObjectMeta& m = *api::GetObjectMeta(*item);
+    absl::StatusOr<ObjectPtr> d = Delete(kind, m.namespace_(), m.name(), options);
+    if (absl::IsNotFound(d.status())) continue;  // deleted meanwhile
+    RUDDER_RETURN_IF_ERROR(d.status());
+    out.push_back(std::move(*d));
+  }
+  return out;
 }
 
 absl::StatusOr<ObjectPtr> Registry::Patch(const api::KindInfo& kind, const std::string& ns,
                                           const std::string& name, PatchType type,
                                           const std::string& patch, bool status,
-                                          api::FieldValidation validation) {
+                                          api::FieldValidation validation,
+                                          const WriteOptions& options) {
   if (status && !kind.has_status) {
     return absl::NotFoundError("the server could not find the requested resource");
   }
@@ -735,7 +991,7 @@ absl::StatusOr<ObjectPtr> Registry::Patch(const api::KindInfo& kind, const std::
     // just read and retry on conflict.
     const bool pinned = nm->resourceversion() != absl::StrCat(cur.mod_revision);
     if (nm->resourceversion().empty()) nm->set_resourceversion(absl::StrCat(cur.mod_revision));
-    absl::StatusOr<ObjectPtr> r = UpdateOnce(kind, ns, name, std::move(next), status);
+    absl::StatusOr<ObjectPtr> r = UpdateOnce(kind, ns, name, std::move(next), status, &options);
     if (r.ok() || r.status().code() != absl::StatusCode::kAborted || pinned) return r;
   }
   return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));

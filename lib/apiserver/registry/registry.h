@@ -9,8 +9,12 @@
 //    Aborted (HTTP 409 Conflict); generation is bumped only when the spec (everything but
 //    metadata and status) changes. For kinds with a status subresource, the main resource
 //    ignores status changes and the status subresource changes only status.
-//  - Delete of an object with finalizers sets deletionTimestamp; the update that removes the last
-//    finalizer of such an object deletes it.
+//  - Every create, update, patch and delete runs the admission chain of RegistryOptions
+//    (mutating plugins after defaulting, validating plugins after the kind's validation), so
+//    every front end is admitted alike. A dry run (WriteOptions/DeleteOptions::dry_run) does
+//    everything but store: the result is what would have been stored.
+//  - Delete follows Kubernetes' graceful deletion and garbage-collection rules (see Delete).
+//    The update that removes the last finalizer of an object being deleted deletes it.
 //  - Errors carry Kubernetes' messages and a StatusDetails payload; ToApiStatus() (errors.h)
 //    turns them into Status objects with HTTP codes.
 //
@@ -37,6 +41,7 @@
 #include "lib/api/proto/autoscaling/v1/autoscaling.pb.h"
 #include "lib/api/proto/meta/v1/meta.pb.h"
 #include "lib/api/scheme/scheme.h"
+#include "lib/apiserver/admission/admission.h"
 #include "lib/apiserver/cache/watch_cache.h"
 #include "lib/base/mutex.h"
 #include "lib/store/store.h"
@@ -94,10 +99,38 @@ struct WatchOptions {
   bool allow_bookmarks = false;  // emit BOOKMARK events on store progress notifications
 };
 
-// Who is asking, for things a request changes apart from the object.
+// Options of create, update and patch.
+struct WriteOptions {
+  // Kubernetes' dryRun=All: defaulting, validation and admission run, nothing is stored.
+  bool dry_run = false;
+  // Who makes the change (fieldManager); informational for now.
+  std::string field_manager;
+  // Who asks, for admission plugins.
+  admission::UserInfo user;
+};
+
+// Kubernetes' propagation policies: what happens to an object's dependents.
+inline constexpr char kPropagationOrphan[] = "Orphan";
+inline constexpr char kPropagationBackground[] = "Background";
+inline constexpr char kPropagationForeground[] = "Foreground";
+// The finalizers the policies add.
+inline constexpr char kFinalizerOrphan[] = "orphan";
+inline constexpr char kFinalizerForeground[] = "foregroundDeletion";
+
+// Options of a delete (Kubernetes' DeleteOptions).
 struct DeleteOptions {
   std::optional<std::string> precondition_uid;
   std::optional<std::string> precondition_resource_version;
+  // Seconds before a graceful delete completes (pods only; other kinds are deleted at once).
+  // Unset: the object's own (a pod's spec.terminationGracePeriodSeconds). 0: at once.
+  std::optional<int64_t> grace_period_seconds;
+  // "Orphan", "Background" or "Foreground"; unset: orphan_dependents, else the kind's default
+  // (Orphan for batch/v1 Jobs and v1 ReplicationControllers, Background for the rest).
+  std::optional<std::string> propagation_policy;
+  // Deprecated form of the policy: true = Orphan, false = Background.
+  std::optional<bool> orphan_dependents;
+  bool dry_run = false;
+  admission::UserInfo user;
 };
 
 // How a Registry serves reads.
@@ -107,6 +140,8 @@ struct RegistryOptions {
   // older than its ring) read the store.
   bool watch_cache = true;
   cache::CacheOptions cache;
+  // The admission chain every write runs through; nullptr admits everything.
+  std::shared_ptr<const admission::Chain> admission;
 };
 
 // The generic registry of every kind in a scheme.
@@ -116,6 +151,7 @@ class Registry {
   Registry(store::Store* store, api::Scheme* scheme, const RegistryOptions& options = {});
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
+  ~Registry();
 
   api::Scheme& scheme() const { return *scheme_; }
 
@@ -127,7 +163,8 @@ class Registry {
 
   // Creates `obj` (of kind's message type) in namespace `ns` (empty: the object's, or
   // "default"). Returns the stored object with its resourceVersion.
-  absl::StatusOr<ObjectPtr> Create(const api::KindInfo& kind, const std::string& ns, ObjectPtr obj);
+  absl::StatusOr<ObjectPtr> Create(const api::KindInfo& kind, const std::string& ns, ObjectPtr obj,
+                                   const WriteOptions& options = {});
   absl::StatusOr<ObjectPtr> Get(const api::KindInfo& kind, const std::string& ns,
                                 const std::string& name);
   // Lists objects in `ns` (empty: every namespace).
@@ -135,17 +172,37 @@ class Registry {
                                   const ListOptions& options);
   // Replaces the object `name` with `obj`; `status` selects the status subresource.
   absl::StatusOr<ObjectPtr> Update(const api::KindInfo& kind, const std::string& ns,
-                                   const std::string& name, ObjectPtr obj, bool status = false);
-  // Deletes the object, or marks it deleting while finalizers remain. Returns the object as
-  // last stored (with deletionTimestamp when it is only marked).
+                                   const std::string& name, ObjectPtr obj, bool status = false,
+                                   const WriteOptions& options = {});
+  // Deletes the object, with Kubernetes' rules:
+  //  - a pod is deleted gracefully: deletionTimestamp = now + grace period and
+  //    deletionGracePeriodSeconds are set and the pod stays for its node agent, unless it is
+  //    unscheduled (no spec.nodeName), terminal (Succeeded/Failed) or the grace period is 0;
+  //    a later delete may shorten the period, and 0 removes it;
+  //  - the propagation policy sets the garbage-collection finalizers: Orphan adds "orphan",
+  //    Foreground adds "foregroundDeletion" (each removes the other), Background removes both;
+  //  - an object with finalizers is only marked (deletionTimestamp set); the update that
+  //    removes the last one deletes it. A namespace with spec.finalizers is marked and its
+  //    status.phase set to Terminating.
+  // Returns the object as last stored (with deletionTimestamp when it remains); `*deleted`
+  // (when not null) tells whether it is gone.
   absl::StatusOr<ObjectPtr> Delete(const api::KindInfo& kind, const std::string& ns,
-                                   const std::string& name, const DeleteOptions& options = {});
+                                   const std::string& name, const DeleteOptions& options = {},
+                                   bool* deleted = nullptr);
+  // Deletes every object of `kind` in `ns` (empty: every namespace) that matches the label and
+  // field selectors of `selectors` (its other fields are ignored), one Delete each. Returns the
+  // objects as Delete returned them; stops at the first error other than NotFound.
+  absl::StatusOr<std::vector<ObjectPtr>> DeleteCollection(const api::KindInfo& kind,
+                                                          const std::string& ns,
+                                                          const ListOptions& selectors,
+                                                          const DeleteOptions& options = {});
   // Applies a patch to the live object's JSON and updates it, retrying on conflicts unless the
   // patch itself names a resourceVersion.
   absl::StatusOr<ObjectPtr> Patch(const api::KindInfo& kind, const std::string& ns,
                                   const std::string& name, PatchType type, const std::string& patch,
                                   bool status = false,
-                                  api::FieldValidation validation = api::FieldValidation::kWarn);
+                                  api::FieldValidation validation = api::FieldValidation::kWarn,
+                                  const WriteOptions& options = {});
   // The scale subresource (autoscaling/v1 Scale) of kinds with has_scale: replicas and selector
   // read from the object at the kind's ScaleSpec paths. NotFound for kinds without one.
   absl::StatusOr<std::unique_ptr<api::autoscaling::v1::Scale>> GetScale(const api::KindInfo& kind,
@@ -172,14 +229,24 @@ class Registry {
   void SetSeedForTest(uint64_t seed);
 
  private:
+  friend class RegistryAccess;
   struct Current {
     ObjectPtr obj;
     int64_t mod_revision = 0;
   };
   absl::StatusOr<Current> Read(const api::KindInfo& kind, const std::string& key,
                                const std::string& name);
+  // One optimistic update; `options` null: an internal write that skips admission.
   absl::StatusOr<ObjectPtr> UpdateOnce(const api::KindInfo& kind, const std::string& ns,
-                                       const std::string& name, ObjectPtr obj, bool status);
+                                       const std::string& name, ObjectPtr obj, bool status,
+                                       const WriteOptions* options);
+  absl::StatusOr<ObjectPtr> DeleteOnce(const api::KindInfo& kind, const std::string& key,
+                                       const std::string& ns, const std::string& name,
+                                       const DeleteOptions& options, bool* deleted, bool* retry);
+  // Attributes for the admission chain.
+  admission::Attributes Attrs(admission::Operation op, const api::KindInfo& kind,
+                              const std::string& ns, const std::string& name, bool dry_run,
+                              const admission::UserInfo& user);
   const api::patch::PatchMeta& PatchMetaFor(const api::KindInfo& kind);
   std::string RandomString(int n, const char* alphabet);
   // The kind's watch cache (started on first use), or nullptr when disabled or it cannot start.
@@ -188,6 +255,7 @@ class Registry {
   store::Store* store_;
   api::Scheme* scheme_;
   const RegistryOptions options_;
+  std::unique_ptr<admission::ObjectAccess> access_;
   Mutex caches_mu_;
   std::map<std::string, std::unique_ptr<cache::WatchCache>> caches_ ABSL_GUARDED_BY(caches_mu_);
   Mutex mu_;

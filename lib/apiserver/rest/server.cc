@@ -111,7 +111,21 @@ struct Target {
 class ApiServerImpl : public ApiServer {
  public:
   explicit ApiServerImpl(const ApiServerOptions& o)
-      : options_(o), registry_(o.store, o.scheme), openapi_(o.scheme) {}
+      : options_(o),
+        registry_(o.store, o.scheme, RegistryOptionsOf(o)),
+        openapi_(o.scheme),
+        authenticator_(o.authenticator != nullptr ? o.authenticator
+                                                  : std::shared_ptr<admission::Authenticator>(
+                                                        admission::NewAnonymousAuthenticator())),
+        authorizer_(o.authorizer != nullptr ? o.authorizer
+                                            : std::shared_ptr<admission::Authorizer>(
+                                                  admission::NewAlwaysAllowAuthorizer())) {}
+
+  static RegistryOptions RegistryOptionsOf(const ApiServerOptions& o) {
+    RegistryOptions r;
+    r.admission = o.admission;
+    return r;
+  }
 
   ~ApiServerImpl() override { Shutdown(); }
 
@@ -175,6 +189,24 @@ class ApiServerImpl : public ApiServer {
                                                            options_.max_body_bytes, " bytes)")));
       return;
     }
+    admission::AuthRequest ar;
+    ar.method = req.method;
+    ar.path = req.path;
+    ar.header = [&req](std::string_view name) {
+      return req.get_header_value(std::string(name).c_str());
+    };
+    absl::StatusOr<admission::UserInfo> user = authenticator_->Authenticate(ar);
+    if (!user.ok()) return WriteError(res, user.status());
+    if (!IsResourcePath(req.path)) {
+      admission::AuthzAttributes az;
+      az.user = *user;
+      az.verb = absl::AsciiStrToLower(req.method);
+      az.resource_request = false;
+      az.path = req.path;
+      if (absl::Status s = admission::Authorize(*authorizer_, az); !s.ok()) {
+        return WriteError(res, s);
+      }
+    }
     if (openapi::OpenApiService::Handles(req.path)) {
       if (req.method != "GET") return WriteError(res, MethodNotAllowed());
       openapi::OpenApiResponse r =
@@ -231,7 +263,41 @@ class ApiServerImpl : public ApiServer {
     std::vector<std::string> r(seg.begin() + rest, seg.end());
     absl::StatusOr<Target> t = Resolve(group, version, r);
     if (!t.ok()) return WriteError(res, t.status());
-    ServeResource(req, res, *t);
+    admission::AuthzAttributes az;
+    az.user = std::move(*user);
+    az.verb = VerbOf(req, *t);
+    az.api_group = group;
+    az.api_version = version;
+    az.resource = t->kind->plural;
+    az.subresource = t->subresource;
+    az.ns = t->ns;
+    az.name = t->name;
+    az.path = req.path;
+    if (absl::Status s = admission::Authorize(*authorizer_, az); !s.ok()) {
+      return WriteError(res, s);
+    }
+    ServeResource(req, res, *t, az.user);
+  }
+
+  // True for paths below a group version (/api/v1/..., /apis/g/v/...).
+  static bool IsResourcePath(const std::string& path) {
+    std::vector<absl::string_view> seg = absl::StrSplit(path, '/', absl::SkipEmpty());
+    return (seg.size() > 2 && seg[0] == "api") || (seg.size() > 3 && seg[0] == "apis");
+  }
+
+  // Kubernetes' request verb.
+  static std::string VerbOf(const httplib::Request& req, const Target& t) {
+    const std::string& m = req.method;
+    if (m == "GET") {
+      if (!t.name.empty()) return "get";
+      std::string w = Param(req, "watch");
+      return w == "true" || w == "1" ? "watch" : "list";
+    }
+    if (m == "POST") return "create";
+    if (m == "PUT") return "update";
+    if (m == "PATCH") return "patch";
+    if (m == "DELETE") return t.name.empty() ? "deletecollection" : "delete";
+    return absl::AsciiStrToLower(m);
   }
 
   static absl::Status MethodNotAllowed() {
@@ -266,7 +332,66 @@ class ApiServerImpl : public ApiServer {
     return t;
   }
 
-  void ServeResource(const httplib::Request& req, httplib::Response& res, const Target& t) {
+  // The request's dryRun parameter: false, true for "All", else BadRequest.
+  static absl::StatusOr<bool> DryRun(const httplib::Request& req) {
+    if (!req.has_param("dryRun")) return false;
+    for (size_t i = 0; i < req.get_param_value_count("dryRun"); ++i) {
+      std::string v = req.get_param_value("dryRun", i);
+      if (v != "All") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("dryRun: Unsupported value: \"", v, "\": supported values: \"All\""));
+      }
+    }
+    return true;
+  }
+
+  // DeleteOptions from the body (JSON or protobuf) and the query parameters.
+  absl::StatusOr<DeleteOptions> DeleteOpts(const httplib::Request& req,
+                                           const admission::UserInfo& user) {
+    DeleteOptions o;
+    o.user = user;
+    meta::DeleteOptions d;
+    if (!absl::StripAsciiWhitespace(req.body).empty()) {
+      api::JsonDecodeOptions dec;
+      dec.validation = api::FieldValidation::kIgnore;
+      absl::Status st = IsProtobuf(req) ? DecodeProtobufBody(req.body, &d, nullptr)
+                                        : api::DecodeJson(req.body, &d, dec).status();
+      if (!st.ok()) return absl::InvalidArgumentError(st.message());
+    }
+    if (std::string g = Param(req, "gracePeriodSeconds"); !g.empty()) {
+      int64_t v;
+      if (!absl::SimpleAtoi(g, &v)) {
+        return absl::InvalidArgumentError(absl::StrCat("invalid gracePeriodSeconds: ", g));
+      }
+      d.set_graceperiodseconds(v);
+    }
+    if (std::string p = Param(req, "propagationPolicy"); !p.empty()) d.set_propagationpolicy(p);
+    if (std::string od = Param(req, "orphanDependents"); !od.empty()) {
+      d.set_orphandependents(od == "true" || od == "1");
+    }
+    if (d.has_preconditions() && d.preconditions().has_uid()) {
+      o.precondition_uid = d.preconditions().uid();
+    }
+    if (d.has_preconditions() && d.preconditions().has_resourceversion()) {
+      o.precondition_resource_version = d.preconditions().resourceversion();
+    }
+    if (d.has_graceperiodseconds()) o.grace_period_seconds = d.graceperiodseconds();
+    if (d.has_propagationpolicy()) o.propagation_policy = d.propagationpolicy();
+    if (d.has_orphandependents()) o.orphan_dependents = d.orphandependents();
+    for (const std::string& v : d.dryrun()) {
+      if (v != "All") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("dryRun: Unsupported value: \"", v, "\": supported values: \"All\""));
+      }
+      o.dry_run = true;
+    }
+    RUDDER_ASSIGN_OR_RETURN(bool dry, DryRun(req));
+    o.dry_run = o.dry_run || dry;
+    return o;
+  }
+
+  void ServeResource(const httplib::Request& req, httplib::Response& res, const Target& t,
+                     const admission::UserInfo& user) {
     const KindInfo& kind = *t.kind;
     const bool status = t.subresource == "status";
     if (t.subresource == "scale") return ServeScale(req, res, t);
@@ -284,50 +409,100 @@ class ApiServerImpl : public ApiServer {
       absl::StatusOr<ObjectPtr> obj = registry_.Get(kind, t.ns, t.name);
       return Respond(req, res, kind, obj, 200);
     }
+    WriteOptions wo;
+    wo.user = user;
+    wo.field_manager = Param(req, "fieldManager");
+    if (req.method != "DELETE") {
+      absl::StatusOr<bool> dry = DryRun(req);
+      if (!dry.ok()) return WriteError(res, dry.status());
+      wo.dry_run = *dry;
+    }
     if (req.method == "POST") {
       if (!t.name.empty() || !HasVerb(kind, "create") || (kind.namespaced && t.ns.empty())) {
         return WriteError(res, MethodNotAllowed());
       }
       absl::StatusOr<ObjectPtr> obj = DecodeBody(req, res, kind);
       if (!obj.ok()) return WriteError(res, obj.status());
-      return Respond(req, res, kind, registry_.Create(kind, t.ns, std::move(*obj)), 201);
+      return Respond(req, res, kind, registry_.Create(kind, t.ns, std::move(*obj), wo), 201);
     }
-    if (t.name.empty()) return WriteError(res, MethodNotAllowed());
+    if (t.name.empty()) {
+      if (req.method == "DELETE" && t.subresource.empty())
+        return DeleteCollection(req, res, t, user);
+      return WriteError(res, MethodNotAllowed());
+    }
     if (req.method == "PUT") {
       if (!HasVerb(kind, "update")) return WriteError(res, MethodNotAllowed());
       absl::StatusOr<ObjectPtr> obj = DecodeBody(req, res, kind);
       if (!obj.ok()) return WriteError(res, obj.status());
-      return Respond(req, res, kind, registry_.Update(kind, t.ns, t.name, std::move(*obj), status),
-                     200);
+      return Respond(req, res, kind,
+                     registry_.Update(kind, t.ns, t.name, std::move(*obj), status, wo), 200);
     }
     if (req.method == "PATCH") {
       if (!HasVerb(kind, "patch")) return WriteError(res, MethodNotAllowed());
       absl::StatusOr<PatchType> type = PatchTypeOf(req);
       if (!type.ok()) return WriteUnsupportedMediaType(res, type.status());
-      return Respond(req, res, kind,
-                     registry_.Patch(kind, t.ns, t.name, *type, req.body, status, Validation(req)),
-                     200);
+      return Respond(
+          req, res, kind,
+          registry_.Patch(kind, t.ns, t.name, *type, req.body, status, Validation(req), wo), 200);
     }
     if (req.method == "DELETE") {
       if (!HasVerb(kind, "delete") || status) return WriteError(res, MethodNotAllowed());
-      DeleteOptions o;
-      if (!absl::StripAsciiWhitespace(req.body).empty()) {
-        meta::DeleteOptions d;
-        api::JsonDecodeOptions dec;
-        dec.validation = api::FieldValidation::kIgnore;
-        absl::Status st = IsProtobuf(req) ? DecodeProtobufBody(req.body, &d, nullptr)
-                                          : api::DecodeJson(req.body, &d, dec).status();
-        if (!st.ok()) return WriteError(res, absl::InvalidArgumentError(st.message()));
-        if (d.has_preconditions() && d.preconditions().has_uid()) {
-          o.precondition_uid = d.preconditions().uid();
-        }
-        if (d.has_preconditions() && d.preconditions().has_resourceversion()) {
-          o.precondition_resource_version = d.preconditions().resourceversion();
-        }
+      absl::StatusOr<DeleteOptions> o = DeleteOpts(req, user);
+      if (!o.ok()) return WriteError(res, o.status());
+      bool deleted = false;
+      absl::StatusOr<ObjectPtr> obj = registry_.Delete(kind, t.ns, t.name, *o, &deleted);
+      if (!obj.ok()) return WriteError(res, obj.status());
+      if (deleted && !ReturnsDeletedObject(kind)) {
+        // Kubernetes' answer for an object that is gone: a Success Status with its details.
+        meta::Status st;
+        st.mutable_metadata();
+        st.set_status("Success");
+        meta::StatusDetails* d = st.mutable_details();
+        d->set_name(t.name);
+        if (!kind.gvk.group.empty()) d->set_group(kind.gvk.group);
+        d->set_kind(kind.plural);
+        d->set_uid(api::GetObjectMeta(**obj)->uid());
+        api::JsonEncodeOptions enc;
+        enc.api_version = "v1";
+        enc.kind = "Status";
+        absl::StatusOr<std::string> json = api::EncodeJson(st, enc);
+        if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
+        return WriteJson(res, 200, *json);
       }
-      return Respond(req, res, kind, registry_.Delete(kind, t.ns, t.name, o), 200);
+      // 202 when the object remains and the client asked for cascading deletion through the
+      // deprecated orphanDependents=false, as Kubernetes answers.
+      const int code =
+          !deleted && o->orphan_dependents.has_value() && !*o->orphan_dependents ? 202 : 200;
+      return Respond(req, res, kind, obj, code);
     }
     WriteError(res, MethodNotAllowed());
+  }
+
+  // Pods answer a delete with the deleted object; other kinds with a Status.
+  static bool ReturnsDeletedObject(const KindInfo& kind) {
+    return kind.gvk.group.empty() && kind.gvk.kind == "Pod";
+  }
+
+  void DeleteCollection(const httplib::Request& req, httplib::Response& res, const Target& t,
+                        const admission::UserInfo& user) {
+    const KindInfo& kind = *t.kind;
+    if (!HasVerb(kind, "deletecollection")) return WriteError(res, MethodNotAllowed());
+    absl::StatusOr<DeleteOptions> o = DeleteOpts(req, user);
+    if (!o.ok()) return WriteError(res, o.status());
+    absl::StatusOr<std::vector<ObjectPtr>> items =
+        registry_.DeleteCollection(kind, t.ns, ListOpts(req), *o);
+    if (!items.ok()) return WriteError(res, items.status());
+    std::vector<std::string> json;
+    json.reserve(items->size());
+    for (const ObjectPtr& obj : *items) {
+      absl::StatusOr<std::string> j = api::EncodeJson(*obj);
+      if (!j.ok()) return WriteError(res, absl::InternalError(j.status().message()));
+      json.push_back(std::move(*j));
+    }
+    WriteJson(
+        res, 200,
+        absl::StrCat(R"({"kind":")", kind.list_kind, R"(","apiVersion":")", kind.gvk.ApiVersion(),
+                     R"(","metadata":{},"items":[)", absl::StrJoin(json, ","), "]}"));
   }
 
   void ServeScale(const httplib::Request& req, httplib::Response& res, const Target& t) {
@@ -650,6 +825,8 @@ class ApiServerImpl : public ApiServer {
   ApiServerOptions options_;
   Registry registry_;
   openapi::OpenApiService openapi_;
+  std::shared_ptr<admission::Authenticator> authenticator_;
+  std::shared_ptr<admission::Authorizer> authorizer_;
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;

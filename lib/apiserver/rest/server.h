@@ -18,6 +18,8 @@
 
 #include "absl/status/statusor.h"
 #include "lib/api/scheme/scheme.h"
+#include "lib/apiserver/admission/admission.h"
+#include "lib/apiserver/admission/auth.h"
 #include "lib/store/store.h"
 
 namespace rudder::apiserver {
@@ -29,6 +31,13 @@ struct ApiServerOptions {
   int port = 0;                             // 0: pick a free port
   size_t max_body_bytes = 3 * 1024 * 1024;  // larger request bodies get 413
   int max_threads = 64;                     // connections served at once (watches included)
+  // The admission chain of every write; nullptr admits everything. An all-in-one server uses
+  // admission::NewDefaultChain() (lib/apiserver/admission/builtin.h).
+  std::shared_ptr<const admission::Chain> admission;
+  // Who sends each request; nullptr: everyone is system:anonymous.
+  std::shared_ptr<admission::Authenticator> authenticator;
+  // Whether each request may proceed (403 Forbidden otherwise); nullptr: allow all.
+  std::shared_ptr<admission::Authorizer> authorizer;
 };
 
 // A running API server. Destroying it shuts it down.
