@@ -17,6 +17,7 @@
 #include "lib/api/object/object.h"
 #include "lib/api/proto/meta/v1/meta.pb.h"
 #include "lib/api/proto/runtime/runtime.pb.h"
+#include "lib/apiserver/crd/crd.h"
 #include "lib/apiserver/openapi/openapi.h"
 #include "lib/apiserver/registry/errors.h"
 #include "lib/apiserver/registry/registry.h"
@@ -162,6 +163,11 @@ class ApiServerImpl : public ApiServer {
       return absl::UnavailableError(
           absl::StrCat("cannot bind ", options_.host, ":", options_.port));
     }
+    if (options_.serve_custom_resources &&
+        options_.scheme->ByKind({"apiextensions.k8s.io", "v1", "CustomResourceDefinition"})) {
+      crds_ = std::make_unique<crd::CrdController>(&registry_);
+      RUDDER_RETURN_IF_ERROR(crds_->Start());
+    }
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return absl::OkStatus();
@@ -179,6 +185,7 @@ class ApiServerImpl : public ApiServer {
     }
     server_.stop();
     if (thread_.joinable()) thread_.join();
+    if (crds_ != nullptr) crds_->Stop();
   }
 
  private:
@@ -441,6 +448,13 @@ class ApiServerImpl : public ApiServer {
       if (!HasVerb(kind, "patch")) return WriteError(res, MethodNotAllowed());
       absl::StatusOr<PatchType> type = PatchTypeOf(req);
       if (!type.ok()) return WriteUnsupportedMediaType(res, type.status());
+      if (*type == PatchType::kStrategicMerge && kind.custom_resource) {
+        // As in Kubernetes: custom resources have no patch strategies.
+        return WriteUnsupportedMediaType(
+            res, absl::InvalidArgumentError(
+                     "the body of the request was in an unknown format - accepted media types "
+                     "include: application/json-patch+json, application/merge-patch+json"));
+      }
       return Respond(
           req, res, kind,
           registry_.Patch(kind, t.ns, t.name, *type, req.body, status, Validation(req), wo), 200);
@@ -495,7 +509,8 @@ class ApiServerImpl : public ApiServer {
     std::vector<std::string> json;
     json.reserve(items->size());
     for (const ObjectPtr& obj : *items) {
-      absl::StatusOr<std::string> j = api::EncodeJson(*obj);
+      absl::StatusOr<std::string> j =
+          kind.custom_resource ? EncodeObject(kind, *obj) : api::EncodeJson(*obj);
       if (!j.ok()) return WriteError(res, absl::InternalError(j.status().message()));
       json.push_back(std::move(*j));
     }
@@ -641,7 +656,9 @@ class ApiServerImpl : public ApiServer {
     items.reserve(list->items.size());
     const bool table = WantsTable(req);
     for (const ObjectPtr& obj : list->items) {
-      absl::StatusOr<std::string> json = table ? EncodeObject(kind, *obj) : api::EncodeJson(*obj);
+      // Custom resources' list items carry apiVersion and kind, as in Kubernetes.
+      absl::StatusOr<std::string> json =
+          table || kind.custom_resource ? EncodeObject(kind, *obj) : api::EncodeJson(*obj);
       if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
       items.push_back(std::move(*json));
     }
@@ -827,6 +844,7 @@ class ApiServerImpl : public ApiServer {
   openapi::OpenApiService openapi_;
   std::shared_ptr<admission::Authenticator> authenticator_;
   std::shared_ptr<admission::Authorizer> authorizer_;
+  std::unique_ptr<crd::CrdController> crds_;  // serves CustomResourceDefinitions
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;

@@ -38,6 +38,9 @@ struct ApiServerOptions {
   std::shared_ptr<admission::Authenticator> authenticator;
   // Whether each request may proceed (403 Forbidden otherwise); nullptr: allow all.
   std::shared_ptr<admission::Authorizer> authorizer;
+  // Serve the kinds of stored CustomResourceDefinitions (lib/apiserver/crd) when the scheme
+  // has the CustomResourceDefinition kind. The server then adds and removes kinds of `scheme`.
+  bool serve_custom_resources = true;
 };
 
 // A running API server. Destroying it shuts it down.
