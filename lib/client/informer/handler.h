@@ -7,7 +7,8 @@
 //  - OnAdd(obj, is_initial_list): an object appeared; `is_initial_list` is true for the
 //    objects of the informer's first list and for the current contents replayed to a handler
 //    added later.
-//  - OnUpdate(old, new): an object changed; on a periodic resync, old == new (same pointer).
+//  - OnUpdate(old, new): an object changed. On a periodic resync, and for objects a relist
+//    found unchanged (same resourceVersion), old == new (the same pointer).
 //  - OnDelete(obj, final_state_unknown): an object went away. `obj` is its last known state;
 //    `final_state_unknown` is true when the deletion itself was missed (the object vanished
 //    between a watch's end and the following relist; client-go's DeletedFinalStateUnknown
