@@ -1,4 +1,6 @@
-// A test API server: the built-in kinds over an in-memory store on 127.0.0.1.
+// A test API server: the built-in kinds over an in-memory store on 127.0.0.1, with the
+// all-in-one server's admission chain (NamespaceLifecycle, LimitRanger, ServiceAccount,
+// ResourceQuota).
 // Usage: apiserver_main <port file>. Writes the bound port to the file, serves until SIGTERM or
 // SIGINT, then shuts down gracefully.
 #include <signal.h>
@@ -8,6 +10,7 @@
 #include <memory>
 
 #include "lib/api/scheme/builtin.h"
+#include "lib/apiserver/admission/builtin.h"
 #include "lib/apiserver/rest/server.h"
 #include "lib/store/memory/memory_store.h"
 
@@ -31,6 +34,7 @@ int main(int argc, char** argv) {
   rudder::apiserver::ApiServerOptions options;
   options.store = store->get();
   options.scheme = scheme.get();
+  options.admission = rudder::apiserver::admission::NewDefaultChain();
   auto server = rudder::apiserver::ApiServer::Start(options);
   if (!server.ok()) {
     std::cerr << server.status() << "\n";

@@ -261,6 +261,73 @@ expect "delete deployment" "$out" 'deployment.apps "web" deleted'
 out="$(k get deploy)"
 expect "no deployments left" "$out" "No resources found"
 
+# Admission: a create in a missing namespace fails with kubectl's message.
+out="$(k create configmap lost -n nowhere --from-literal=a=b)"
+expect "create in a missing namespace" "$out" \
+  '^error: failed to create configmap: namespaces "nowhere" not found'
+out="$(k create -n nowhere -f "$TMP/objs.yaml")"
+expect "create -f in a missing namespace" "$out" \
+  'Error from server \(NotFound\): error when creating ".*objs.yaml": namespaces "nowhere" not found'
+
+# Server-side dry runs: create and apply answer as usual but store nothing.
+out="$(k create configmap dry --from-literal=a=b --dry-run=server)"
+expect "create --dry-run=server" "$out" '^configmap/dry created \(server dry run\)'
+out="$(k get cm dry)"
+expect "the dry-run create stored nothing" "$out" 'NotFound'
+cat >"$TMP/dry.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: applied
+data:
+  k: v1
+YAML
+out="$(k apply -f "$TMP/dry.yaml" --dry-run=server)"
+expect "apply --dry-run=server (create)" "$out" '^configmap/applied created \(server dry run\)'
+out="$(k get cm applied)"
+expect "the dry-run apply stored nothing" "$out" 'NotFound'
+k apply -f "$TMP/dry.yaml" >/dev/null
+sed -i 's/k: v1/k: v2/' "$TMP/dry.yaml"
+out="$(k apply -f "$TMP/dry.yaml" --dry-run=server)"
+expect "apply --dry-run=server (patch)" "$out" '^configmap/applied configured \(server dry run\)'
+out="$(k get cm applied -o jsonpath='{.data.k}')"
+expect "the dry-run patch changed nothing" "$out" '^v1$'
+
+# delete --cascade: the propagation policy's finalizer (nothing collects them yet, so the
+# orphan and foreground objects stay, marked for deletion).
+for name in orphan fg bg; do k create configmap "$name" --from-literal=a=b >/dev/null; done
+out="$(k delete cm orphan --cascade=orphan --wait=false)"
+expect "delete --cascade=orphan" "$out" 'configmap "orphan" deleted'
+out="$(k get cm orphan -o jsonpath='{.metadata.finalizers} {.metadata.deletionTimestamp}')"
+expect "orphan finalizer" "$out" '^\["orphan"\] [0-9]{4}-'
+out="$(k delete cm fg --cascade=foreground --wait=false)"
+expect "delete --cascade=foreground" "$out" 'configmap "fg" deleted'
+out="$(k get cm fg -o jsonpath='{.metadata.finalizers}')"
+expect "foregroundDeletion finalizer" "$out" '^\["foregroundDeletion"\]$'
+out="$(k delete cm bg --cascade=background)"
+expect "delete --cascade=background" "$out" 'configmap "bg" deleted'
+out="$(k get cm bg)"
+expect "background delete removed it at once" "$out" 'NotFound'
+
+# delete -l: every pod with the label (unscheduled pods go at once).
+for p in x1 x2; do k run "$p" --image=busybox --labels=app=x >/dev/null; done
+k run y1 --image=busybox --labels=app=y >/dev/null
+out="$(k get pod x1 -o jsonpath='{.spec.serviceAccountName}')"
+expect "ServiceAccount admission named the default account" "$out" '^default$'
+out="$(k delete pods -l app=x)"
+expect "delete pods -l app=x" "$out" 'pod "x1" deleted' 'pod "x2" deleted'
+out="$(k get pods -o name)"
+expect "only the unlabelled pod is left" "$out" '^pod/y1$'
+out="$(curl -s -X DELETE "$URL/api/v1/namespaces/default/pods?labelSelector=app%3Dy")"
+expect "deletecollection over HTTP" "$out" '^\{"kind":"PodList".*"name":"y1"'
+
+# ResourceQuota admission.
+k create quota pods-quota --hard=pods=1 >/dev/null
+k run q1 --image=busybox >/dev/null
+out="$(k run q2 --image=busybox)"
+expect "quota exceeded" "$out" \
+  'Error from server \(Forbidden\): pods "q2" is forbidden: exceeded quota: pods-quota, requested: pods=1, used: pods=1, limited: pods=1'
+
 if [[ "$FAILED" != 0 ]]; then
   echo "server log:"; cat "$TMP/server.log"
   exit 1
