@@ -13,8 +13,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/api/proto/options.pb.h"
+#include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -61,7 +64,7 @@ class Generator {
   Generator(const api::Scheme& scheme, const api::JsonSpecialTypes& types, bool v3)
       : types_(types), v3_(v3), kinds_(scheme.All()) {
     for (const auto& k : kinds_) {
-      if (k->descriptor == nullptr) continue;
+      if (k->descriptor == nullptr || k->custom_resource) continue;
       gvks_[k->descriptor].push_back(k->gvk);
       if (const Descriptor* l = ListDescriptor(*k)) {
         gvks_[l].push_back({k->gvk.group, k->gvk.version, k->list_kind});
@@ -72,12 +75,19 @@ class Generator {
   // The document for the kinds passing `filter`.
   std::string Build(const std::function<bool(const api::KindInfo&)>& filter,
                     const std::string& title) {
-    std::vector<std::shared_ptr<const api::KindInfo>> kinds;
+    std::vector<std::shared_ptr<const api::KindInfo>> kinds, custom;
     for (const auto& k : kinds_) {
-      if (k->descriptor != nullptr && filter(*k)) kinds.push_back(k);
+      if (k->descriptor != nullptr && filter(*k))
+        (k->custom_resource ? custom : kinds).push_back(k);
     }
     // Every message reachable from the kinds and their lists.
     std::deque<const Descriptor*> todo;
+    for (const auto& k : custom) {
+      // Custom resources' schemas refer to ObjectMeta (CustomObject's field 1).
+      if (const FieldDescriptor* m = k->descriptor->FindFieldByNumber(1); m && m->message_type()) {
+        todo.push_back(m->message_type());
+      }
+    }
     for (const auto& k : kinds) {
       todo.push_back(k->descriptor);
       if (const Descriptor* l = ListDescriptor(*k)) todo.push_back(l);
@@ -109,7 +119,7 @@ class Generator {
     w.EndObject();
     w.Key("paths");
     w.StartObject();
-    for (const auto& k : kinds) WritePaths(w, *k);
+    for (const auto& k : kinds) WritePaths(w, *k);  // (custom resources: schemas only)
     w.EndObject();
     w.Key(v3_ ? "components" : "definitions");
     w.StartObject();
@@ -120,6 +130,11 @@ class Generator {
     for (const auto& [name, d] : reachable_) {
       w.Key(name.c_str());
       WriteSchema(w, d);
+    }
+    for (const auto& k : custom) {
+      if (reachable_.count(CustomSchemaName(*k))) continue;
+      w.Key(CustomSchemaName(*k).c_str());
+      WriteCustomSchema(w, *k);
     }
     if (v3_) w.EndObject();
     w.EndObject();
@@ -134,6 +149,69 @@ class Generator {
                            ? k.list_kind
                            : absl::StrCat(d->file()->package(), ".", k.list_kind);
     return d->file()->pool()->FindMessageTypeByName(name);
+  }
+
+  // Kubernetes' name for a custom resource's schema: the group reversed, version, kind
+  // ("stable.example.com", "v1", "CronTab" -> "com.example.stable.v1.CronTab").
+  static std::string CustomSchemaName(const api::KindInfo& k) {
+    std::vector<absl::string_view> parts = absl::StrSplit(k.gvk.group, '.');
+    std::reverse(parts.begin(), parts.end());
+    return absl::StrCat(absl::StrJoin(parts, "."), ".", k.gvk.version, ".", k.gvk.kind);
+  }
+
+  // A custom resource's openAPIV3Schema with apiVersion, kind and metadata (a reference to
+  // ObjectMeta) added and its x-kubernetes-group-version-kind, as Kubernetes publishes it.
+  void WriteCustomSchema(Writer& w, const api::KindInfo& k) {
+    rapidjson::Document d;
+    d.Parse(k.openapi_schema.data(), k.openapi_schema.size());
+    if (d.HasParseError() || !d.IsObject()) d.SetObject();
+    auto& a = d.GetAllocator();
+    if (!d.HasMember("type")) d.AddMember("type", "object", a);
+    if (!d.HasMember("properties") || !d["properties"].IsObject()) {
+      d.RemoveMember("properties");
+      d.AddMember("properties", rapidjson::Value(rapidjson::kObjectType), a);
+    }
+    rapidjson::Value& props = d["properties"];
+    auto text = [&](const char* key, const char* description) {
+      props.RemoveMember(key);
+      rapidjson::Value v(rapidjson::kObjectType);
+      v.AddMember("description", rapidjson::StringRef(description), a);
+      v.AddMember("type", "string", a);
+      props.AddMember(rapidjson::StringRef(key), v, a);
+    };
+    text("apiVersion",
+         "APIVersion defines the versioned schema of this representation of an object. Servers "
+         "should convert recognized schemas to the latest internal value, and may reject "
+         "unrecognized values.");
+    text("kind",
+         "Kind is a string value representing the REST resource this object represents. Servers "
+         "may infer this from the endpoint the client submits requests to. Cannot be updated. In "
+         "CamelCase.");
+    props.RemoveMember("metadata");
+    std::string ref;
+    if (const FieldDescriptor* m = k.descriptor->FindFieldByNumber(1); m && m->message_type()) {
+      ref = Ref(m->message_type());
+    }
+    rapidjson::Value meta(rapidjson::kObjectType);
+    rapidjson::Value r(rapidjson::kObjectType);
+    r.AddMember("$ref", rapidjson::Value(ref.c_str(), a), a);
+    if (v3_) {
+      rapidjson::Value all(rapidjson::kArrayType);
+      all.PushBack(r, a);
+      meta.AddMember("allOf", all, a);
+    } else {
+      meta = r;
+    }
+    props.AddMember("metadata", meta, a);
+    d.RemoveMember("x-kubernetes-group-version-kind");
+    rapidjson::Value gvk(rapidjson::kObjectType);
+    gvk.AddMember("group", rapidjson::Value(k.gvk.group.c_str(), a), a);
+    gvk.AddMember("kind", rapidjson::Value(k.gvk.kind.c_str(), a), a);
+    gvk.AddMember("version", rapidjson::Value(k.gvk.version.c_str(), a), a);
+    rapidjson::Value gvks(rapidjson::kArrayType);
+    gvks.PushBack(gvk, a);
+    d.AddMember("x-kubernetes-group-version-kind", gvks, a);
+    d.Accept(w);
   }
 
   // Queues the messages the fields of `d` refer to (through inline fields and maps).
@@ -578,7 +656,8 @@ uint64_t Fingerprint(const api::Scheme& scheme) {
   for (const auto& k : scheme.All()) {
     absl::StrAppend(&s, k->gvk.ToString(), "|", k->plural, "|", k->list_kind, "|", k->namespaced,
                     k->has_status, k->has_scale, "|",
-                    k->descriptor ? k->descriptor->full_name() : "", "|");
+                    k->descriptor ? k->descriptor->full_name() : "", "|", k->custom_resource,
+                    k->openapi_schema, "|");
     for (const auto& v : k->verbs) absl::StrAppend(&s, v, ",");
     s.push_back('\n');
   }
