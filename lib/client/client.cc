@@ -17,8 +17,7 @@ class InProcessClient final : public Client {
   absl::StatusOr<ObjectPtr> Create(const api::KindInfo& kind, const std::string& ns, ObjectPtr obj,
                                    const WriteOptions& options) override {
     if (obj == nullptr) return absl::InvalidArgumentError("Create: no object");
-    if (options.dry_run) return DryRunUnsupported();
-    return registry_->Create(kind, ns, std::move(obj));
+    return registry_->Create(kind, ns, std::move(obj), options);
   }
 
   absl::StatusOr<ObjectPtr> Get(const api::KindInfo& kind, const std::string& ns,
@@ -34,26 +33,31 @@ class InProcessClient final : public Client {
   absl::StatusOr<ObjectPtr> Update(const api::KindInfo& kind, const std::string& ns, ObjectPtr obj,
                                    bool status, const WriteOptions& options) override {
     if (obj == nullptr) return absl::InvalidArgumentError("Update: no object");
-    if (options.dry_run) return DryRunUnsupported();
     const api::meta::v1::ObjectMeta* meta = api::GetObjectMeta(*obj);
     if (meta == nullptr || meta->name().empty()) {
       return absl::InvalidArgumentError("Update: the object has no metadata.name");
     }
     std::string name = meta->name();
     std::string object_ns = ns.empty() ? meta->namespace_() : ns;
-    return registry_->Update(kind, object_ns, name, std::move(obj), status);
+    return registry_->Update(kind, object_ns, name, std::move(obj), status, options);
   }
 
   absl::StatusOr<ObjectPtr> Patch(const api::KindInfo& kind, const std::string& ns,
                                   const std::string& name, PatchType type, const std::string& patch,
                                   bool status, const WriteOptions& options) override {
-    if (options.dry_run) return DryRunUnsupported();
-    return registry_->Patch(kind, ns, name, type, patch, status);
+    return registry_->Patch(kind, ns, name, type, patch, status, api::FieldValidation::kWarn,
+                            options);
   }
 
   absl::StatusOr<ObjectPtr> Delete(const api::KindInfo& kind, const std::string& ns,
                                    const std::string& name, const DeleteOptions& options) override {
     return registry_->Delete(kind, ns, name, options);
+  }
+
+  absl::Status DeleteCollection(const api::KindInfo& kind, const std::string& ns,
+                                const ListOptions& selectors,
+                                const DeleteOptions& options) override {
+    return registry_->DeleteCollection(kind, ns, selectors, options).status();
   }
 
   absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
@@ -74,14 +78,26 @@ class InProcessClient final : public Client {
   }
 
  private:
-  static absl::Status DryRunUnsupported() {
-    return absl::UnimplementedError("dryRun is not supported by this registry yet");
-  }
-
   apiserver::Registry* registry_;
 };
 
 }  // namespace
+
+absl::Status Client::DeleteCollection(const api::KindInfo& kind, const std::string& ns,
+                                      const ListOptions& selectors, const DeleteOptions& options) {
+  ListOptions list = selectors;
+  list.limit = 0;
+  list.continue_token.clear();
+  absl::StatusOr<ListResult> items = List(kind, ns, list);
+  if (!items.ok()) return items.status();
+  for (const ObjectPtr& obj : items->items) {
+    const api::meta::v1::ObjectMeta* meta = api::GetObjectMeta(*obj);
+    if (meta == nullptr) continue;
+    absl::StatusOr<ObjectPtr> r = Delete(kind, meta->namespace_(), meta->name(), options);
+    if (!r.ok() && !absl::IsNotFound(r.status())) return r.status();
+  }
+  return absl::OkStatus();
+}
 
 std::unique_ptr<Client> NewInProcessClient(apiserver::Registry* registry) {
   return std::make_unique<InProcessClient>(registry);

@@ -51,13 +51,8 @@ using apiserver::PatchType;
 using apiserver::WatchOptions;
 using Scale = api::autoscaling::v1::Scale;
 
-// Options of create, update and patch.
-struct WriteOptions {
-  // Run defaulting, validation and admission but store nothing (Kubernetes' dryRun=All).
-  bool dry_run = false;
-  // Who makes the change (fieldManager); empty: the transport's default.
-  std::string field_manager;
-};
+// Options of create, update and patch (dry run, field manager, user): the API server's.
+using apiserver::WriteOptions;
 
 // The kind-generic client. `kind` comes from scheme(); `ns` is ignored for cluster-scoped
 // kinds and, where an object is passed, an empty `ns` means the object's own namespace.
@@ -92,6 +87,11 @@ class Client {
   virtual absl::StatusOr<ObjectPtr> Delete(const api::KindInfo& kind, const std::string& ns,
                                            const std::string& name,
                                            const DeleteOptions& options) = 0;
+  // Deletes every object of `kind` in `ns` (empty: every namespace) matching the label and
+  // field selectors of `selectors`. The default lists and deletes one by one; transports with
+  // a deletecollection call override it.
+  virtual absl::Status DeleteCollection(const api::KindInfo& kind, const std::string& ns,
+                                        const ListOptions& selectors, const DeleteOptions& options);
   // Watches objects of `kind` in `ns` (empty: every namespace).
   virtual absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
                                                                const std::string& ns,

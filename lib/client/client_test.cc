@@ -68,6 +68,33 @@ TEST_F(ClientTest, TypedRoundTrip) {
   EXPECT_EQ(cms.Get("team-a", "settings").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(ClientTest, DryRunStoresNothing) {
+  TypedClient<ConfigMap> cms(client_.get());
+  ConfigMap cm;
+  cm.mutable_metadata()->set_name("preview");
+  absl::StatusOr<std::unique_ptr<ConfigMap>> r = cms.Create(cm, {.dry_run = true});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->metadata().name(), "preview");
+  EXPECT_EQ(cms.Get("default", "preview").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ClientTest, DeleteCollectionBySelector) {
+  TypedClient<ConfigMap> cms(client_.get());
+  for (const char* name : {"a", "b", "c"}) {
+    ConfigMap cm;
+    cm.mutable_metadata()->set_name(name);
+    (*cm.mutable_metadata()->mutable_labels())["keep"] = name[0] == 'c' ? "yes" : "no";
+    ASSERT_TRUE(cms.Create(cm).ok());
+  }
+  ListOptions selectors;
+  selectors.label_selector = "keep=no";
+  ASSERT_TRUE(client_->DeleteCollection(*cms.kind(), "default", selectors, {}).ok());
+  absl::StatusOr<TypedList<ConfigMap>> left = cms.List("default");
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->items.size(), 1u);
+  EXPECT_EQ(left->items[0]->metadata().name(), "c");
+}
+
 TEST_F(ClientTest, UnregisteredTypeIsNotFound) {
   // A message type that is not an API kind.
   TypedClient<api::meta::v1::ObjectMeta> bogus(client_.get());
