@@ -46,7 +46,10 @@ std::string QualifiedKind(const api::KindInfo& kind) {
 }
 
 absl::Status Detailed(const api::KindInfo& kind, const std::string& name, absl::Status s) {
-  return WithDetails(std::move(s), kind.gvk.group, kind.plural, name);
+  // As Kubernetes: Invalid errors name the kind ("The CronTab \"a\" is invalid"), the others
+  // the resource.
+  const bool invalid = !api::field::ErrorsFromStatus(s).empty();
+  return WithDetails(std::move(s), kind.gvk.group, invalid ? kind.gvk.kind : kind.plural, name);
 }
 
 absl::StatusOr<ObjectPtr> Decode(const api::KindInfo& kind, const store::KeyValue& kv) {
