@@ -328,6 +328,70 @@ out="$(k run q2 --image=busybox)"
 expect "quota exceeded" "$out" \
   'Error from server \(Forbidden\): pods "q2" is forbidden: exceeded quota: pods-quota, requested: pods=1, used: pods=1, limited: pods=1'
 
+# CustomResourceDefinitions: apply a CRD, wait until it is established, then use the kind.
+cat >"$TMP/crd.yaml" <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crontabs.stable.example.com
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab, shortNames: [ct]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            description: The schedule and the image to run.
+            properties:
+              cronSpec: {type: string, description: A cron schedule.}
+              image: {type: string, default: busybox}
+              replicas: {type: integer, minimum: 1, maximum: 10}
+YAML
+out="$(k apply -f "$TMP/crd.yaml")"
+expect "apply a CRD" "$out" 'customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com created'
+out="$(k wait --for condition=established --timeout=60s crd/crontabs.stable.example.com)"
+expect "CRD established" "$out" 'condition met'
+cat >"$TMP/ct.yaml" <<'YAML'
+apiVersion: stable.example.com/v1
+kind: CronTab
+metadata:
+  name: my-cron
+spec:
+  cronSpec: "* * * * */5"
+  replicas: 1
+  unknownField: dropped
+YAML
+out="$(k apply -f "$TMP/ct.yaml")"
+expect "apply a custom object" "$out" 'crontab.stable.example.com/my-cron created'
+out="$(k get crontabs)"
+expect "get <plural>" "$out" '^NAME +AGE' '^my-cron +[0-9]+s'
+out="$(k get ct my-cron -o jsonpath='{.spec.image} {.spec.unknownField}')"
+expect "get <shortname>: default applied, unknown field pruned" "$out" '^busybox $'
+sed -i 's/replicas: 1/replicas: 2/' "$TMP/ct.yaml"
+out="$(k apply -f "$TMP/ct.yaml")"
+expect "apply again (merge patch)" "$out" 'crontab.stable.example.com/my-cron configured'
+out="$(k patch ct my-cron --type=merge -p '{"spec":{"replicas":11}}')"
+expect "schema validation" "$out" \
+  'The CronTab "my-cron" is invalid: spec.replicas: Invalid value: 11: spec.replicas in body should be less than or equal to 10'
+out="$(k explain crontab.spec)"
+expect "explain <kind>.spec" "$out" 'KIND: +CronTab' 'The schedule and the image to run' 'cronSpec'
+out="$(k api-resources --api-group=stable.example.com)"
+expect "api-resources" "$out" '^crontabs +ct +stable.example.com/v1 +true +CronTab'
+out="$(k delete crd crontabs.stable.example.com)"
+expect "delete the CRD" "$out" 'customresourcedefinition.apiextensions.k8s.io "crontabs.stable.example.com" deleted'
+out="$(k get crontabs)"
+# (kubectl's discovery cache may still list it; then the server answers 404.)
+expect "no longer served" "$out" \
+  'the server doesn.t have a resource type "crontabs"|Unable to list "stable.example.com/v1, Resource=crontabs": the server could not find the requested resource'
+
 if [[ "$FAILED" != 0 ]]; then
   echo "server log:"; cat "$TMP/server.log"
   exit 1

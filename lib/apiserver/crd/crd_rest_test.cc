@@ -97,6 +97,12 @@ TEST_F(CrdRestTest, DiscoveryAndOpenApiShowTheNewResource) {
       r->body,
       R"("x-kubernetes-group-version-kind":[{"group":"stable.example.com","kind":"CronTab",)"
       R"("version":"v1"}])"));
+  // Paths (kubectl explain finds the kind through them), without strategic merge patches.
+  EXPECT_TRUE(absl::StrContains(
+      r->body, R"("/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}":{)"));
+  EXPECT_TRUE(
+      absl::StrContains(r->body, R"("$ref":"#/components/schemas/com.example.stable.v1.CronTab")"));
+  EXPECT_FALSE(absl::StrContains(r->body, "strategic-merge-patch"));
   r = client_->Get("/openapi/v2");
   ASSERT_TRUE(r);
   EXPECT_TRUE(absl::StrContains(r->body, R"("com.example.stable.v1.CronTab":{)"));

@@ -10,6 +10,7 @@
 #include "lib/api/codec/json.h"
 #include "lib/api/object/object.h"
 #include "lib/api/scheme/builtin.h"
+#include "lib/apiserver/registry/errors.h"
 #include "lib/store/memory/memory_store.h"
 
 namespace rudder::apiserver::crd {
@@ -191,6 +192,8 @@ TEST_F(CrdTest, CreateAppliesDefaultsPrunesAndValidates) {
             "\"often\": spec.cronSpec in body should match "
             "'^(\\d+|\\*)(/\\d+)?(\\s+(\\d+|\\*)(/\\d+)?){4}$', spec.replicas: Invalid value: 11: "
             "spec.replicas in body should be less than or equal to 10]");
+  EXPECT_EQ(ToApiStatus(bad.status()).code(), 422);
+  EXPECT_EQ(ToApiStatus(bad.status()).details().kind(), "CronTab");  // kubectl: The CronTab "b"
   bad = registry_->Create(*ct, "default", Parse(*ct, R"({"metadata":{"name":"c"},"spec":{}})"));
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(absl::StrContains(bad.status().message(), "spec.cronSpec: Required value"));

@@ -119,7 +119,12 @@ class Generator {
     w.EndObject();
     w.Key("paths");
     w.StartObject();
-    for (const auto& k : kinds) WritePaths(w, *k);  // (custom resources: schemas only)
+    for (const auto& k : kinds) WritePaths(w, *k);
+    for (const auto& k : custom) {
+      custom_paths_ = k.get();  // their objects refer to their own schemas
+      WritePaths(w, *k);
+      custom_paths_ = nullptr;
+    }
     w.EndObject();
     w.Key(v3_ ? "components" : "definitions");
     w.StartObject();
@@ -231,7 +236,10 @@ class Generator {
   }
 
   std::string Ref(const Descriptor* d) const {
-    return absl::StrCat(v3_ ? "#/components/schemas/" : "#/definitions/", SchemaName(d));
+    return absl::StrCat(v3_ ? "#/components/schemas/" : "#/definitions/",
+                        custom_paths_ != nullptr && d == custom_paths_->descriptor
+                            ? CustomSchemaName(*custom_paths_)
+                            : SchemaName(d));
   }
 
   // A reference to a message's schema, as a property or list item.
@@ -526,7 +534,12 @@ class Generator {
       w.StartObject();
       w.Key("required");
       w.Bool(true);
-      if (patch) {
+      if (patch && custom_paths_ != nullptr) {
+        // Custom resources take no strategic merge patches (kubectl apply then merge-patches).
+        WriteContent(w, nullptr,
+                     {"application/apply-patch+yaml", "application/json-patch+json",
+                      "application/merge-patch+json"});
+      } else if (patch) {
         WriteContent(w, nullptr,
                      {"application/apply-patch+yaml", "application/json-patch+json",
                       "application/merge-patch+json", "application/strategic-merge-patch+json"});
@@ -542,6 +555,7 @@ class Generator {
         for (const char* t :
              {"application/json-patch+json", "application/merge-patch+json",
               "application/strategic-merge-patch+json", "application/apply-patch+yaml"}) {
+          if (custom_paths_ != nullptr && absl::StrContains(t, "strategic")) continue;
           w.String(t);
         }
       } else {
@@ -630,6 +644,7 @@ class Generator {
   const std::vector<std::shared_ptr<const api::KindInfo>> kinds_;
   std::map<const Descriptor*, std::vector<api::GroupVersionKind>> gvks_;
   std::map<std::string, const Descriptor*> reachable_;
+  const api::KindInfo* custom_paths_ = nullptr;  // the custom resource whose paths are written
 };
 
 const api::JsonSpecialTypes& Builtin() {
