@@ -2,11 +2,13 @@
 // Tests that need containerd skip, with the reason, where the machine cannot run it.
 #include "lib/runtime/cri/cri_client.h"
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -173,6 +175,25 @@ TEST_F(ContainerdTest, Version) {
   EXPECT_FALSE(version->runtime_version().empty());
 }
 
+TEST_F(ContainerdTest, ConcurrentCallsShareOneClient) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        if (!runtime_->Version({}, kCall).ok()) ++failures;
+        if (!runtime_->ListPodSandbox({}, kCall).ok()) ++failures;
+        v1::ImageStatusRequest request;
+        request.mutable_image()->set_image(kBusyboxImage);
+        auto image = runtime_->ImageStatus(request, kCall);
+        if (!image.ok() || !image->has_image()) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
 TEST_F(ContainerdTest, StatusReportsRuntimeReady) {
   auto status = runtime_->Status({}, kCall);
   ASSERT_TRUE(status.ok()) << status.status();
@@ -304,7 +325,8 @@ TEST_F(ContainerdTest, PodLifecycle) {
     return absl::StrContains(log, "hello");
   })) << "log: "
       << log;
-  auto record = ParseLogLine(log.substr(0, log.find('\n') + 1));
+  const std::string first_line = log.substr(0, log.find('\n') + 1);
+  auto record = ParseLogLine(first_line);  // The record points into first_line.
   ASSERT_TRUE(record.ok()) << record.status() << ": " << log;
   EXPECT_EQ(record->stream, LogStream::kStdout);
   EXPECT_FALSE(record->partial);
