@@ -1,0 +1,125 @@
+// REST-specific behaviour; the shared semantics are in lib/client/conformance.
+#include "lib/client/rest/rest_client.h"
+
+#include "gtest/gtest.h"
+#include "lib/api/proto/core/v1/core.pb.h"
+#include "lib/api/scheme/builtin.h"
+#include "lib/apiserver/rest/server.h"
+#include "lib/store/memory/memory_store.h"
+
+namespace rudder::client {
+namespace {
+
+TEST(KubeconfigTest, CurrentContextServerAndToken) {
+  absl::StatusOr<RestClientOptions> o = ParseKubeconfig(R"(
+apiVersion: v1
+kind: Config
+current-context: dev
+clusters:
+- name: local
+  cluster:
+    server: http://127.0.0.1:8080/
+- name: remote
+  cluster:
+    server: https://10.0.0.1:6443
+    certificate-authority: /etc/ca.pem
+contexts:
+- name: dev
+  context: {cluster: local, user: me}
+- name: prod
+  context: {cluster: remote, user: me}
+users:
+- name: me
+  user:
+    token: s3cret
+)");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->server, "http://127.0.0.1:8080");
+  EXPECT_EQ(o->bearer_token, "s3cret");
+  EXPECT_TRUE(o->certificate_authority_file.empty());
+
+  absl::StatusOr<RestClientOptions> prod = ParseKubeconfig(R"(
+clusters:
+- name: remote
+  cluster: {server: "https://10.0.0.1:6443", certificate-authority: /etc/ca.pem}
+contexts:
+- name: prod
+  context: {cluster: remote}
+)",
+                                                           "prod");
+  ASSERT_TRUE(prod.ok()) << prod.status();
+  EXPECT_EQ(prod->server, "https://10.0.0.1:6443");
+  EXPECT_EQ(prod->certificate_authority_file, "/etc/ca.pem");
+}
+
+TEST(KubeconfigTest, Errors) {
+  EXPECT_EQ(ParseKubeconfig("clusters: [").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseKubeconfig("current-context: x\ncontexts: []").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(ParseKubeconfig(R"(
+current-context: c
+clusters: [{name: k, cluster: {server: "https://h", certificate-authority-data: AAAA}}]
+contexts: [{name: c, context: {cluster: k}}]
+)")
+                .status()
+                .code(),
+            absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(LoadKubeconfig("/nonexistent/kubeconfig").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(RestClientTest, RejectsMalformedServer) {
+  std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
+  EXPECT_EQ(NewRestClient({.server = "127.0.0.1:80"}, scheme.get()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(NewRestClient({.server = "http://h:1/api"}, scheme.get()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(RestClientTest, UnreachableServerIsUnavailable) {
+  std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
+  // Port 1 on loopback refuses connections.
+  absl::StatusOr<std::unique_ptr<Client>> c =
+      NewRestClient({.server = "http://127.0.0.1:1"}, scheme.get());
+  ASSERT_TRUE(c.ok()) << c.status();
+  auto kind = scheme->ByResource({"", "v1", "configmaps"});
+  EXPECT_EQ((*c)->Get(*kind, "default", "x").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*c)->Watch(*kind, "default", {}).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(RestClientTest, QueryParametersAreEscaped) {
+  std::unique_ptr<store::Store> store = *store::NewMemoryStore();
+  std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
+  absl::StatusOr<std::unique_ptr<apiserver::ApiServer>> server =
+      apiserver::ApiServer::Start({.store = store.get(), .scheme = scheme.get()});
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<std::unique_ptr<Client>> c =
+      NewRestClient({.server = absl::StrCat("http://127.0.0.1:", (*server)->port())}, scheme.get());
+  ASSERT_TRUE(c.ok()) << c.status();
+  TypedClient<api::core::v1::ConfigMap> cms(c->get());
+  api::core::v1::ConfigMap cm;
+  cm.mutable_metadata()->set_name("a");
+  cm.mutable_metadata()->set_namespace_("ns");
+  (*cm.mutable_metadata()->mutable_labels())["tier"] = "web";
+  auto created = cms.Create(cm);
+  ASSERT_TRUE(created.ok()) << created.status();
+  cm.mutable_metadata()->set_name("b");
+  (*cm.mutable_metadata()->mutable_labels())["tier"] = "other";
+  created = cms.Create(cm);
+  ASSERT_TRUE(created.ok()) << created.status();
+  // Spaces, parentheses, commas and '=' in selectors reach the server intact.
+  ListOptions o;
+  o.label_selector = "tier in (other,x)";
+  absl::StatusOr<TypedList<api::core::v1::ConfigMap>> list = cms.List("ns", o);
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->items.size(), 1u);
+  EXPECT_EQ(list->items[0]->metadata().name(), "b");
+  o.label_selector = "tier notin (other)";
+  o.field_selector = "metadata.name=a";
+  list = cms.List("ns", o);
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->items.size(), 1u);
+  EXPECT_EQ(list->items[0]->metadata().name(), "a");
+}
+
+}  // namespace
+}  // namespace rudder::client
