@@ -47,6 +47,75 @@ int DaysInMonth(int64_t y, int64_t m) {
   return kDays[m - 1];
 }
 
+// The civil date of a day count since 1970-01-01 (Howard Hinnant's civil_from_days).
+void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+void PutDigits(char* p, int64_t v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+// Appends `time` as RFC3339Nano in UTC. Years outside 0000-9999 fall back to absl.
+void AppendRfc3339Nano(absl::Time time, std::string* out) {
+  const int64_t nanos_total = absl::ToUnixNanos(time);
+  int64_t seconds = nanos_total / 1000000000;
+  int64_t nanos = nanos_total % 1000000000;
+  if (nanos < 0) {
+    nanos += 1000000000;
+    --seconds;
+  }
+  int64_t days = seconds / 86400;
+  int64_t sod = seconds % 86400;
+  if (sod < 0) {
+    sod += 86400;
+    --days;
+  }
+  int64_t year;
+  int month, day;
+  CivilFromDays(days, &year, &month, &day);
+  if (year < 0 || year > 9999 || time != absl::FromUnixNanos(nanos_total)) {
+    out->append(absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", time, absl::UTCTimeZone()));
+    return;
+  }
+  char buf[32];
+  PutDigits(buf, year, 4);
+  buf[4] = '-';
+  PutDigits(buf + 5, month, 2);
+  buf[7] = '-';
+  PutDigits(buf + 8, day, 2);
+  buf[10] = 'T';
+  PutDigits(buf + 11, sod / 3600, 2);
+  buf[13] = ':';
+  PutDigits(buf + 14, sod / 60 % 60, 2);
+  buf[16] = ':';
+  PutDigits(buf + 17, sod % 60, 2);
+  size_t len = 19;
+  if (nanos != 0) {
+    buf[len++] = '.';
+    int digits = 9;
+    while (nanos % 10 == 0) {
+      nanos /= 10;
+      --digits;
+    }
+    PutDigits(buf + len, nanos, digits);
+    len += digits;
+  }
+  buf[len++] = 'Z';
+  out->append(buf, len);
+}
+
 absl::Status BadTime(std::string_view text) {
   return absl::InvalidArgumentError(absl::StrCat(
       "time: \"", Av(text), "\" is not an RFC3339 time (2006-01-02T15:04:05.999999999Z)"));
@@ -108,8 +177,9 @@ absl::StatusOr<absl::Time> ParseRfc3339Nano(std::string_view text) {
 }
 
 std::string FormatRfc3339Nano(absl::Time time) {
-  // absl's %E*S prints the fraction with trailing zeros removed, as RFC3339Nano wants.
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", time, absl::UTCTimeZone());
+  std::string out;
+  AppendRfc3339Nano(time, &out);
+  return out;
 }
 
 absl::StatusOr<LogRecord> ParseLogLine(std::string_view line) {
@@ -160,8 +230,8 @@ absl::StatusOr<LogRecord> ParseLogLine(std::string_view line) {
 
 void AppendLogLine(absl::Time time, LogStream stream, bool partial, std::string_view content,
                    std::string* out) {
-  absl::StrAppend(out, FormatRfc3339Nano(time), " ", Av(LogStreamName(stream)),
-                  partial ? " P " : " F ", Av(content), "\n");
+  AppendRfc3339Nano(time, out);
+  absl::StrAppend(out, " ", Av(LogStreamName(stream)), partial ? " P " : " F ", Av(content), "\n");
 }
 
 }  // namespace rudder::runtime::cri

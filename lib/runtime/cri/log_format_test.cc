@@ -104,6 +104,31 @@ TEST(FormatRfc3339NanoTest, TrimsTrailingZeros) {
   EXPECT_EQ(FormatRfc3339Nano(At(1475713029, 0)), "2016-10-06T00:17:09Z");
 }
 
+TEST(FormatRfc3339NanoTest, AgreesWithAbslAcrossTheRange) {
+  // Every day boundary, leap day and fraction width the fast path handles.
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 20000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    // Seconds from 1900 to 2200, nanos with a random number of trailing zeros.
+    const int64_t seconds = -2208988800LL + static_cast<int64_t>(x % 9467280000ULL);
+    int64_t nanos = static_cast<int64_t>((x >> 20) % 1000000000);
+    int64_t unit = 1;
+    for (int z = static_cast<int>((x >> 50) % 10); z > 0; --z) unit *= 10;
+    nanos = nanos / unit * unit;
+    const absl::Time t = At(seconds, nanos);
+    const std::string expected = absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+    ASSERT_EQ(FormatRfc3339Nano(t), expected) << seconds << " " << nanos;
+    auto back = ParseRfc3339Nano(expected);
+    ASSERT_TRUE(back.ok()) << back.status();
+    ASSERT_EQ(*back, t) << expected;
+  }
+  EXPECT_EQ(FormatRfc3339Nano(absl::FromUnixNanos(-1)), "1969-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(FormatRfc3339Nano(absl::UnixEpoch()), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339Nano(At(1709208000, 1000)), "2024-02-29T12:00:00.000001Z");
+}
+
 TEST(AppendLogLineTest, RoundTripsThroughTheParser) {
   std::string out;
   const absl::Time t = At(1700000000, 123456789);
