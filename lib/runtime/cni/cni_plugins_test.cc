@@ -210,6 +210,34 @@ TEST_F(CniPluginsTest, BridgeHostLocalAssignsDistinctIpsAndReusesReleasedOnes) {
   EXPECT_TRUE(Cni(options_).DelNetworkList(list, pod2).ok());
 }
 
+TEST_F(CniPluginsTest, OlderSpecVersions) {
+  NetNamespace* ns = NewNetns();
+  ASSERT_NE(ns, nullptr);
+  for (const char* version : {"0.4.0", "0.3.1"}) {
+    std::string text = absl::StrReplaceAll(
+        BridgeConflist(false),
+        {{R"("cniVersion":"1.0.0")", absl::StrCat(R"("cniVersion":")", version, "\"")}});
+    auto list = ParseConfigList(text);
+    ASSERT_TRUE(list.ok()) << list.status();
+    RuntimeConf rt = Pod(ns, absl::StrCat("old-", suffix_));
+    auto result = Add(*list, rt);
+    ASSERT_TRUE(result.ok()) << version << ": " << result.status();
+    EXPECT_EQ(result->cni_version, version);
+    EXPECT_NE(result->json.find(R"("version": "4")"), std::string::npos) << result->json;
+    std::vector<std::string> ips = PodIps(*result, "eth0");
+    ASSERT_EQ(ips.size(), 1u);
+    EXPECT_NE(InNetns(ns, "ip -o addr show eth0").find(ips[0] + "/24"), std::string::npos);
+    absl::Status check = Cni(options_).CheckNetworkList(*list, rt);
+    if (std::string(version) == "0.4.0") {
+      EXPECT_TRUE(check.ok()) << check;
+    } else {
+      EXPECT_EQ(check.code(), absl::StatusCode::kFailedPrecondition) << check;
+    }
+    ASSERT_TRUE(Cni(options_).DelNetworkList(*list, rt).ok());
+    EXPECT_EQ(InNetns(ns, "ip -o link show eth0").find("eth0:"), std::string::npos);
+  }
+}
+
 TEST_F(CniPluginsTest, PortmapChainedAfterBridgeAndCheck) {
   NetNamespace* ns = NewNetns();
   ASSERT_NE(ns, nullptr);
