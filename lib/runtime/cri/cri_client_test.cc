@@ -346,6 +346,17 @@ TEST_F(ContainerdTest, PodLifecycle) {
   EXPECT_EQ(exec_result->stdout(), "out\n");
   EXPECT_EQ(exec_result->stderr(), "err\n");
 
+  // A command that outlives its timeout.
+  v1::ExecSyncRequest slow;
+  slow.set_container_id(*id);
+  slow.add_cmd("sleep");
+  slow.add_cmd("30");
+  slow.set_timeout(1);
+  auto slow_result = runtime_->ExecSync(slow, kCall);
+  ASSERT_FALSE(slow_result.ok());
+  EXPECT_EQ(slow_result.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << slow_result.status();
+
   v1::ContainerStatsRequest stats_request;
   stats_request.set_container_id(*id);
   auto stats = runtime_->ContainerStats(stats_request, kCall);
