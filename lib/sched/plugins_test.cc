@@ -1,0 +1,280 @@
+#include "lib/sched/plugins/plugins.h"
+
+#include "gtest/gtest.h"
+#include "lib/sched/cache.h"
+#include "lib/sched/testing/builders.h"
+
+namespace rudder::sched {
+namespace {
+
+using testing::NodeBuilder;
+using testing::PodBuilder;
+
+class FakeHandle : public Handle {
+ public:
+  const NodeInfoLister& Snapshot() const override { return *snapshot; }
+  Binder* binder() const override { return nullptr; }
+  Clock* clock() const override { return Clock::Real(); }
+  void WithWaitingPod(std::string_view, const std::function<void(WaitingPod*)>& fn) override {
+    fn(nullptr);
+  }
+  void IterateOverWaitingPods(const std::function<void(WaitingPod*)>&) override {}
+  std::unique_ptr<sched::Snapshot> snapshot = std::make_unique<sched::Snapshot>();
+};
+
+class PluginsTest : public ::testing::Test {
+ protected:
+  template <typename T>
+  T* Make(const std::string& name, const std::string& args_yaml = "") {
+    ConfigValue args;
+    if (!args_yaml.empty()) args = *ConfigValue::Parse(args_yaml);
+    auto p = (**registry_.Get(name))(args, &handle_);
+    EXPECT_TRUE(p.ok()) << p.status();
+    owned_.push_back(*std::move(p));
+    T* t = dynamic_cast<T*>(owned_.back().get());
+    EXPECT_NE(t, nullptr);
+    return t;
+  }
+  // Caches the nodes and pods (pods with spec.nodeName) and snapshots them.
+  void Cluster(std::vector<Node> nodes, std::vector<Pod> pods = {}) {
+    cache_ = std::make_unique<Cache>(&clock_);
+    for (auto& n : nodes) ASSERT_TRUE(cache_->AddNode(std::make_shared<const Node>(n)).ok());
+    for (auto& p : pods) ASSERT_TRUE(cache_->AddPod(*PodInfo::Create(p)).ok());
+    handle_.snapshot = std::make_unique<sched::Snapshot>();
+    cache_->UpdateSnapshot(handle_.snapshot.get());
+  }
+  const NodeInfo& NodeNamed(const std::string& n) { return *handle_.snapshot->Get(n); }
+  std::shared_ptr<const PodInfo> Info(const Pod& p) { return *PodInfo::Create(p); }
+
+  // Runs PreFilter (if any) then Filter.
+  Status Filter(const std::string& plugin, const Pod& pod, const std::string& node) {
+    auto info = Info(pod);
+    CycleState state;
+    Plugin* p = Make<Plugin>(plugin);
+    if (auto* pf = dynamic_cast<PreFilterPlugin*>(p)) {
+      PreFilterResult r;
+      Status s = pf->PreFilter(state, *info, &r);
+      if (s.IsSkip()) return Status();
+      if (!s.ok()) return s;
+    }
+    return dynamic_cast<FilterPlugin*>(p)->Filter(state, *info, NodeNamed(node));
+  }
+  // PreScore (Skip -> all zero), Score and NormalizeScore over all nodes in the snapshot.
+  std::vector<int64_t> Scores(const std::string& plugin, const Pod& pod,
+                              const std::string& args = "") {
+    auto info = Info(pod);
+    CycleState state;
+    Plugin* p = Make<Plugin>(plugin, args);
+    auto nodes = handle_.snapshot->List();
+    std::vector<int64_t> out(nodes.size(), 0);
+    if (auto* pf = dynamic_cast<PreFilterPlugin*>(p)) {
+      PreFilterResult r;
+      pf->PreFilter(state, *info, &r);
+    }
+    if (auto* ps = dynamic_cast<PreScorePlugin*>(p)) {
+      if (ps->PreScore(state, *info, nodes).IsSkip()) return out;
+    }
+    auto* sp = dynamic_cast<ScorePlugin*>(p);
+    for (size_t i = 0; i < nodes.size(); ++i)
+      EXPECT_TRUE(sp->Score(state, *info, *nodes[i], &out[i]).ok());
+    EXPECT_TRUE(sp->NormalizeScore(state, *info, out).ok());
+    return out;
+  }
+
+  FakeClock clock_;
+  PluginRegistry registry_ = DefaultRegistry();
+  FakeHandle handle_;
+  std::unique_ptr<Cache> cache_;
+  std::vector<std::unique_ptr<Plugin>> owned_;
+};
+
+TEST_F(PluginsTest, NodeName) {
+  Cluster({NodeBuilder("a"), NodeBuilder("b")});
+  EXPECT_TRUE(Filter("NodeName", PodBuilder("p"), "a").ok());
+  EXPECT_TRUE(Filter("NodeName", PodBuilder("p").NodeName("a"), "a").ok());
+  Status s = Filter("NodeName", PodBuilder("p").NodeName("a"), "b");
+  EXPECT_EQ(s.code(), Code::kUnschedulableAndUnresolvable);
+  EXPECT_EQ(s.Message(), "node(s) didn't match the requested node name");
+}
+
+TEST_F(PluginsTest, NodeUnschedulable) {
+  Cluster({NodeBuilder("a").Unschedulable()});
+  Status s = Filter("NodeUnschedulable", PodBuilder("p"), "a");
+  EXPECT_EQ(s.code(), Code::kUnschedulableAndUnresolvable);
+  EXPECT_EQ(s.Message(), "node(s) were unschedulable");
+  EXPECT_TRUE(Filter("NodeUnschedulable",
+                     PodBuilder("p").Toleration("node.kubernetes.io/unschedulable", "Exists", "",
+                                                "NoSchedule"),
+                     "a")
+                  .ok());
+}
+
+TEST_F(PluginsTest, NodeResourcesFitFilter) {
+  Cluster({NodeBuilder("a").Capacity("2", "4Gi", "2").Allocatable("example.com/gpu", "1")},
+          {PodBuilder("x").Req("1500m", "1Gi").NodeName("a")});
+  EXPECT_TRUE(Filter("NodeResourcesFit", PodBuilder("p").Req("500m", "3Gi"), "a").ok());
+  Status s = Filter("NodeResourcesFit", PodBuilder("p").Req("600m", "4Gi"), "a");
+  EXPECT_EQ(s.code(), Code::kUnschedulable);
+  EXPECT_EQ(s.reasons(), (std::vector<std::string>{"Insufficient cpu", "Insufficient memory"}));
+  s = Filter("NodeResourcesFit", PodBuilder("p").Request("example.com/gpu", "2"), "a");
+  EXPECT_EQ(s.Message(), "Insufficient example.com/gpu");
+  EXPECT_TRUE(
+      Filter("NodeResourcesFit", PodBuilder("p").Request("example.com/gpu", "1"), "a").ok());
+  // Two pods allowed; one exists: the second fits by count, the third would not.
+  Cluster({NodeBuilder("a").Capacity("2", "4Gi", "1")}, {PodBuilder("x").NodeName("a")});
+  EXPECT_EQ(Filter("NodeResourcesFit", PodBuilder("p"), "a").Message(), "Too many pods");
+}
+
+TEST_F(PluginsTest, LeastAllocatedScore) {
+  // Kubernetes' documented example: node 4000m/10000 with 3000m/5000 requested (pod included)
+  // -> cpu (4000-3000)*100/4000 = 25, memory (10000-5000)*100/10000 = 50 -> 37.
+  Cluster({NodeBuilder("a").Capacity("4", "10000"), NodeBuilder("b").Capacity("6", "10000")});
+  auto s = Scores("NodeResourcesFit", PodBuilder("p").Req("3", "5000"));
+  EXPECT_EQ(s[0], 37);  // (25 + 50) / 2
+  EXPECT_EQ(s[1], 50);  // (50 + 50) / 2
+}
+
+TEST_F(PluginsTest, MostAllocatedScore) {
+  Cluster({NodeBuilder("a").Capacity("4", "10000"), NodeBuilder("b").Capacity("6", "10000")});
+  auto s = Scores("NodeResourcesFit", PodBuilder("p").Req("3", "5000"),
+                  "scoringStrategy: {type: MostAllocated}");
+  EXPECT_EQ(s[0], 62);  // (75 + 50) / 2
+  EXPECT_EQ(s[1], 50);
+}
+
+TEST_F(PluginsTest, RequestedToCapacityRatioScore) {
+  Cluster({NodeBuilder("a").Capacity("4", "10000")});
+  // Shape 0 -> 0, 100 -> 10 (bin packing): cpu 75% -> 75, memory 50% -> 50; weights 1 -> 63.
+  auto s = Scores("NodeResourcesFit", PodBuilder("p").Req("3", "5000"),
+                  "scoringStrategy: {type: RequestedToCapacityRatio, requestedToCapacityRatio: "
+                  "{shape: [{utilization: 0, score: 0}, {utilization: 100, score: 10}]}}");
+  EXPECT_EQ(s[0], 63);  // round(125 / 2)
+}
+
+TEST_F(PluginsTest, NonZeroRequestsForScoring) {
+  // A pod without requests counts as 100m / 200Mi for scoring.
+  Cluster({NodeBuilder("a").Capacity("1", "2000Mi")});
+  auto s = Scores("NodeResourcesFit", PodBuilder("p"));
+  EXPECT_EQ(s[0], 90);  // cpu 90, memory 90
+}
+
+TEST_F(PluginsTest, BalancedAllocation) {
+  Cluster({NodeBuilder("a").Capacity("4", "10000"), NodeBuilder("b").Capacity("4", "5000")});
+  auto s = Scores("NodeResourcesBalancedAllocation", PodBuilder("p").Req("2", "2500"));
+  // a: fractions 0.5, 0.25 -> std 0.125 -> 87; b: 0.5, 0.5 -> 100.
+  EXPECT_EQ(s[0], 87);
+  EXPECT_EQ(s[1], 100);
+  // Best-effort pods are not scored.
+  EXPECT_EQ(Scores("NodeResourcesBalancedAllocation", PodBuilder("q")),
+            (std::vector<int64_t>{0, 0}));
+}
+
+TEST_F(PluginsTest, NodeAffinityOperators) {
+  Cluster({NodeBuilder("a").Label("zone", "z1").Label("gen", "5"),
+           NodeBuilder("b").Label("zone", "z2")});
+  EXPECT_TRUE(Filter("NodeAffinity", PodBuilder("p").NodeSelector("zone", "z1"), "a").ok());
+  Status s = Filter("NodeAffinity", PodBuilder("p").NodeSelector("zone", "z1"), "b");
+  EXPECT_EQ(s.code(), Code::kUnschedulableAndUnresolvable);
+  EXPECT_EQ(s.Message(), "node(s) didn't match Pod's node affinity/selector");
+  EXPECT_TRUE(
+      Filter("NodeAffinity", PodBuilder("p").Required(0, "zone", "In", {"z1", "z3"}), "a").ok());
+  EXPECT_FALSE(
+      Filter("NodeAffinity", PodBuilder("p").Required(0, "zone", "NotIn", {"z1"}), "a").ok());
+  EXPECT_TRUE(Filter("NodeAffinity", PodBuilder("p").Required(0, "gen", "Exists", {}), "a").ok());
+  EXPECT_TRUE(
+      Filter("NodeAffinity", PodBuilder("p").Required(0, "gen", "DoesNotExist", {}), "b").ok());
+  EXPECT_TRUE(Filter("NodeAffinity", PodBuilder("p").Required(0, "gen", "Gt", {"4"}), "a").ok());
+  EXPECT_FALSE(Filter("NodeAffinity", PodBuilder("p").Required(0, "gen", "Gt", {"5"}), "a").ok());
+  EXPECT_TRUE(Filter("NodeAffinity", PodBuilder("p").Required(0, "gen", "Lt", {"6"}), "a").ok());
+  EXPECT_FALSE(Filter("NodeAffinity", PodBuilder("p").Required(0, "gen", "Lt", {"x"}), "a").ok());
+  // Terms are ORed, requirements ANDed.
+  EXPECT_TRUE(
+      Filter("NodeAffinity",
+             PodBuilder("p").Required(0, "zone", "In", {"z9"}).Required(1, "zone", "In", {"z2"}),
+             "b")
+          .ok());
+  EXPECT_FALSE(
+      Filter("NodeAffinity",
+             PodBuilder("p").Required(0, "zone", "In", {"z2"}).Required(0, "gen", "Exists", {}),
+             "b")
+          .ok());
+  // matchFields on metadata.name, also narrowing PreFilter's node set.
+  EXPECT_TRUE(
+      Filter("NodeAffinity", PodBuilder("p").Required(0, "metadata.name", "In", {"b"}, true), "b")
+          .ok());
+  EXPECT_FALSE(
+      Filter("NodeAffinity", PodBuilder("p").Required(0, "metadata.name", "In", {"b"}, true), "a")
+          .ok());
+  auto* na = Make<PreFilterPlugin>("NodeAffinity");
+  CycleState st;
+  PreFilterResult r;
+  auto info = Info(PodBuilder("p").Required(0, "metadata.name", "In", {"b", "c"}, true));
+  ASSERT_TRUE(na->PreFilter(st, *info, &r).ok());
+  ASSERT_TRUE(r.node_names.has_value());
+  EXPECT_EQ(r.node_names->size(), 2u);
+}
+
+TEST_F(PluginsTest, NodeAffinityPreferredScore) {
+  Cluster({NodeBuilder("a").Label("zone", "z1"), NodeBuilder("b").Label("zone", "z2"),
+           NodeBuilder("c")});
+  auto s = Scores(
+      "NodeAffinity",
+      PodBuilder("p").Preferred(20, "zone", "In", {"z1"}).Preferred(80, "zone", "In", {"z2"}));
+  EXPECT_EQ(s, (std::vector<int64_t>{25, 100, 0}));
+}
+
+TEST_F(PluginsTest, TaintToleration) {
+  Cluster({NodeBuilder("a").Taint("node-role", "master", "NoSchedule"),
+           NodeBuilder("b").Taint("k", "v", "PreferNoSchedule"), NodeBuilder("c")});
+  Status s = Filter("TaintToleration", PodBuilder("p"), "a");
+  EXPECT_EQ(s.code(), Code::kUnschedulableAndUnresolvable);
+  EXPECT_EQ(s.Message(), "node(s) had untolerated taint {node-role: master}");
+  EXPECT_TRUE(Filter("TaintToleration",
+                     PodBuilder("p").Toleration("node-role", "Equal", "master", "NoSchedule"), "a")
+                  .ok());
+  EXPECT_TRUE(
+      Filter("TaintToleration", PodBuilder("p").Toleration("", "Exists", "", ""), "a").ok());
+  EXPECT_FALSE(Filter("TaintToleration",
+                      PodBuilder("p").Toleration("node-role", "Equal", "x", "NoSchedule"), "a")
+                   .ok());
+  EXPECT_TRUE(Filter("TaintToleration", PodBuilder("p"), "b").ok());  // PreferNoSchedule
+  // Score: the untolerated PreferNoSchedule taint costs b everything (reverse normalization).
+  EXPECT_EQ(Scores("TaintToleration", PodBuilder("p")), (std::vector<int64_t>{100, 0, 100}));
+  EXPECT_EQ(
+      Scores("TaintToleration", PodBuilder("p").Toleration("k", "Exists", "", "PreferNoSchedule")),
+      (std::vector<int64_t>{100, 100, 100}));
+}
+
+TEST_F(PluginsTest, NodePorts) {
+  Cluster({NodeBuilder("a")}, {PodBuilder("x").HostPort(8080).NodeName("a")});
+  Status s = Filter("NodePorts", PodBuilder("p").HostPort(8080), "a");
+  EXPECT_EQ(s.code(), Code::kUnschedulable);
+  EXPECT_EQ(s.Message(), "node(s) didn't have free ports for the requested pod ports");
+  EXPECT_TRUE(Filter("NodePorts", PodBuilder("p").HostPort(8080, "UDP"), "a").ok());
+  EXPECT_TRUE(Filter("NodePorts", PodBuilder("p").HostPort(8081), "a").ok());
+  EXPECT_FALSE(Filter("NodePorts", PodBuilder("p").HostPort(8080, "TCP", "10.0.0.1"), "a").ok());
+}
+
+TEST_F(PluginsTest, ImageLocality) {
+  const int64_t mb = 1024 * 1024;
+  Cluster({NodeBuilder("a").Image("big/app:1", 500 * mb), NodeBuilder("b")});
+  // One node of two has the 500 MiB image: scaled 250 MiB; (250-23)*100/(1000-23) = 23.
+  auto s = Scores("ImageLocality", PodBuilder("p").Image("big/app:1"));
+  EXPECT_EQ(s, (std::vector<int64_t>{23, 0}));
+  EXPECT_EQ(Scores("ImageLocality", PodBuilder("p").Image("other")), (std::vector<int64_t>{0, 0}));
+}
+
+TEST(NormalizeTest, DefaultNormalizeScore) {
+  std::vector<int64_t> s{0, 5, 10};
+  plugins::DefaultNormalizeScore(100, false, s);
+  EXPECT_EQ(s, (std::vector<int64_t>{0, 50, 100}));
+  std::vector<int64_t> r{0, 5, 10};
+  plugins::DefaultNormalizeScore(100, true, r);
+  EXPECT_EQ(r, (std::vector<int64_t>{100, 50, 0}));
+  std::vector<int64_t> z{0, 0};
+  plugins::DefaultNormalizeScore(100, true, z);
+  EXPECT_EQ(z, (std::vector<int64_t>{100, 100}));
+}
+
+}  // namespace
+}  // namespace rudder::sched
