@@ -343,6 +343,10 @@ spec:
     served: true
     storage: true
     subresources: {status: {}}
+    additionalPrinterColumns:
+    - {name: Spec, type: string, jsonPath: .spec.cronSpec}
+    - {name: Replicas, type: integer, jsonPath: .spec.replicas}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
     schema:
       openAPIV3Schema:
         type: object
@@ -372,7 +376,7 @@ YAML
 out="$(k apply -f "$TMP/ct.yaml")"
 expect "apply a custom object" "$out" 'crontab.stable.example.com/my-cron created'
 out="$(k get crontabs)"
-expect "get <plural>" "$out" '^NAME +AGE' '^my-cron +[0-9]+s'
+expect "get <plural> (printer columns)" "$out" '^NAME +SPEC +REPLICAS +AGE' '^my-cron +\* \* \* \* \*/5 +1 +[0-9]+s'
 out="$(k get ct my-cron -o jsonpath='{.spec.image} {.spec.unknownField}')"
 expect "get <shortname>: default applied, unknown field pruned" "$out" '^busybox $'
 sed -i 's/replicas: 1/replicas: 2/' "$TMP/ct.yaml"

@@ -17,6 +17,7 @@
 #ifndef RUDDER_LIB_API_SCHEME_SCHEME_H_
 #define RUDDER_LIB_API_SCHEME_SCHEME_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -68,6 +69,17 @@ struct ScaleSpec {
   std::string label_selector_path;  // e.g. ".status.selector"; empty if none.
 };
 
+// A column `kubectl get` prints for a kind (a CustomResourceDefinition's
+// additionalPrinterColumns): a value read from each object at a JSON path (".spec.replicas").
+struct PrinterColumn {
+  std::string name;
+  std::string type;  // "integer", "number", "string", "boolean" or "date" (printed as an age)
+  std::string format;
+  std::string description;
+  int32_t priority = 0;  // 0: shown by default; higher: with -o wide
+  std::string json_path;
+};
+
 // Everything the system knows about one kind.
 struct KindInfo {
   GroupVersionKind gvk;
@@ -90,6 +102,9 @@ struct KindInfo {
   // index them), and `openapi_schema` is the version's openAPIV3Schema as JSON (may be empty).
   bool custom_resource = false;
   std::string openapi_schema;
+  // Columns tables show between NAME and the rest; empty: NAME and AGE only (plus the
+  // built-in columns of pods and deployments).
+  std::vector<PrinterColumn> printer_columns;
 
   // Behaviour of typed kinds (all optional; the message passed is of type `descriptor`):
   // fills unset fields with their defaults, as the API server does before validation.

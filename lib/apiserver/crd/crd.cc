@@ -155,6 +155,10 @@ absl::StatusOr<std::vector<api::KindInfo>> KindsFor(const CustomResourceDefiniti
     }
     k.descriptor = CustomObject::descriptor();
     k.custom_resource = true;
+    for (const auto& c : v.additionalprintercolumns()) {
+      k.printer_columns.push_back(
+          {c.name(), c.type(), c.format(), c.description(), c.priority(), c.jsonpath()});
+    }
     const api::field::Path schema_path = vp.Child("schema").Child("openAPIV3Schema");
     if (!v.has_schema() || !v.schema().has_openapiv3schema() ||
         v.schema().openapiv3schema().raw().empty()) {

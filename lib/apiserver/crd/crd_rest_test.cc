@@ -23,6 +23,9 @@ constexpr char kCrd[] = R"({
     "versions": [{
       "name": "v1", "served": true, "storage": true,
       "subresources": {"status": {}},
+      "additionalPrinterColumns": [
+        {"name": "Spec", "type": "string", "jsonPath": ".spec.cronSpec"},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}],
       "schema": {"openAPIV3Schema": {
         "type": "object",
         "properties": {
@@ -176,6 +179,8 @@ TEST_F(CrdRestTest, CrudPatchWatchAndStatus) {
   r = client_->Get(kCtPath, h);
   ASSERT_TRUE(r);
   EXPECT_TRUE(absl::StrContains(r->body, R"("kind":"Table")")) << r->body;
+  EXPECT_TRUE(absl::StrContains(r->body, R"("cells":["a","* * * * *",")")) << r->body;
+  EXPECT_TRUE(absl::StrContains(r->body, R"({"name":"Spec","type":"string")")) << r->body;
 }
 
 TEST_F(CrdRestTest, DeletingTheCrdStopsServing) {

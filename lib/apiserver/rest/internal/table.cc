@@ -1,5 +1,6 @@
 #include "lib/apiserver/rest/internal/table.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
@@ -32,10 +33,73 @@ int64_t Int(const rapidjson::Value& v, std::initializer_list<const char*> path, 
 }
 
 struct Column {
-  const char* name;
-  const char* type;
-  const char* description;
+  std::string name;
+  std::string type;
+  std::string description;
+  std::string format;
+  int priority = 0;
 };
+
+// A value at a simple JSON path: ".spec.replicas", ".status.conditions[0].type" (filters and
+// wildcards are not supported: nullptr).
+const rapidjson::Value* AtPath(const rapidjson::Value& v, const std::string& path) {
+  const rapidjson::Value* cur = &v;
+  size_t i = 0;
+  if (!path.empty() && path[0] == '{' && path.back() == '}') i = 1;  // "{.spec.x}"
+  const size_t end = i == 1 ? path.size() - 1 : path.size();
+  while (i < end) {
+    if (path[i] == '.') {
+      size_t j = i + 1;
+      while (j < end && path[j] != '.' && path[j] != '[') ++j;
+      if (j == i + 1) return nullptr;
+      if (!cur->IsObject()) return nullptr;
+      // (A Value, not a StringRef, which would convert to a NUL-terminated const char*.)
+      const rapidjson::Value key(rapidjson::StringRef(path.data() + i + 1, j - i - 1));
+      auto it = cur->FindMember(key);
+      if (it == cur->MemberEnd()) return nullptr;
+      cur = &it->value;
+      i = j;
+    } else if (path[i] == '[') {
+      size_t j = path.find(']', i);
+      if (j == std::string::npos || j > end) return nullptr;
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(path.substr(i + 1, j - i - 1), &n) || !cur->IsArray()) return nullptr;
+      if (n < 0) n += cur->Size();
+      if (n < 0 || n >= static_cast<int64_t>(cur->Size())) return nullptr;
+      cur = &(*cur)[static_cast<rapidjson::SizeType>(n)];
+      i = j + 1;
+    } else {
+      return nullptr;
+    }
+  }
+  return cur;
+}
+
+// One printer column's cell, typed as Kubernetes' table convertor writes it.
+void PrinterCell(const rapidjson::Value& obj, const api::PrinterColumn& c, absl::Time now,
+                 Writer& w) {
+  const rapidjson::Value* v = AtPath(obj, c.json_path);
+  if (v == nullptr || v->IsNull()) {
+    w.Null();
+    return;
+  }
+  if (c.type == "date" && v->IsString()) {
+    absl::Time t;
+    std::string err;
+    if (absl::ParseTime(absl::RFC3339_full, v->GetString(), &t, &err)) {
+      w.String(HumanDuration(now - t).c_str());
+      return;
+    }
+  }
+  if (v->IsObject() || v->IsArray()) {
+    rapidjson::StringBuffer b;
+    Writer inner(b);
+    v->Accept(inner);
+    w.String(b.GetString(), b.GetSize());
+    return;
+  }
+  v->Accept(w);
+}
 
 std::string Age(const rapidjson::Value& obj, absl::Time now) {
   std::string ts = Str(obj, {"metadata", "creationTimestamp"});
@@ -103,7 +167,8 @@ std::string HumanDuration(absl::Duration d) {
 std::string RenderTable(const api::KindInfo& kind, const std::vector<std::string>& objects_json,
                         const std::string& resource_version, const std::string& continue_token,
                         absl::Time now) {
-  enum class Style { kGeneric, kPod, kDeployment } style = Style::kGeneric;
+  enum class Style { kGeneric, kPod, kDeployment, kPrinterColumns } style = Style::kGeneric;
+  if (!kind.printer_columns.empty()) style = Style::kPrinterColumns;
   if (kind.gvk.group.empty() && kind.gvk.kind == "Pod") style = Style::kPod;
   if (kind.gvk.group == "apps" && kind.gvk.kind == "Deployment") style = Style::kDeployment;
   std::vector<Column> cols = {
@@ -123,9 +188,17 @@ std::string RenderTable(const api::KindInfo& kind, const std::vector<std::string
                     "Total number of available pods (ready for at least minReadySeconds) targeted "
                     "by this deployment."});
   }
-  cols.push_back({"Age", "string",
-                  "CreationTimestamp is a timestamp representing the server time when this object "
-                  "was created."});
+  if (style == Style::kPrinterColumns) {
+    for (const api::PrinterColumn& c : kind.printer_columns) {
+      cols.push_back(
+          {c.name, c.type == "date" ? "date" : c.type, c.description, c.format, c.priority});
+    }
+  } else {
+    cols.push_back(
+        {"Age", "string",
+         "CreationTimestamp is a timestamp representing the server time when this object "
+         "was created."});
+  }
 
   rapidjson::StringBuffer buf;
   Writer w(buf);
@@ -148,15 +221,15 @@ std::string RenderTable(const api::KindInfo& kind, const std::vector<std::string
   for (const Column& c : cols) {
     w.StartObject();
     w.Key("name");
-    w.String(c.name);
+    w.String(c.name.c_str());
     w.Key("type");
-    w.String(c.type);
+    w.String(c.type.c_str());
     w.Key("format");
-    w.String(c.name == std::string("Name") ? "name" : "");
+    w.String(c.name == "Name" ? "name" : c.format.c_str());
     w.Key("description");
-    w.String(c.description);
+    w.String(c.description.c_str());
     w.Key("priority");
-    w.Int(0);
+    w.Int(c.priority);
     w.EndObject();
   }
   w.EndArray();
@@ -173,8 +246,12 @@ std::string RenderTable(const api::KindInfo& kind, const std::vector<std::string
     w.String(name.c_str());
     if (style == Style::kPod) PodCells(obj, w);
     if (style == Style::kDeployment) DeploymentCells(obj, w);
-    std::string age = Age(obj, now);
-    w.String(age.c_str());
+    if (style == Style::kPrinterColumns) {
+      for (const api::PrinterColumn& c : kind.printer_columns) PrinterCell(obj, c, now, w);
+    } else {
+      std::string age = Age(obj, now);
+      w.String(age.c_str());
+    }
     w.EndArray();
     w.Key("object");
     w.StartObject();

@@ -52,5 +52,29 @@ TEST(RenderTableTest, DeploymentAndGenericColumns) {
   EXPECT_TRUE(absl::StrContains(t, R"("continue":"tok")")) << t;
 }
 
+TEST(RenderTableTest, PrinterColumns) {
+  api::KindInfo k;
+  k.gvk = {"stable.example.com", "v1", "CronTab"};
+  k.plural = "crontabs";
+  k.printer_columns = {{"Spec", "string", "", "The cron spec.", 0, ".spec.cronSpec"},
+                       {"Replicas", "integer", "", "", 0, ".spec.replicas"},
+                       {"First", "string", "", "", 1, ".spec.ports[0].name"},
+                       {"Missing", "string", "", "", 0, ".status.nothing"},
+                       {"Age", "date", "", "", 0, ".metadata.creationTimestamp"}};
+  const std::string json =
+      R"({"metadata":{"name":"c","creationTimestamp":"2026-01-01T00:00:00Z"},)"
+      R"("spec":{"cronSpec":"* * * * *","replicas":3,"ports":[{"name":"http"}]}})";
+  absl::Time now = absl::FromUnixSeconds(1767225600 + 90);
+  std::string t = RenderTable(k, {json}, "1", "", now);
+  EXPECT_TRUE(absl::StrContains(t, R"("cells":["c","* * * * *",3,"http",null,"90s"])")) << t;
+  EXPECT_TRUE(absl::StrContains(
+      t,
+      R"({"name":"Spec","type":"string","format":"","description":"The cron spec.","priority":0})"))
+      << t;
+  EXPECT_TRUE(absl::StrContains(
+      t, R"("name":"First","type":"string","format":"","description":"","priority":1)"))
+      << t;
+}
+
 }  // namespace
 }  // namespace rudder::apiserver::rest_internal
