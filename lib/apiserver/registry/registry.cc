@@ -357,10 +357,19 @@ class RegistryAccess : public admission::ObjectAccess {
                                 const std::string& name) override {
     return r_->Get(kind, ns, name);
   }
+  // A consistent read straight from the store: one round trip, as a consistent read of the
+  // watch cache costs, without waiting for the cache to catch up with unrelated writes.
   absl::StatusOr<std::vector<ObjectPtr>> List(const api::KindInfo& kind,
                                               const std::string& ns) override {
-    RUDDER_ASSIGN_OR_RETURN(ListResult l, r_->List(kind, ns, ListOptions()));
-    return std::move(l.items);
+    RUDDER_ASSIGN_OR_RETURN(store::RangeResult rr,
+                            r_->store_->Range(store::KeyRange::Prefix(KindPrefix(kind, ns)), {}));
+    std::vector<ObjectPtr> out;
+    out.reserve(rr.kvs.size());
+    for (const store::KeyValue& kv : rr.kvs) {
+      RUDDER_ASSIGN_OR_RETURN(ObjectPtr obj, Decode(kind, kv));
+      out.push_back(std::move(obj));
+    }
+    return out;
   }
   absl::StatusOr<ObjectPtr> UpdateStatus(const api::KindInfo& kind, const std::string& ns,
                                          ObjectPtr obj) override {
