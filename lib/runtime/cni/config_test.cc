@@ -85,6 +85,24 @@ TEST(ConfigTest, RejectsInvalidListsWithFieldPath) {
   }
 }
 
+TEST(ConfigTest, TruncatedAndCorruptedInputFailsCleanly) {
+  std::string text = kBridgeList;
+  for (size_t n = 0; n < text.size(); ++n) {
+    auto list = ParseConfigList(std::string_view(text.data(), n));
+    EXPECT_EQ(list.status().code(), absl::StatusCode::kInvalidArgument) << n;
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    for (char c : {'\0', '"', '}', '[', '1', '/'}) {
+      std::string bad = text;
+      bad[i] = c;
+      auto list = ParseConfigList(bad);  // either parses or fails; must not crash
+      if (!list.ok()) {
+        EXPECT_EQ(list.status().code(), absl::StatusCode::kInvalidArgument) << i;
+      }
+    }
+  }
+}
+
 TEST(ConfigTest, RejectsOversizedInput) {
   std::string huge(9 << 20, ' ');
   auto list = ParseConfigList(huge);

@@ -422,6 +422,8 @@ TEST_F(NetworkPluginFakeTest, NotReadyWithoutConfigThenSetUpAndTearDown) {
   ASSERT_TRUE((*plugin)->Status().ok()) << (*plugin)->Status();
   EXPECT_EQ((*plugin)->NetworkName(), "podnet");
   EXPECT_EQ(Log("order"), "VERSION fake-a\n");  // Status() checked the plugin's versions
+  ASSERT_TRUE((*plugin)->Status().ok());
+  EXPECT_EQ(Log("order"), "VERSION fake-a\n");  // not again for the same configuration
   std::remove((dir_ + "/log/order").c_str());
   auto status = (*plugin)->SetUpPod(pod_);
   ASSERT_TRUE(status.ok()) << status.status();
@@ -443,6 +445,11 @@ TEST_F(NetworkPluginFakeTest, NotReadyWithoutConfigThenSetUpAndTearDown) {
   EXPECT_EQ((*plugin)->GetPodNetworkStatus(pod_).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ((*plugin)->CheckPod(pod_).code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE((*plugin)->TearDownPod(pod_).ok());
+  // A plugin binary that goes away makes the network not ready.
+  std::remove((dir_ + "/bin/fake-a").c_str());
+  absl::Status gone = (*plugin)->Status();
+  EXPECT_EQ(gone.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(gone.message().find("\"fake-a\" not found"), std::string::npos) << gone;
 }
 
 TEST_F(NetworkPluginFakeTest, FailedSetUpIsUndone) {

@@ -91,7 +91,23 @@ class CniNetworkPlugin : public NetworkPlugin {
       return absl::FailedPreconditionError(
           absl::StrCat("network not ready: ", net.status().message()));
     }
-    if (absl::Status s = cni_.ValidateNetworkList(*net); !s.ok()) {
+    // Asking every plugin for its versions costs a process each: do it when the configuration
+    // changed, and otherwise only check that the binaries are still there.
+    bool validated;
+    {
+      MutexLock lock(&mu_);
+      validated = validated_bytes_ == net->bytes;
+    }
+    absl::Status s = absl::OkStatus();
+    if (validated) {
+      for (const PluginConfig& plugin : net->plugins) {
+        s = cni_.FindPlugin(plugin.type).status();
+        if (!s.ok()) break;
+      }
+    } else {
+      s = cni_.ValidateNetworkList(*net);
+    }
+    if (!s.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat("network not ready: ", net->source, ": ", s.message()));
     }
@@ -101,6 +117,7 @@ class CniNetworkPlugin : public NetworkPlugin {
       }
     }
     MutexLock lock(&mu_);
+    validated_bytes_ = net->bytes;
     network_ = *std::move(net);
     return absl::OkStatus();
   }
@@ -158,6 +175,8 @@ class CniNetworkPlugin : public NetworkPlugin {
   const NetworkConfigList loopback_;
   mutable Mutex mu_;
   std::optional<NetworkConfigList> network_ ABSL_GUARDED_BY(mu_);
+  // The configuration whose plugins last passed ValidateNetworkList.
+  std::string validated_bytes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -104,6 +104,25 @@ TEST(ResultTest, RejectsMalformedResultsWithFieldPath) {
   }
 }
 
+TEST(ResultTest, TruncatedAndCorruptedInputFailsCleanly) {
+  std::string text = kBridgeResult;
+  for (size_t n = 0; n < text.size(); ++n) {
+    auto r = ParseResult(std::string_view(text.data(), n));
+    EXPECT_FALSE(r.ok()) << n;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    for (char c : {'\0', '"', '}', '[', '9', '-'}) {
+      std::string bad = text;
+      bad[i] = c;
+      auto r = ParseResult(bad);  // either parses or fails; must not crash
+      if (!r.ok()) {
+        EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << i;
+      }
+    }
+  }
+}
+
 TEST(ResultTest, ParsesErrors) {
   auto e = ParseError(
       R"({"cniVersion":"1.0.0","code":7,"msg":"invalid config","details":"subnet missing"})");
