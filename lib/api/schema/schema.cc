@@ -440,29 +440,43 @@ void ValidateInto(const Schema& s, const Value& v, const field::Path& path, bool
   }
 }
 
-void PruneInto(const Schema& s, Value* v, bool root) {
+// `path` names `v` ("" at the root); removed fields' paths go to `pruned` when it is set.
+void PruneInto(const Schema& s, Value* v, bool root, const std::string& path,
+               std::vector<std::string>* pruned) {
+  auto child = [&](absl::string_view key) {
+    return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
+  };
   if (v->IsObject()) {
     const bool keep_meta = root || s.embedded_resource;
     if (s.additional_properties != nullptr) {
-      for (auto& m : v->GetObject()) PruneInto(*s.additional_properties, &m.value, false);
+      for (auto& m : v->GetObject()) {
+        PruneInto(*s.additional_properties, &m.value, false,
+                  pruned ? child(Str(m.name)) : std::string(), pruned);
+      }
       return;
     }
     for (auto it = v->MemberBegin(); it != v->MemberEnd();) {
       std::string key(Str(it->name));
       auto p = s.properties.find(key);
       if (p != s.properties.end()) {
-        PruneInto(*p->second, &it->value, false);
+        PruneInto(*p->second, &it->value, false, pruned ? child(key) : std::string(), pruned);
         ++it;
       } else if (keep_meta && (key == "apiVersion" || key == "kind" || key == "metadata")) {
         ++it;
       } else if (s.preserve_unknown_fields || s.additional_properties_any) {
         ++it;
       } else {
+        if (pruned != nullptr) pruned->push_back(child(key));
         it = v->EraseMember(it);
       }
     }
   } else if (v->IsArray() && s.items != nullptr) {
-    for (Value& e : v->GetArray()) PruneInto(*s.items, &e, false);
+    rapidjson::SizeType i = 0;
+    for (Value& e : v->GetArray()) {
+      PruneInto(*s.items, &e, false, pruned ? absl::StrCat(path, "[", i, "]") : std::string(),
+                pruned);
+      ++i;
+    }
   }
 }
 
@@ -528,8 +542,10 @@ field::FieldErrors Validate(const Schema& schema, const rapidjson::Value& value,
   return errs;
 }
 
-void Prune(const Schema& schema, rapidjson::Value* value, bool root) {
-  PruneInto(schema, value, root);
+void Prune(const Schema& schema, rapidjson::Value* value, bool root,
+           std::vector<std::string>* pruned) {
+  PruneInto(schema, value, root, "", pruned);
+  if (pruned != nullptr) std::sort(pruned->begin(), pruned->end());
 }
 
 void ApplyDefaults(const Schema& schema, rapidjson::Value* value,

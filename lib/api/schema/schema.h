@@ -92,8 +92,10 @@ field::FieldErrors Validate(const Schema& schema, const rapidjson::Value& value,
 
 // Removes fields the schema does not specify (unless x-kubernetes-preserve-unknown-fields or
 // additionalProperties allow them), as Kubernetes prunes structural schemas. At the root and
-// in embedded resources apiVersion, kind and metadata are kept.
-void Prune(const Schema& schema, rapidjson::Value* value, bool root);
+// in embedded resources apiVersion, kind and metadata are kept. When `pruned` is not null, the
+// removed fields' paths ("spec.ports[0].bogus", relative to `value`) are added to it, sorted.
+void Prune(const Schema& schema, rapidjson::Value* value, bool root,
+           std::vector<std::string>* pruned = nullptr);
 
 // Sets absent fields that have a default, and non-nullable null fields (to their default, or
 // removes them when there is none), recursively, as Kubernetes' structural defaulting does.

@@ -265,6 +265,15 @@ TEST(SchemaTest, PruneKeepsPreservedAndMaps) {
       R"("spec":{}},"free":{"z":{"q":1}},"items":[{"n":"a"}],"m":{"a":{"k":"v"}}}})");
 }
 
+TEST(SchemaTest, PruneReportsWhatItRemoved) {
+  auto s = MustParse(Spec(R"({"a":{"type":"string"},"l":{"type":"array","items":{"type":"object",)"
+                          R"("properties":{"n":{"type":"string"}}}}})"));
+  rapidjson::Document d = Doc(R"({"spec":{"a":"1","z":1,"l":[{"n":"x","q":2}]},"top":true})");
+  std::vector<std::string> pruned;
+  Prune(*s, &d, true, &pruned);
+  EXPECT_EQ(pruned, (std::vector<std::string>{"spec.l[0].q", "spec.z", "top"}));
+}
+
 std::string Defaulted(const std::string& schema, const std::string& value) {
   auto s = MustParse(schema);
   rapidjson::Document d = Doc(value);

@@ -116,6 +116,10 @@ struct KindInfo {
   std::function<field::FieldErrors(const google::protobuf::Message& obj,
                                    const google::protobuf::Message& old)>
       validate_update;
+  // Fields of a decoded object that the kind does not know, as paths ("spec.bogus"), for
+  // fieldValidation (Strict: an error, Warn: warnings). Set for kinds whose message keeps
+  // fields the decoder cannot judge (custom resources: their schema drops them in `defaulter`).
+  std::function<std::vector<std::string>(const google::protobuf::Message& obj)> unknown_fields;
 
   GroupVersionResource gvr() const { return {gvk.group, gvk.version, plural}; }
   // A fresh, empty object of this kind (nullptr for unstructured kinds). Caller owns it.

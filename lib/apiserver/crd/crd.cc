@@ -182,6 +182,13 @@ absl::StatusOr<std::vector<api::KindInfo>> KindsFor(const CustomResourceDefiniti
       api::schema::ApplyDefaults(*s, &d, d.GetAllocator());
       FromDocument(d, o);
     };
+    k.unknown_fields = [s](const google::protobuf::Message& m) {
+      std::vector<std::string> pruned;
+      const auto* o = dynamic_cast<const CustomObject*>(&m);
+      rapidjson::Document d;
+      if (o != nullptr && ToDocument(*o, &d)) api::schema::Prune(*s, &d, /*root=*/true, &pruned);
+      return pruned;
+    };
     k.validate = [s](const google::protobuf::Message& m) {
       api::field::FieldErrors out;
       const auto* o = dynamic_cast<const CustomObject*>(&m);

@@ -178,6 +178,8 @@ TEST_F(CrdTest, CreateAppliesDefaultsPrunesAndValidates) {
       json, R"("spec":{"cronSpec":"* * * * */5","image":"busybox","replicas":2})"))
       << json;
   EXPECT_FALSE(absl::StrContains(json, "bogus"));
+  ObjectPtr raw = Parse(*ct, R"({"spec":{"cronSpec":"* * * * *","bogus":1},"junk":2})");
+  EXPECT_EQ(ct->unknown_fields(*raw), (std::vector<std::string>{"junk", "spec.bogus"}));
   EXPECT_FALSE(absl::StrContains(json, "junk"));
   EXPECT_EQ(api::GetObjectMeta(**o)->generation(), 1);
   EXPECT_FALSE(api::GetObjectMeta(**o)->uid().empty());
