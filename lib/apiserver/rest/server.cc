@@ -134,6 +134,9 @@ class ApiServerImpl : public ApiServer {
     const int threads = std::max(4, options_.max_threads);
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server_.set_payload_max_length(options_.max_body_bytes);
+    // Headers and body go out in separate writes: without TCP_NODELAY the body waits for the
+    // client's delayed ACK (about 40 ms per response).
+    server_.set_tcp_nodelay(true);
     server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
       if (res.status == 413) {
