@@ -346,6 +346,19 @@ TEST_F(ContainerdTest, PodLifecycle) {
   EXPECT_EQ(exec_result->stdout(), "out\n");
   EXPECT_EQ(exec_result->stderr(), "err\n");
 
+  // Output beyond gRPC's default 4 MiB message limit arrives whole.
+  v1::ExecSyncRequest big;
+  big.set_container_id(*id);
+  big.add_cmd("dd");
+  big.add_cmd("if=/dev/zero");
+  big.add_cmd("bs=1048576");
+  big.add_cmd("count=6");
+  big.set_timeout(30);
+  auto big_result = runtime_->ExecSync(big, kCall);
+  ASSERT_TRUE(big_result.ok()) << big_result.status();
+  EXPECT_EQ(big_result->exit_code(), 0);
+  EXPECT_EQ(big_result->stdout().size(), size_t{6} << 20);
+
   // A command that outlives its timeout.
   v1::ExecSyncRequest slow;
   slow.set_container_id(*id);
