@@ -939,6 +939,59 @@ absl::StatusOr<ObjectPtr> Registry::DeleteOnce(const api::KindInfo& kind, const 
   return next;
 }
 
+absl::StatusOr<ObjectPtr> Registry::FinalizeNamespace(const api::KindInfo& kind,
+                                                      const std::string& name, ObjectPtr obj,
+                                                      const WriteOptions& options, bool* deleted) {
+  const auto* in = dynamic_cast<const api::core::v1::Namespace*>(obj.get());
+  if (in == nullptr || kind.descriptor != api::core::v1::Namespace::descriptor()) {
+    return absl::InvalidArgumentError("finalize is served for namespaces only");
+  }
+  if (!in->metadata().name().empty() && in->metadata().name() != name) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the name of the object (", in->metadata().name(),
+                     ") does not match the name on the URL (", name, ")"));
+  }
+  const std::string key = KeyFor(kind, "", name);
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    RUDDER_ASSIGN_OR_RETURN(Current cur, Read(kind, key, name));
+    if (!in->metadata().resourceversion().empty() &&
+        in->metadata().resourceversion() != absl::StrCat(cur.mod_revision)) {
+      return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
+    }
+    auto next = std::make_unique<api::core::v1::Namespace>(
+        static_cast<const api::core::v1::Namespace&>(*cur.obj));
+    *next->mutable_spec()->mutable_finalizers() = in->spec().finalizers();
+    next->mutable_metadata()->clear_resourceversion();
+    if (const admission::Chain* chain = options_.admission.get()) {
+      admission::Attributes attrs =
+          Attrs(admission::Operation::kUpdate, kind, "", name, options.dry_run, options.user);
+      attrs.subresource = "finalize";
+      attrs.object = next.get();
+      attrs.old_object = cur.obj.get();
+      RUDDER_RETURN_IF_ERROR(chain->Admit(attrs));
+      RUDDER_RETURN_IF_ERROR(chain->Validate(attrs));
+    }
+    const bool remove = next->metadata().has_deletiontimestamp() &&
+                        next->metadata().finalizers_size() == 0 &&
+                        next->spec().finalizers_size() == 0;
+    if (deleted != nullptr) *deleted = remove;
+    if (options.dry_run) {
+      next->mutable_metadata()->set_resourceversion(absl::StrCat(cur.mod_revision));
+      return next;
+    }
+    store::TxnRequest txn;
+    txn.compares.push_back(
+        store::Compare::ModRevision(key, store::Compare::Op::kEqual, cur.mod_revision));
+    txn.success.push_back(remove ? store::TxnOp::Delete(store::KeyRange::Single(key))
+                                 : store::TxnOp::Put(key, Stored(*next)));
+    RUDDER_ASSIGN_OR_RETURN(store::TxnResult r, store_->Txn(txn));
+    if (!r.succeeded) continue;
+    next->mutable_metadata()->set_resourceversion(absl::StrCat(r.revision));
+    return next;
+  }
+  return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
+}
+
 absl::StatusOr<std::vector<ObjectPtr>> Registry::DeleteCollection(const api::KindInfo& kind,
                                                                   const std::string& ns,
                                                                   const ListOptions& selectors,

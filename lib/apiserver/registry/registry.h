@@ -189,6 +189,13 @@ class Registry {
   absl::StatusOr<ObjectPtr> Delete(const api::KindInfo& kind, const std::string& ns,
                                    const std::string& name, const DeleteOptions& options = {},
                                    bool* deleted = nullptr);
+  // The namespaces/finalize subresource: sets spec.finalizers of namespace `name` to obj's
+  // (nothing else changes; obj's resourceVersion, when set, is a precondition). A namespace
+  // being deleted that is left with no finalizers at all is removed (then `*deleted` is true).
+  // InvalidArgument for other kinds.
+  absl::StatusOr<ObjectPtr> FinalizeNamespace(const api::KindInfo& kind, const std::string& name,
+                                              ObjectPtr obj, const WriteOptions& options = {},
+                                              bool* deleted = nullptr);
   // Deletes every object of `kind` in `ns` (empty: every namespace) that matches the label and
   // field selectors of `selectors` (its other fields are ignored), one Delete each. Returns the
   // objects as Delete returned them; stops at the first error other than NotFound.

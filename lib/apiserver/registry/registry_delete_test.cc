@@ -222,6 +222,23 @@ TEST_F(RegistryDeleteTest, NamespaceTerminatesWhileSpecFinalizersRemain) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(deleted);
   EXPECT_TRUE(registry_->Get(*ns_, "", "team").ok());
+  // The namespace controller's finalize with no finalizers removes it.
+  deleted = false;
+  r = registry_->FinalizeNamespace(
+      *ns_, "team", Parse(*ns_, R"({"metadata":{"name":"team"},"spec":{}})"), {}, &deleted);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(deleted);
+  EXPECT_TRUE(absl::IsNotFound(registry_->Get(*ns_, "", "team").status()));
+  // On a live namespace, finalize only sets spec.finalizers.
+  ASSERT_TRUE(registry_->Create(*ns_, "", Parse(*ns_, R"({"metadata":{"name":"live"}})")).ok());
+  r = registry_->FinalizeNamespace(
+      *ns_, "live", Parse(*ns_, R"({"metadata":{"name":"live"},"spec":{"finalizers":["a/b"]}})"),
+      {}, &deleted);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(deleted);
+  EXPECT_EQ(static_cast<core::Namespace&>(**r).spec().finalizers(0), "a/b");
+  EXPECT_EQ(registry_->FinalizeNamespace(*cm_, "live", cm_->New()).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(RegistryDeleteTest, DeleteCollectionBySelector) {

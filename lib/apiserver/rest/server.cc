@@ -310,6 +310,10 @@ class ApiServerImpl : public ApiServer {
     return absl::AsciiStrToLower(m);
   }
 
+  static bool IsNamespaceKind(const KindInfo& kind) {
+    return kind.gvk.group.empty() && kind.gvk.kind == "Namespace";
+  }
+
   static absl::Status MethodNotAllowed() {
     return absl::UnimplementedError(
         "the server does not allow this method on the requested resource");
@@ -336,6 +340,7 @@ class ApiServerImpl : public ApiServer {
     if (r.size() > i + 3) return NotFoundPath();
     if (t.kind->namespaced && t.ns.empty() && !t.name.empty()) return NotFoundPath();
     if (!t.subresource.empty() && !(t.subresource == "status" && t.kind->has_status) &&
+        !(t.subresource == "finalize" && IsNamespaceKind(*t.kind)) &&
         !(t.subresource == "scale" && t.kind->has_scale)) {
       return NotFoundPath();
     }
@@ -405,6 +410,18 @@ class ApiServerImpl : public ApiServer {
     const KindInfo& kind = *t.kind;
     const bool status = t.subresource == "status";
     if (t.subresource == "scale") return ServeScale(req, res, t);
+    if (t.subresource == "finalize") {
+      if (req.method != "PUT") return WriteError(res, MethodNotAllowed());
+      WriteOptions wo;
+      wo.user = user;
+      absl::StatusOr<bool> dry = DryRun(req);
+      if (!dry.ok()) return WriteError(res, dry.status());
+      wo.dry_run = *dry;
+      absl::StatusOr<ObjectPtr> obj = DecodeBody(req, res, kind);
+      if (!obj.ok()) return WriteError(res, obj.status());
+      return Respond(req, res, kind, registry_.FinalizeNamespace(kind, t.name, std::move(*obj), wo),
+                     200);
+    }
     if (req.method == "GET") {
       if (t.name.empty()) {
         std::string w = Param(req, "watch");
@@ -821,6 +838,14 @@ class ApiServerImpl : public ApiServer {
         s->set_namespaced(k->namespaced);
         s->set_kind(k->gvk.kind);
         for (const char* v : {"get", "patch", "update"}) s->add_verbs(v);
+      }
+      if (IsNamespaceKind(*k)) {
+        meta::APIResource* s = list.add_resources();
+        s->set_name(k->plural + "/finalize");
+        s->set_singularname("");
+        s->set_namespaced(false);
+        s->set_kind(k->gvk.kind);
+        s->add_verbs("update");
       }
       if (k->has_scale) {
         meta::APIResource* s = list.add_resources();

@@ -169,6 +169,29 @@ TEST_F(ServerAdmissionTest, AdmissionErrorsAreStatuses) {
   EXPECT_EQ(r->status, 404);  // no object to delete
 }
 
+TEST_F(ServerAdmissionTest, NamespaceTerminationAndFinalize) {
+  Start();
+  auto r =
+      client_->Post("/api/v1/namespaces", R"({"metadata":{"name":"team"}})", "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  r = client_->Delete("/api/v1/namespaces/team");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(absl::StrContains(r->body, R"("phase":"Terminating")")) << r->body;
+  r = client_->Post("/api/v1/namespaces/team/configmaps", Cm("a", "x"), "application/json");
+  EXPECT_EQ(r->status, 403);
+  EXPECT_TRUE(absl::StrContains(r->body, "because it is being terminated")) << r->body;
+  r = client_->Put("/api/v1/namespaces/team/finalize",
+                   R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team"},)"
+                   R"("spec":{"finalizers":[]}})",
+                   "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Status("/api/v1/namespaces/team"), 404);
+  r = client_->Get("/api/v1");
+  EXPECT_TRUE(absl::StrContains(r->body, R"("name":"namespaces/finalize")")) << r->body;
+}
+
 TEST_F(ServerAdmissionTest, AuthorizerDenies) {
   Start(admission::NewAlwaysDenyAuthorizer());
   auto r = client_->Get(kCmPath);
