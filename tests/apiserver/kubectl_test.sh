@@ -321,6 +321,18 @@ expect "only the unlabelled pod is left" "$out" '^pod/y1$'
 out="$(curl -s -X DELETE "$URL/api/v1/namespaces/default/pods?labelSelector=app%3Dy")"
 expect "deletecollection over HTTP" "$out" '^\{"kind":"PodList".*"name":"y1"'
 
+# Namespace termination: the namespace stays Terminating (no namespace controller yet) and
+# takes no new content.
+out="$(k delete namespace team --wait=false)"
+expect "delete namespace" "$out" 'namespace "team" deleted'
+out="$(k get ns team -o jsonpath='{.status.phase}')"
+expect "namespace is Terminating" "$out" '^Terminating$'
+out="$(k create configmap late -n team --from-literal=a=b)"
+expect "no new content in a terminating namespace" "$out" \
+  'configmaps "late" is forbidden: unable to create new content in namespace team because it is being terminated'
+out="$(k delete namespace kube-system --wait=false)"
+expect "kube-system cannot be deleted" "$out" 'namespaces "kube-system" (not found|is forbidden)'
+
 # ResourceQuota admission.
 k create quota pods-quota --hard=pods=1 >/dev/null
 k run q1 --image=busybox >/dev/null
