@@ -385,12 +385,18 @@ spec:
   replicas: 1
   unknownField: dropped
 YAML
+# kubectl validates strictly by default: a field the schema does not know is an error...
 out="$(k apply -f "$TMP/ct.yaml")"
+expect "kubectl apply validates fields strictly" "$out" \
+  'strict decoding error: unknown field "spec.unknownField"'
+# ... and without validation it is pruned.
+out="$(k apply -f "$TMP/ct.yaml" --validate=false)"
 expect "apply a custom object" "$out" 'crontab.stable.example.com/my-cron created'
 out="$(k get crontabs)"
 expect "get <plural> (printer columns)" "$out" '^NAME +SPEC +REPLICAS +AGE' '^my-cron +\* \* \* \* \*/5 +1 +[0-9]+s'
 out="$(k get ct my-cron -o jsonpath='{.spec.image} {.spec.unknownField}')"
 expect "get <shortname>: default applied, unknown field pruned" "$out" '^busybox $'
+sed -i '/unknownField: dropped/d' "$TMP/ct.yaml"
 sed -i 's/replicas: 1/replicas: 2/' "$TMP/ct.yaml"
 out="$(k apply -f "$TMP/ct.yaml")"
 expect "apply again (merge patch)" "$out" 'crontab.stable.example.com/my-cron configured'

@@ -125,6 +125,19 @@ TEST_F(CrdRestTest, CrudPatchWatchAndStatus) {
       << r->body;
   EXPECT_TRUE(absl::StrContains(r->body, R"("spec":{"cronSpec":"* * * * *","image":"busybox"})"))
       << r->body;
+  // fieldValidation=Strict: fields the schema drops are errors (create and patch).
+  r = client_->Post(std::string(kCtPath) + "?fieldValidation=Strict",
+                    R"({"metadata":{"name":"s"},"spec":{"x":1},"y":2})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_TRUE(absl::StrContains(
+      r->body, R"(strict decoding error: unknown field \"spec.x\", unknown field \"y\")"))
+      << r->body;
+  r = Patch(std::string(kCtPath) + "/a?fieldValidation=Strict", R"({"spec":{"typo":1}})",
+            "application/merge-patch+json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_TRUE(absl::StrContains(r->body, R"(unknown field \"spec.typo\")")) << r->body;
   // Validation: 422 with the field's cause.
   r = client_->Post(kCtPath, R"({"metadata":{"name":"b"},"spec":{"replicas":11}})",
                     "application/json");

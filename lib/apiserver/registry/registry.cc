@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -1050,6 +1051,17 @@ absl::StatusOr<ObjectPtr> Registry::Patch(const api::KindInfo& kind, const std::
       return absl::InvalidArgumentError(
           absl::StrCat(validation == api::FieldValidation::kStrict ? "strict decoding error: " : "",
                        d.status().message()));
+    }
+    if (kind.unknown_fields && validation == api::FieldValidation::kStrict) {
+      // Fields a custom resource's schema would drop.
+      std::vector<std::string> unknown;
+      for (const std::string& f : kind.unknown_fields(*next)) {
+        unknown.push_back(absl::StrCat("unknown field \"", f, "\""));
+      }
+      if (!unknown.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("strict decoding error: ", absl::StrJoin(unknown, ", ")));
+      }
     }
     ObjectMeta* nm = api::MutableObjectMeta(next.get());
     // A patch that sets resourceVersion asks for a precondition; otherwise patch the version

@@ -632,6 +632,18 @@ class ApiServerImpl : public ApiServer {
           dec.validation == api::FieldValidation::kStrict ? "strict decoding error: " : "",
           r.status().message()));
     }
+    if (kind.unknown_fields && dec.validation != api::FieldValidation::kIgnore) {
+      // Fields a custom resource's schema drops: reported as the decoder reports its own.
+      std::vector<std::string> unknown;
+      for (const std::string& f : kind.unknown_fields(*obj)) {
+        unknown.push_back(absl::StrCat("unknown field \"", f, "\""));
+      }
+      if (!unknown.empty() && dec.validation == api::FieldValidation::kStrict) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("strict decoding error: ", absl::StrJoin(unknown, ", ")));
+      }
+      r->warnings.insert(r->warnings.end(), unknown.begin(), unknown.end());
+    }
     for (const std::string& w : r->warnings) {
       std::string quoted;
       for (char c : w) {
