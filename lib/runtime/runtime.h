@@ -36,6 +36,7 @@
 //     ("<RFC3339Nano time> <stdout|stderr> <F|P> <text>"; see lib/runtime/cri/log_format.h),
 //     and ContainerStatus.log_path reports that absolute path.
 //   - Implementations are thread-safe: the node agent calls them from many pod workers at once.
+// lib/runtime/testing/runtime_conformance.h checks these conventions for an implementation.
 #ifndef RUDDER_LIB_RUNTIME_RUNTIME_H_
 #define RUDDER_LIB_RUNTIME_RUNTIME_H_
 
