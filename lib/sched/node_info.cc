@@ -266,6 +266,8 @@ absl::Status NodeInfo::SetNode(std::shared_ptr<const Node> node, int64_t generat
   allocatable_ = std::move(alloc);
   images_ = std::move(images);
   name_ = node->metadata().name();
+  unschedulable_ = node->spec().unschedulable();
+  has_taints_ = node->spec().taints_size() > 0;
   node_ = std::move(node);
   generation_ = generation;
   return absl::OkStatus();
@@ -274,6 +276,8 @@ absl::Status NodeInfo::SetNode(std::shared_ptr<const Node> node, int64_t generat
 void NodeInfo::ClearNode(int64_t generation) {
   node_.reset();
   images_.reset();
+  unschedulable_ = false;
+  has_taints_ = false;
   allocatable_ = Resource();
   generation_ = generation;
 }

@@ -128,6 +128,9 @@ class NodeInfo {
   const Node* node() const { return node_.get(); }
   const std::shared_ptr<const Node>& shared_node() const { return node_; }
   const std::string& name() const { return name_; }
+  // node.spec.unschedulable and whether node.spec.taints is non-empty, cached for Filter.
+  bool unschedulable() const { return unschedulable_; }
+  bool has_taints() const { return has_taints_; }
   const std::vector<std::shared_ptr<const PodInfo>>& pods() const { return pods_; }
   const Resource& requested() const { return requested_; }
   const Resource& non_zero_requested() const { return non_zero_requested_; }
@@ -149,6 +152,8 @@ class NodeInfo {
  private:
   std::shared_ptr<const Node> node_;
   std::string name_;
+  bool unschedulable_ = false;
+  bool has_taints_ = false;
   std::vector<std::shared_ptr<const PodInfo>> pods_;
   Resource requested_;
   Resource non_zero_requested_;

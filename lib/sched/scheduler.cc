@@ -655,7 +655,7 @@ class Scheduler::Impl : public Handle {
     } else {
       MutexLock l(&bind_mu_);
       bind_tasks_.push_back(std::move(task));
-      bind_cv_.Signal();
+      if (bind_waiting_ > 0) bind_cv_.Signal();
     }
     return result;
   }
@@ -713,7 +713,11 @@ class Scheduler::Impl : public Handle {
       std::function<void()> task;
       {
         MutexLock l(&bind_mu_);
-        while (bind_tasks_.empty() && !bind_stop_) bind_cv_.Wait(&bind_mu_);
+        while (bind_tasks_.empty() && !bind_stop_) {
+          ++bind_waiting_;
+          bind_cv_.Wait(&bind_mu_);
+          --bind_waiting_;
+        }
         if (bind_tasks_.empty()) return;
         task = std::move(bind_tasks_.front());
         bind_tasks_.pop_front();
@@ -788,6 +792,7 @@ class Scheduler::Impl : public Handle {
   CondVar bind_idle_cv_;
   std::deque<std::function<void()>> bind_tasks_ ABSL_GUARDED_BY(bind_mu_);
   int bindings_pending_ ABSL_GUARDED_BY(bind_mu_) = 0;
+  int bind_waiting_ ABSL_GUARDED_BY(bind_mu_) = 0;
   bool bind_stop_ ABSL_GUARDED_BY(bind_mu_) = false;
   std::vector<std::thread> binders_;
   std::vector<std::thread> waiter_threads_ ABSL_GUARDED_BY(bind_mu_);

@@ -9,9 +9,11 @@
 
 namespace rudder::sched::internal {
 namespace {
-// How long an idle worker spins for the next job before sleeping (in pause instructions):
-// scheduling cycles come every few tens of microseconds under load.
-constexpr int kSpins = 4000;
+// How long an idle worker spins for the next job before sleeping (pause instructions, tens
+// of microseconds): under load, scheduling cycles come every few tens of microseconds.
+constexpr int kSpins = 2000;
+constexpr uint64_t kClosed = uint64_t{1} << 31;
+constexpr uint64_t kCountMask = kClosed - 1;
 }  // namespace
 
 Parallelizer::Parallelizer(int parallelism) {
@@ -21,8 +23,9 @@ Parallelizer::Parallelizer(int parallelism) {
 Parallelizer::~Parallelizer() {
   {
     MutexLock l(&mu_);
-    shutdown_ = true;
-    job_.fetch_add(1);
+    shutdown_.store(true);
+    // A closed job of a new generation wakes everyone without letting anyone join.
+    ctl_.store(((++generation_) << 32) | kClosed);
     cv_.SignalAll();
   }
   for (auto& t : workers_) t.join();
@@ -47,38 +50,45 @@ void Parallelizer::For(int num_chunks, const std::function<void(int)>& fn,
     RunChunks();
     return;
   }
-  active_.store(static_cast<int>(workers_.size()));
-  job_.fetch_add(1);
+  finished_.store(0);
+  ctl_.store((++generation_) << 32);  // Opens the job.
   if (sleeping_.load() > 0) {
     MutexLock l(&mu_);
     cv_.SignalAll();
   }
   RunChunks();
-  while (active_.load() != 0) RUDDER_CPU_RELAX();
+  uint64_t joined = ctl_.fetch_or(kClosed) & kCountMask;
+  while (finished_.load() < static_cast<int>(joined)) RUDDER_CPU_RELAX();
 }
 
 void Parallelizer::Work() {
   uint64_t seen = 0;
   while (true) {
-    uint64_t j = job_.load();
-    for (int i = 0; i < kSpins && j == seen; ++i) {
+    uint64_t c = ctl_.load();
+    for (int i = 0; i < kSpins && (c >> 32) == seen; ++i) {
       RUDDER_CPU_RELAX();
-      j = job_.load();
+      c = ctl_.load();
     }
-    if (j == seen) {
+    if ((c >> 32) == seen) {
       MutexLock l(&mu_);
       sleeping_.fetch_add(1);
-      while (job_.load() == seen && !shutdown_) cv_.Wait(&mu_);
+      while ((ctl_.load() >> 32) == seen && !shutdown_.load()) cv_.Wait(&mu_);
       sleeping_.fetch_sub(1);
-      if (shutdown_) return;
-      j = job_.load();
-    } else {
-      MutexLock l(&mu_);
-      if (shutdown_) return;
+      c = ctl_.load();
     }
-    seen = j;
+    if (shutdown_.load()) return;
+    seen = c >> 32;
+    // Join the job unless the caller already closed it (or a newer one started).
+    bool joined = false;
+    while ((c >> 32) == seen && !(c & kClosed)) {
+      if (ctl_.compare_exchange_weak(c, c + 1)) {
+        joined = true;
+        break;
+      }
+    }
+    if (!joined) continue;
     RunChunks();
-    active_.fetch_sub(1);
+    finished_.fetch_add(1);
   }
 }
 

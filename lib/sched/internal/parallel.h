@@ -35,14 +35,18 @@ class Parallelizer {
   std::vector<std::thread> workers_;
   Mutex mu_;
   CondVar cv_;
-  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
-  std::atomic<uint64_t> job_{0};
-  // The current job (valid while active_ > 0).
+  std::atomic<bool> shutdown_{false};
+  // The job control word: (generation << 32) | closed bit | number of workers that joined.
+  // Workers join an open job only; the caller closes it when out of chunks and waits for the
+  // workers that joined, so a worker that wakes late never delays the caller.
+  std::atomic<uint64_t> ctl_{0};
+  uint64_t generation_ = 0;  // Caller only.
+  std::atomic<int> finished_{0};
+  // The current job (valid for workers that joined it).
   const std::function<void(int)>* fn_ = nullptr;
   const std::atomic<bool>* stop_ = nullptr;
   int num_chunks_ = 0;
   std::atomic<int> next_{0};
-  std::atomic<int> active_{0};
   std::atomic<int> sleeping_{0};
 };
 

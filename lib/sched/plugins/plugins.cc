@@ -67,7 +67,7 @@ class NodeUnschedulablePlugin : public FilterPlugin, public EnqueueExtensions {
   explicit NodeUnschedulablePlugin(Handle*) {}
   std::string_view Name() const override { return kNodeUnschedulable; }
   Status Filter(const CycleState&, const PodInfo& pod, const NodeInfo& node) override {
-    if (!node.node()->spec().unschedulable()) return Status();
+    if (!node.unschedulable()) return Status();
     Taint taint;
     taint.set_key("node.kubernetes.io/unschedulable");
     taint.set_effect("NoSchedule");
@@ -107,6 +107,7 @@ class TaintTolerationPlugin : public FilterPlugin,
   explicit TaintTolerationPlugin(Handle*) {}
   std::string_view Name() const override { return kTaintToleration; }
   Status Filter(const CycleState&, const PodInfo& pod, const NodeInfo& node) override {
+    if (!node.has_taints()) return Status();
     const auto& taints = node.node()->spec().taints();
     for (const Taint& taint : taints) {
       if (taint.effect() != "NoSchedule" && taint.effect() != "NoExecute") continue;
@@ -129,6 +130,8 @@ class TaintTolerationPlugin : public FilterPlugin,
   }
   Status Score(const CycleState& state, const PodInfo&, const NodeInfo& node,
                int64_t* score) override {
+    *score = 0;
+    if (!node.has_taints()) return Status();
     const auto* s = state.Get<TaintPreScoreState>(key_);
     int64_t n = 0;
     for (const Taint& taint : node.node()->spec().taints()) {
@@ -303,9 +306,14 @@ class NodeAffinityPlugin : public PreFilterPlugin,
   std::string_view Name() const override { return kNodeAffinity; }
 
   Status PreFilter(CycleState& state, const PodInfo& pod, PreFilterResult* result) override {
+    const auto& spec = pod.pod().spec();
+    if (spec.nodeselector().empty() &&
+        !(spec.has_affinity() && spec.affinity().has_nodeaffinity() &&
+          spec.affinity().nodeaffinity().has_requiredduringschedulingignoredduringexecution())) {
+      return Status::Skip();
+    }
     auto s = std::make_unique<NodeAffinityPreFilterState>();
     CompileRequired(pod.pod(), s.get());
-    if (s->node_selector.empty() && !s->has_required) return Status::Skip();
     if (s->has_required) {
       std::optional<absl::flat_hash_set<std::string>> names;
       bool all = false;
@@ -489,19 +497,47 @@ int64_t ValueOf(const Resource& r, const ResourceSpec& s) {
 // Fills allocatable/requested per resource as Kubernetes' resourceAllocationScorer does:
 // cpu/memory use non-zero requests unless `use_requested`; scalar resources the pod does not
 // request are left out (0 allocatable).
-void AllocatableAndRequested(const std::vector<ResourceSpec>& specs, const NodeInfo& node,
-                             const PodInfo& pod, bool use_requested, int64_t* alloc, int64_t* req) {
-  for (size_t i = 0; i < specs.size(); ++i) {
+// The pod's side of the scoring requests, computed once per cycle.
+void PodScoringRequests(const std::vector<ResourceSpec>& specs, const PodInfo& pod,
+                        bool use_requested, int64_t* out) {
+  for (size_t i = 0; i < specs.size() && i < 16; ++i) {
     const ResourceSpec& s = specs[i];
     bool nz = !use_requested && (s.kind == ResourceSpec::kCpu || s.kind == ResourceSpec::kMemory);
-    int64_t pod_req = ValueOf(nz ? pod.non_zero_requests() : pod.requests(), s);
-    if (s.kind == ResourceSpec::kScalar && pod_req == 0) {
-      alloc[i] = 0;
-      req[i] = 0;
-      continue;
+    out[i] = ValueOf(nz ? pod.non_zero_requests() : pod.requests(), s);
+  }
+}
+
+void AllocatableAndRequested(const std::vector<ResourceSpec>& specs, const NodeInfo& node,
+                             const int64_t* pod_reqs, bool use_requested, int64_t* alloc,
+                             int64_t* req) {
+  const size_t n = std::min<size_t>(specs.size(), 16);
+  const Resource& used = use_requested ? node.requested() : node.non_zero_requested();
+  for (size_t i = 0; i < n; ++i) {
+    const ResourceSpec& s = specs[i];
+    const int64_t pod_req = pod_reqs[i];
+    switch (s.kind) {
+      case ResourceSpec::kCpu:
+        alloc[i] = node.allocatable().milli_cpu;
+        req[i] = used.milli_cpu + pod_req;
+        break;
+      case ResourceSpec::kMemory:
+        alloc[i] = node.allocatable().memory;
+        req[i] = used.memory + pod_req;
+        break;
+      case ResourceSpec::kEphemeral:
+        alloc[i] = node.allocatable().ephemeral_storage;
+        req[i] = node.requested().ephemeral_storage + pod_req;
+        break;
+      case ResourceSpec::kScalar:
+        if (pod_req == 0) {
+          alloc[i] = 0;
+          req[i] = 0;
+        } else {
+          alloc[i] = node.allocatable().Scalar(s.name);
+          req[i] = node.requested().Scalar(s.name) + pod_req;
+        }
+        break;
     }
-    alloc[i] = ValueOf(node.allocatable(), s);
-    req[i] = ValueOf(nz ? node.non_zero_requested() : node.requested(), s) + pod_req;
   }
 }
 
@@ -521,6 +557,7 @@ int64_t MostRequestedScore(int64_t requested, int64_t capacity) {
 
 struct FitPreFilterState : StateData {
   Resource request;
+  int64_t score_requests[16] = {};
   std::unique_ptr<StateData> Clone() const override {
     return std::make_unique<FitPreFilterState>(*this);
   }
@@ -602,6 +639,7 @@ class NodeResourcesFitPlugin : public PreFilterPlugin,
   Status PreFilter(CycleState& state, const PodInfo& pod, PreFilterResult*) override {
     auto s = std::make_unique<FitPreFilterState>();
     s->request = pod.requests();
+    PodScoringRequests(resources_, pod, false, s->score_requests);
     state.Write(key_, std::move(s));
     return Status();
   }
@@ -635,11 +673,13 @@ class NodeResourcesFitPlugin : public PreFilterPlugin,
     return reasons.empty() ? Status() : Status(Code::kUnschedulable, std::move(reasons));
   }
 
-  Status Score(const CycleState&, const PodInfo& pod, const NodeInfo& node,
+  Status Score(const CycleState& state, const PodInfo& pod, const NodeInfo& node,
                int64_t* score) override {
-    int64_t alloc[16], req[16];
+    int64_t alloc[16], req[16], own[16];
     size_t n = std::min<size_t>(resources_.size(), 16);
-    AllocatableAndRequested(resources_, node, pod, false, alloc, req);
+    const auto* st = state.Get<FitPreFilterState>(key_);
+    if (!st) PodScoringRequests(resources_, pod, false, own);
+    AllocatableAndRequested(resources_, node, st ? st->score_requests : own, false, alloc, req);
     int64_t total = 0, weights = 0;
     for (size_t i = 0; i < n; ++i) {
       if (alloc[i] == 0) continue;
@@ -728,18 +768,29 @@ class BalancedAllocationPlugin : public PreScorePlugin,
     return std::unique_ptr<Plugin>(std::move(p));
   }
   std::string_view Name() const override { return kNodeResourcesBalancedAllocation; }
-  Status PreScore(CycleState&, const PodInfo& pod, std::span<const NodeInfo* const>) override {
+  const StateKey key_{"PreScoreNodeResourcesBalancedAllocation"};
+  struct State : StateData {
+    int64_t requests[16] = {};
+    std::unique_ptr<StateData> Clone() const override { return std::make_unique<State>(*this); }
+  };
+  Status PreScore(CycleState& state, const PodInfo& pod,
+                  std::span<const NodeInfo* const>) override {
     // Best-effort pods (no requests of the scored resources) are not scored.
-    for (const auto& r : resources_) {
-      if (ValueOf(pod.requests(), r) != 0) return Status();
-    }
-    return Status::Skip();
+    auto s = std::make_unique<State>();
+    PodScoringRequests(resources_, pod, true, s->requests);
+    bool best_effort = true;
+    for (size_t i = 0; i < resources_.size() && i < 16; ++i) best_effort &= s->requests[i] == 0;
+    if (best_effort) return Status::Skip();
+    state.Write(key_, std::move(s));
+    return Status();
   }
-  Status Score(const CycleState&, const PodInfo& pod, const NodeInfo& node,
+  Status Score(const CycleState& state, const PodInfo& pod, const NodeInfo& node,
                int64_t* score) override {
-    int64_t alloc[16], req[16];
+    int64_t alloc[16], req[16], own[16];
     size_t n = std::min<size_t>(resources_.size(), 16);
-    AllocatableAndRequested(resources_, node, pod, true, alloc, req);
+    const auto* st = state.Get<State>(key_);
+    if (!st) PodScoringRequests(resources_, pod, true, own);
+    AllocatableAndRequested(resources_, node, st ? st->requests : own, true, alloc, req);
     double fractions[16];
     int count = 0;
     double total = 0;
