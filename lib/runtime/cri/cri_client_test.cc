@@ -445,6 +445,52 @@ TEST_F(ContainerdTest, GracefulStopRunsTheTermHandler) {
   RemoveSandbox(*sandbox_id);
 }
 
+TEST_F(ContainerdTest, LongLinesAreSplitIntoPartialRecordsAndReassemble) {
+  // The harness sets max_container_log_line_size = 16384: a 40000-byte line is split.
+  const v1::PodSandboxConfig sandbox = SandboxConfig("longline");
+  auto sandbox_id = RunSandbox(sandbox);
+  ASSERT_TRUE(sandbox_id.ok()) << sandbox_id.status();
+  auto id = CreateContainer(*sandbox_id, sandbox, "long",
+                            "head -c 40000 /dev/zero | tr '\\0' a; echo; echo short; echo err >&2");
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(Start(*id).ok());
+  absl::StatusOr<v1::ContainerStatus> status;
+  ASSERT_TRUE(Eventually([&] {
+    status = Status(*id);
+    return status.ok() && status->state() == v1::CONTAINER_EXITED;
+  })) << status.status();
+  const std::string log = ReadFile(status->log_path());
+
+  std::vector<LogLineAssembler::Line> lines;
+  int partial_records = 0;
+  LogLineAssembler assembler;
+  size_t pos = 0;
+  while (pos < log.size()) {
+    const size_t end = log.find('\n', pos);
+    ASSERT_NE(end, std::string::npos) << "the last record ends with a newline";
+    const std::string text = log.substr(pos, end - pos + 1);
+    pos = end + 1;
+    auto record = ParseLogLine(text);
+    ASSERT_TRUE(record.ok()) << record.status() << ": " << text.substr(0, 80);
+    partial_records += record->partial;
+    LogLineAssembler::Line line;
+    if (assembler.Add(*record, &line)) lines.push_back(line);
+  }
+  EXPECT_GE(partial_records, 2);
+  ASSERT_EQ(lines.size(), 3u);
+  std::vector<std::string> stdout_lines;
+  for (const auto& line : lines) {
+    if (line.stream == LogStream::kStdout)
+      stdout_lines.push_back(line.content);
+    else
+      EXPECT_EQ(line.content, "err");
+  }
+  ASSERT_EQ(stdout_lines.size(), 2u);
+  EXPECT_EQ(stdout_lines[0], std::string(40000, 'a'));
+  EXPECT_EQ(stdout_lines[1], "short");
+  RemoveSandbox(*sandbox_id);
+}
+
 TEST_F(ContainerdTest, ExitCodeIsRecorded) {
   const v1::PodSandboxConfig sandbox = SandboxConfig("exit3");
   auto sandbox_id = RunSandbox(sandbox);

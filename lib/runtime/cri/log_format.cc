@@ -234,4 +234,28 @@ void AppendLogLine(absl::Time time, LogStream stream, bool partial, std::string_
   absl::StrAppend(out, " ", Av(LogStreamName(stream)), partial ? " P " : " F ", Av(content), "\n");
 }
 
+bool LogLineAssembler::Add(const LogRecord& record, Line* line) {
+  const int i = record.stream == LogStream::kStderr ? 1 : 0;
+  pending_[i].append(record.content.data(), record.content.size());
+  pending_time_[i] = record.time;
+  if (record.partial) return false;
+  line->time = record.time;
+  line->stream = record.stream;
+  line->content = std::move(pending_[i]);
+  pending_[i].clear();
+  return true;
+}
+
+bool LogLineAssembler::Flush(Line* line) {
+  for (int i = 0; i < 2; ++i) {
+    if (pending_[i].empty()) continue;
+    line->time = pending_time_[i];
+    line->stream = i == 1 ? LogStream::kStderr : LogStream::kStdout;
+    line->content = std::move(pending_[i]);
+    pending_[i].clear();
+    return true;
+  }
+  return false;
+}
+
 }  // namespace rudder::runtime::cri

@@ -13,6 +13,7 @@
 #ifndef RUDDER_LIB_RUNTIME_CRI_LOG_FORMAT_H_
 #define RUDDER_LIB_RUNTIME_CRI_LOG_FORMAT_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,34 @@ absl::StatusOr<LogRecord> ParseLogLine(std::string_view line);
 // not contain a newline (split it first).
 void AppendLogLine(absl::Time time, LogStream stream, bool partial, std::string_view content,
                    std::string* out);
+
+// Joins partial records ("P") with the record that completes them ("F"), per stream, into the
+// lines the container wrote. Feed records in file order. Not thread-safe; one per reader.
+class LogLineAssembler {
+ public:
+  // A complete line: the time of its last record, its stream and its text (no newline).
+  struct Line {
+    absl::Time time;
+    LogStream stream = LogStream::kStdout;
+    std::string content;
+  };
+
+  // Adds a record. Returns true and fills `*line` when the record completes a line (it is not
+  // partial); returns false while a line is still incomplete. Partial records of stdout and
+  // stderr are kept apart, so interleaved streams reassemble correctly.
+  bool Add(const LogRecord& record, Line* line);
+
+  // The text of incomplete lines still held (e.g. at the end of a file that is still being
+  // written), stdout first; clears them. Returns false if there is none.
+  bool Flush(Line* line);
+
+  // Bytes held in incomplete lines; a reader can cap memory by flushing above a limit.
+  size_t pending_bytes() const { return pending_[0].size() + pending_[1].size(); }
+
+ private:
+  std::string pending_[2];  // Indexed by LogStream.
+  absl::Time pending_time_[2];
+};
 
 // Formats `time` as RFC3339Nano in UTC ("2016-10-06T00:17:09.669794202Z", trailing zeros of
 // the fraction removed, no fraction when it is zero).

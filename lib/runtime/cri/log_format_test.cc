@@ -150,5 +150,36 @@ TEST(AppendLogLineTest, RoundTripsThroughTheParser) {
   EXPECT_EQ(second->content, "");
 }
 
+TEST(LogLineAssemblerTest, JoinsPartialRecordsPerStream) {
+  LogLineAssembler assembler;
+  LogLineAssembler::Line line;
+  const absl::Time t1 = At(100, 1), t2 = At(100, 2), t3 = At(100, 3), t4 = At(100, 4);
+  EXPECT_FALSE(assembler.Add({t1, LogStream::kStdout, true, "hel"}, &line));
+  EXPECT_FALSE(assembler.Add({t2, LogStream::kStderr, true, "oo"}, &line));
+  EXPECT_EQ(assembler.pending_bytes(), 5u);
+  ASSERT_TRUE(assembler.Add({t3, LogStream::kStdout, false, "lo"}, &line));
+  EXPECT_EQ(line.content, "hello");
+  EXPECT_EQ(line.stream, LogStream::kStdout);
+  EXPECT_EQ(line.time, t3);
+  ASSERT_TRUE(assembler.Add({t4, LogStream::kStderr, false, "ps"}, &line));
+  EXPECT_EQ(line.content, "oops");
+  EXPECT_EQ(line.stream, LogStream::kStderr);
+  EXPECT_EQ(assembler.pending_bytes(), 0u);
+  EXPECT_FALSE(assembler.Flush(&line));
+}
+
+TEST(LogLineAssemblerTest, FullRecordsPassThroughAndFlushReturnsTheRest) {
+  LogLineAssembler assembler;
+  LogLineAssembler::Line line;
+  ASSERT_TRUE(assembler.Add({At(1, 0), LogStream::kStdout, false, ""}, &line));
+  EXPECT_EQ(line.content, "");
+  EXPECT_FALSE(assembler.Add({At(2, 0), LogStream::kStderr, true, "no newline yet"}, &line));
+  ASSERT_TRUE(assembler.Flush(&line));
+  EXPECT_EQ(line.content, "no newline yet");
+  EXPECT_EQ(line.stream, LogStream::kStderr);
+  EXPECT_EQ(line.time, At(2, 0));
+  EXPECT_FALSE(assembler.Flush(&line));
+}
+
 }  // namespace
 }  // namespace rudder::runtime::cri

@@ -15,10 +15,12 @@ namespace {
 using internal::TarWriter;
 
 constexpr const char* kDefaultApplets[] = {
-    "sh",   "ash",   "sleep",    "echo", "cat",   "httpd",  "ls",    "ps",   "kill",
-    "true", "false", "env",      "nc",   "wget",  "printf", "touch", "test", "mkdir",
-    "rm",   "id",    "hostname", "date", "wc",    "head",   "tail",  "grep", "pwd",
-    "sync", "cp",    "mv",       "ln",   "uname", "tee",    "seq",   "yes",  "dd"};
+    "sh",       "ash",   "sleep", "echo", "cat",    "httpd", "ls",   "ps",    "kill", "true",
+    "false",    "env",   "nc",    "wget", "printf", "touch", "test", "mkdir", "rm",   "id",
+    "hostname", "date",  "wc",    "head", "tail",   "grep",  "pwd",  "sync",  "cp",   "mv",
+    "ln",       "uname", "tee",   "seq",  "yes",    "dd",    "tr",   "sed",   "awk",  "sort",
+    "uniq",     "cut",   "xargs", "find", "chmod",  "stat",
+};
 
 #if defined(__aarch64__)
 constexpr char kArch[] = "arm64";
