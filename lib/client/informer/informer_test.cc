@@ -139,8 +139,8 @@ class GatedClient : public Client {
                                                   const std::string& n) override {
     return inner_->GetScale(k, ns, n);
   }
-  absl::StatusOr<std::unique_ptr<Scale>> UpdateScale(const api::KindInfo& k,
-                                                     const std::string& ns, const std::string& n,
+  absl::StatusOr<std::unique_ptr<Scale>> UpdateScale(const api::KindInfo& k, const std::string& ns,
+                                                     const std::string& n,
                                                      const Scale& s) override {
     return inner_->UpdateScale(k, ns, n, s);
   }
@@ -254,8 +254,8 @@ TEST_F(InformerTest, ListThenWatchSeesEverythingInOrder) {
   ASSERT_TRUE(inf->WaitForCacheSync(absl::InfiniteFuture()));
   EXPECT_EQ(inf->GetIndexer().Size(), 3u);
   ASSERT_TRUE(WaitFor([&] { return (*reg)->HasSynced(); }, "handler sync"));
-  EXPECT_THAT(rec->events(),
-              UnorderedElementsAre("add a/one initial", "add a/two initial", "add b/three initial"));
+  EXPECT_THAT(rec->events(), UnorderedElementsAre("add a/one initial", "add a/two initial",
+                                                  "add b/three initial"));
 
   // The first list is read at "0", in pages of two.
   std::vector<ListOptions> lists = client_->lists();
@@ -323,7 +323,8 @@ TEST_F(InformerTest, RelistAfterCompactionDeliversTombstones) {
   ASSERT_TRUE(inf->SetWatchErrorHandler([&](const absl::Status& s) {
                    MutexLock l(&mu);
                    errors.push_back(s);
-                 }).ok());
+                 })
+                  .ok());
   inf->Start();
   ASSERT_TRUE(inf->WaitForCacheSync(absl::InfiniteFuture()));
   ASSERT_TRUE(WaitFor([&] { return client_->watches() == 1; }, "watch"));
@@ -341,12 +342,12 @@ TEST_F(InformerTest, RelistAfterCompactionDeliversTombstones) {
   int lists_before = client_->lists().size();
   clock_.Advance(absl::Seconds(2));  // past the first back-off (at most 1.6 s)
 
-  ASSERT_TRUE(WaitFor([&] { return rec->Count("delete") == 1 && rec->Count("add a/new") == 1; },
-                      "relist"));
+  ASSERT_TRUE(
+      WaitFor([&] { return rec->Count("delete") == 1 && rec->Count("add a/new") == 1; }, "relist"));
   EXPECT_EQ(rec->Count("delete a/gone tombstone"), 1u);
   // Unchanged objects of the relist are announced as updates with old == new (as a resync).
   EXPECT_EQ(rec->Count("resync a/keep"), 1u);
-  EXPECT_EQ(rec->Count("add a/new"), 1u);      // not initial: the informer had synced
+  EXPECT_EQ(rec->Count("add a/new"), 1u);  // not initial: the informer had synced
   EXPECT_THAT(inf->GetIndexer().ListKeys(), UnorderedElementsAre("a/keep", "a/new"));
   // The watch resumed from the old revision, got 410 and the informer relisted.
   std::vector<std::string> rvs = client_->watch_rvs();
@@ -520,7 +521,8 @@ TEST_F(InformerTest, TransformRunsBeforeCaching) {
   ASSERT_TRUE(inf->SetTransform([](Object* o) {
                    StripManagedFields(o);
                    api::MutableObjectMeta(o)->mutable_annotations()->erase("big");
-                 }).ok());
+                 })
+                  .ok());
   inf->Start();
   EXPECT_EQ(inf->SetTransform(nullptr).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(inf->SetWatchErrorHandler(nullptr).code(), absl::StatusCode::kFailedPrecondition);
@@ -545,7 +547,8 @@ TEST_F(InformerTest, IndexersCanBeAddedAfterStart) {
   std::unique_ptr<SharedIndexInformer> inf = NewInformer(Options());
   inf->Start();
   ASSERT_TRUE(inf->WaitForCacheSync(absl::InfiniteFuture()));
-  ASSERT_TRUE(inf->AddIndexers({{"byApp", [](const Object& o) {
+  ASSERT_TRUE(inf->AddIndexers({{"byApp",
+                                 [](const Object& o) {
                                    std::vector<std::string> out;
                                    const auto& l = api::GetObjectMeta(o)->labels();
                                    if (auto it = l.find("app"); it != l.end()) {
@@ -569,7 +572,8 @@ TEST_F(InformerTest, ListErrorsBackOffOnTheClockAndWaitForCacheSyncGivesUp) {
   ASSERT_TRUE(inf->SetWatchErrorHandler([&](const absl::Status& s) {
                    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
                    ++errors;
-                 }).ok());
+                 })
+                  .ok());
   inf->Start();
   ASSERT_TRUE(WaitFor([&] { return errors.load() == 1; }, "first error"));
   // The retry waits for the fake clock.
@@ -714,6 +718,16 @@ TEST_F(InformerTest, ListersReadTheCache) {
   GenericLister generic(inf->GetIndexer());
   EXPECT_EQ(generic.Namespace("b").List().size(), 1u);
   EXPECT_TRUE(generic.Get("b", "web").ok());
+}
+
+TEST_F(InformerTest, WaitForCacheSyncOnTheRealClock) {
+  CreateCm("a", "one");
+  InformerOptions o;  // Clock::Real()
+  std::unique_ptr<SharedIndexInformer> inf = NewInformer(o);
+  inf->Start();
+  EXPECT_TRUE(inf->WaitForCacheSync(absl::InfiniteFuture()));
+  EXPECT_TRUE(WaitForCacheSync({inf.get()}, absl::InfiniteFuture()));
+  EXPECT_EQ(inf->GetIndexer().Size(), 1u);
 }
 
 }  // namespace

@@ -171,7 +171,11 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
   bool WaitForCacheSync(absl::Time deadline) override {
     MutexLock l(&mu_);
     while (!synced_ && !stopped_) {
-      if (clock_->WaitUntil(&cv_, &mu_, deadline) && !synced_) break;
+      if (deadline == absl::InfiniteFuture()) {
+        cv_.Wait(&mu_);  // no clock arithmetic with an infinite deadline
+      } else if (clock_->WaitUntil(&cv_, &mu_, deadline) && !synced_) {
+        break;
+      }
     }
     return synced_;
   }
