@@ -211,13 +211,15 @@ absl::StatusOr<std::vector<api::KindInfo>> KindsFor(const CustomResourceDefiniti
   return kinds;
 }
 
-CrdController::CrdController(Registry* registry)
-    : registry_(registry), scheme_(&registry->scheme()) {}
+CrdController::CrdController(Registry* registry, Clock* clock)
+    : registry_(registry),
+      scheme_(&registry->scheme()),
+      clock_(clock),
+      crd_kind_(scheme_->ByKind({"apiextensions.k8s.io", "v1", "CustomResourceDefinition"})) {}
 
 CrdController::~CrdController() { Stop(); }
 
 absl::Status CrdController::Start() {
-  crd_kind_ = scheme_->ByKind({"apiextensions.k8s.io", "v1", "CustomResourceDefinition"});
   if (crd_kind_ == nullptr) {
     return absl::FailedPreconditionError("the scheme has no CustomResourceDefinition kind");
   }
@@ -257,7 +259,7 @@ void CrdController::Run() {
   while (!stop_) {
     if (relist) {
       if (!Resync().ok()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        clock_->SleepUntil(clock_->Now() + absl::Milliseconds(100));
         continue;
       }
       relist = false;
@@ -267,7 +269,7 @@ void CrdController::Run() {
     absl::StatusOr<std::unique_ptr<ObjectWatcher>> w = registry_->Watch(*crd_kind_, "", wo);
     if (!w.ok()) {
       relist = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      clock_->SleepUntil(clock_->Now() + absl::Milliseconds(100));
       continue;
     }
     while (!stop_) {
@@ -297,10 +299,7 @@ void CrdController::Run() {
 
 absl::Status CrdController::Sync(const std::string& crd_name) {
   if (crd_kind_ == nullptr) {
-    crd_kind_ = scheme_->ByKind({"apiextensions.k8s.io", "v1", "CustomResourceDefinition"});
-    if (crd_kind_ == nullptr) {
-      return absl::FailedPreconditionError("the scheme has no CustomResourceDefinition kind");
-    }
+    return absl::FailedPreconditionError("the scheme has no CustomResourceDefinition kind");
   }
   absl::StatusOr<ObjectPtr> obj = registry_->Get(*crd_kind_, "", crd_name);
   if (!obj.ok()) {
@@ -416,7 +415,7 @@ absl::Status CrdController::WriteStatus(const CustomResourceDefinition& crd,
   }
   // Conditions that keep their status keep their transition time.
   const api::meta::v1::Time now =
-      api::FromAbslTime(absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now())));
+      api::FromAbslTime(absl::FromUnixSeconds(absl::ToUnixSeconds(clock_->Now())));
   for (CustomResourceDefinitionCondition& c : *want.mutable_conditions()) {
     *c.mutable_lasttransitiontime() = now;
     for (const CustomResourceDefinitionCondition& old : crd.status().conditions()) {

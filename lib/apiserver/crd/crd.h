@@ -29,6 +29,7 @@
 #include "lib/api/proto/apiextensions/v1/apiextensions.pb.h"
 #include "lib/api/scheme/scheme.h"
 #include "lib/apiserver/registry/registry.h"
+#include "lib/base/clock.h"
 #include "lib/base/mutex.h"
 
 namespace rudder::apiserver::crd {
@@ -45,8 +46,8 @@ absl::StatusOr<std::vector<api::KindInfo>> KindsFor(
 // Keeps a Scheme serving the CRDs stored through a Registry.
 class CrdController {
  public:
-  // Borrows `registry`; its scheme must have the CustomResourceDefinition kind.
-  explicit CrdController(Registry* registry);
+  // Borrows `registry` and `clock` (condition times, the back-off after a failed watch).
+  explicit CrdController(Registry* registry, Clock* clock = Clock::Real());
   ~CrdController();  // Stops.
   CrdController(const CrdController&) = delete;
   CrdController& operator=(const CrdController&) = delete;
@@ -78,7 +79,8 @@ class CrdController {
 
   Registry* registry_;
   api::Scheme* scheme_;
-  std::shared_ptr<const api::KindInfo> crd_kind_;
+  Clock* clock_;
+  const std::shared_ptr<const api::KindInfo> crd_kind_;  // nullptr if the scheme lacks it
   Mutex mu_;
   std::map<std::string, Served> served_ ABSL_GUARDED_BY(mu_);  // by CRD name
   Mutex sync_mu_;                                              // one Sync at a time

@@ -49,7 +49,7 @@ class CrdTest : public ::testing::Test {
     registry_ = std::make_unique<Registry>(store_.get(), scheme_.get());
     crd_kind_ = scheme_->ByKind({"apiextensions.k8s.io", "v1", "CustomResourceDefinition"});
     ASSERT_NE(crd_kind_, nullptr);
-    controller_ = std::make_unique<CrdController>(registry_.get());
+    controller_ = std::make_unique<CrdController>(registry_.get(), &clock_);
   }
 
   ObjectPtr Parse(const api::KindInfo& kind, const std::string& json) {
@@ -85,6 +85,7 @@ class CrdTest : public ::testing::Test {
   std::unique_ptr<api::Scheme> scheme_;
   std::unique_ptr<Registry> registry_;
   std::shared_ptr<const api::KindInfo> crd_kind_;
+  FakeClock clock_{absl::FromUnixSeconds(1767225600)};  // 2026-01-01T00:00:00Z
   std::unique_ptr<CrdController> controller_;
 };
 
@@ -152,6 +153,7 @@ TEST_F(CrdTest, SyncRegistersTheKindAndEstablishesTheCrd) {
   EXPECT_EQ(crd.status().conditions(0).status(), "True");
   EXPECT_EQ(crd.status().conditions(1).type(), "Established");
   EXPECT_EQ(crd.status().conditions(1).status(), "True");
+  EXPECT_EQ(crd.status().conditions(1).lasttransitiontime().seconds(), 1767225600);
   EXPECT_EQ(crd.status().acceptednames().plural(), "crontabs");
   EXPECT_EQ(crd.status().acceptednames().listkind(), "CronTabList");
   ASSERT_EQ(crd.status().storedversions_size(), 1);
