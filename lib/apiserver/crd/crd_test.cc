@@ -260,6 +260,57 @@ TEST_F(CrdTest, GetListUpdatePatchAndStatus) {
   EXPECT_EQ((*s)->status().replicas(), 7);
 }
 
+TEST_F(CrdTest, UpdateScaleSetsTheSpecPath) {
+  std::shared_ptr<const api::KindInfo> ct = ServeCronTabs();
+  ASSERT_NE(ct, nullptr);
+  ASSERT_TRUE(
+      registry_
+          ->Create(*ct, "default",
+                   Parse(*ct, R"({"metadata":{"name":"a"},"spec":{"cronSpec":"* * * * *"}})"))
+          .ok());
+  api::autoscaling::v1::Scale scale;
+  scale.mutable_spec()->set_replicas(4);
+  absl::StatusOr<std::unique_ptr<api::autoscaling::v1::Scale>> s =
+      registry_->UpdateScale(*ct, "default", "a", scale);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ((*s)->spec().replicas(), 4);
+  EXPECT_TRUE(
+      absl::StrContains(Json(*ct, **registry_->Get(*ct, "default", "a")), R"("replicas":4)"));
+  // The schema still applies: 11 is over the maximum.
+  scale.mutable_spec()->set_replicas(11);
+  EXPECT_EQ(registry_->UpdateScale(*ct, "default", "a", scale).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CrdTest, EveryServedVersionReadsTheSameObjects) {
+  CustomResourceDefinition crd;
+  ASSERT_TRUE(api::DecodeJson(kCronTabs, &crd).ok());
+  auto* beta = crd.mutable_spec()->add_versions();
+  *beta = crd.spec().versions(0);
+  beta->set_name("v1beta1");
+  beta->set_storage(false);
+  ASSERT_TRUE(
+      registry_->Create(*crd_kind_, "", std::make_unique<CustomResourceDefinition>(crd)).ok());
+  ASSERT_TRUE(controller_->Sync("crontabs.stable.example.com").ok());
+  auto v1 = scheme_->ByKind({"stable.example.com", "v1", "CronTab"});
+  auto v1beta1 = scheme_->ByKind({"stable.example.com", "v1beta1", "CronTab"});
+  ASSERT_NE(v1, nullptr);
+  ASSERT_NE(v1beta1, nullptr);
+  ASSERT_TRUE(
+      registry_
+          ->Create(*v1, "default",
+                   Parse(*v1, R"({"metadata":{"name":"a"},"spec":{"cronSpec":"* * * * *"}})"))
+          .ok());
+  absl::StatusOr<ObjectPtr> o = registry_->Get(*v1beta1, "default", "a");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(
+      absl::StrContains(Json(*v1beta1, **o), R"("apiVersion":"stable.example.com/v1beta1")"));
+  // storedVersions lists the storage version only.
+  CustomResourceDefinition stored = GetCrd("crontabs.stable.example.com");
+  ASSERT_EQ(stored.status().storedversions_size(), 1);
+  EXPECT_EQ(stored.status().storedversions(0), "v1");
+}
+
 TEST_F(CrdTest, WatchSeesCustomObjects) {
   std::shared_ptr<const api::KindInfo> ct = ServeCronTabs();
   ASSERT_NE(ct, nullptr);
