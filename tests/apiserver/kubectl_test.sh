@@ -354,7 +354,9 @@ spec:
   - name: v1
     served: true
     storage: true
-    subresources: {status: {}}
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
     additionalPrinterColumns:
     - {name: Spec, type: string, jsonPath: .spec.cronSpec}
     - {name: Replicas, type: integer, jsonPath: .spec.replicas}
@@ -403,6 +405,10 @@ expect "apply again (merge patch)" "$out" 'crontab.stable.example.com/my-cron co
 out="$(k patch ct my-cron --type=merge -p '{"spec":{"replicas":11}}')"
 expect "schema validation" "$out" \
   'The CronTab "my-cron" is invalid: spec.replicas: Invalid value: 11: spec.replicas in body should be less than or equal to 10'
+out="$(k scale ct my-cron --replicas=3)"
+expect "scale a custom object" "$out" 'crontab.stable.example.com/my-cron scaled'
+out="$(k get ct my-cron -o jsonpath='{.spec.replicas}')"
+expect "scaled through .spec.replicas" "$out" '^3$'
 out="$(k explain crontab.spec)"
 expect "explain <kind>.spec" "$out" 'KIND: +CronTab' 'The schedule and the image to run' 'cronSpec'
 out="$(k api-resources --api-group=stable.example.com)"
