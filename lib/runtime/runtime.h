@@ -16,17 +16,20 @@
 //     DeadlineExceeded. A runtime that does no waiting may ignore it.
 //     absl::InfiniteDuration() means no limit.
 //   - Errors are absl::Status codes, used as CRI runtimes use gRPC codes:
-//       NotFound           the sandbox, container or image does not exist (for the status calls
-//                          and the calls acting on one object; Stop*/Remove* are idempotent
-//                          and succeed on an object that is already gone, as CRI says);
+//       NotFound           the sandbox, container or image does not exist (status calls and
+//                          calls acting on one object);
 //       InvalidArgument    a malformed request (missing metadata, empty command, ...);
 //       FailedPrecondition the object is in the wrong state (e.g. starting an exited
-//                          container, exec in a container that is not running);
+//                          container, exec in a container that is not running); containerd
+//                          reports these as Unknown, so callers must not rely on the code;
 //       AlreadyExists      a sandbox or container with the same metadata already exists;
 //       Unavailable        the runtime cannot be reached right now (retry later);
 //       DeadlineExceeded   the timeout expired;
 //       Unimplemented      the runtime does not offer this call;
 //       Internal/Unknown   anything else, with the runtime's message.
+//   - Stop* and Remove* are idempotent: stopping a stopped object and removing a removed one
+//     succeed. Stop* on an object that no longer exists may return NotFound instead (containerd
+//     does); callers treat that as stopped.
 //   - ImageStatus of an absent image is not an error: it returns a response whose `image` is
 //     unset (has_image() is false), as in CRI.
 //   - Times in the messages (created_at, started_at, finished_at, stats timestamps) are
@@ -66,7 +69,8 @@ class RuntimeService {
   virtual absl::StatusOr<v1::RunPodSandboxResponse> RunPodSandbox(
       const v1::RunPodSandboxRequest& request, absl::Duration timeout) = 0;
 
-  // Stops every container of the sandbox (forcibly) and releases its network. Idempotent.
+  // Stops every container of the sandbox (forcibly) and releases its network. Idempotent;
+  // NotFound (or OK) once the sandbox has been removed.
   virtual absl::StatusOr<v1::StopPodSandboxResponse> StopPodSandbox(
       const v1::StopPodSandboxRequest& request, absl::Duration timeout) = 0;
 
@@ -92,7 +96,7 @@ class RuntimeService {
 
   // Stops a running container: the stop signal (SIGTERM unless the image says otherwise), then
   // SIGKILL after `request.timeout()` seconds (0: at once). Idempotent. The call's own `timeout`
-  // must exceed the grace period for the stop to complete.
+  // must exceed the grace period for the stop to complete. NotFound (or OK) once removed.
   virtual absl::StatusOr<v1::StopContainerResponse> StopContainer(
       const v1::StopContainerRequest& request, absl::Duration timeout) = 0;
 

@@ -418,6 +418,10 @@ TEST_F(ContainerdTest, PodLifecycle) {
             absl::StatusCode::kNotFound);
   EXPECT_TRUE(runtime_->RemovePodSandbox(remove_sandbox, kCall).ok())
       << "RemovePodSandbox is idempotent";
+  // Stopping what no longer exists is NotFound in containerd (the interface allows OK too).
+  EXPECT_EQ(runtime_->StopPodSandbox(stop_sandbox, kCall).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(runtime_->StopContainer(stop, kCall).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(ContainerdTest, GracefulStopRunsTheTermHandler) {
@@ -508,12 +512,19 @@ TEST_F(ContainerdTest, ExitCodeIsRecorded) {
   EXPECT_GT(status->finished_at(), 0);
   EXPECT_TRUE(absl::StrContains(ReadFile(status->log_path()), " stderr F failing\n"));
 
-  // Exec in an exited container is refused.
+  // Exec in, or a second start of, an exited container is refused.
   v1::ExecSyncRequest exec;
   exec.set_container_id(*id);
   exec.add_cmd("true");
+  // containerd reports wrong-state errors as UNKNOWN, with the state in the message.
   auto exec_result = runtime_->ExecSync(exec, kCall);
-  EXPECT_FALSE(exec_result.ok());
+  ASSERT_FALSE(exec_result.ok());
+  EXPECT_EQ(exec_result.status().code(), absl::StatusCode::kUnknown) << exec_result.status();
+  EXPECT_TRUE(absl::StrContains(exec_result.status().message(), "CONTAINER_EXITED"))
+      << exec_result.status();
+  v1::StartContainerRequest restart;
+  restart.set_container_id(*id);
+  EXPECT_EQ(runtime_->StartContainer(restart, kCall).status().code(), absl::StatusCode::kUnknown);
   RemoveSandbox(*sandbox_id);
 }
 

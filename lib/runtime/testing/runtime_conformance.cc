@@ -205,6 +205,8 @@ TEST_P(RuntimeConformanceTest, SandboxLifecycle) {
   EXPECT_EQ(rt().PodSandboxStatus(status_request, kCall).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_TRUE(rt().RemovePodSandbox(remove, kCall).ok()) << "RemovePodSandbox is idempotent";
+  const absl::Status stop_removed = rt().StopPodSandbox(stop, kCall).status();
+  EXPECT_TRUE(stop_removed.ok() || absl::IsNotFound(stop_removed)) << stop_removed;
 }
 
 TEST_P(RuntimeConformanceTest, ContainerLifecycle) {
@@ -288,6 +290,8 @@ TEST_P(RuntimeConformanceTest, ContainerLifecycle) {
   ASSERT_TRUE(rt().RemoveContainer(remove, kCall).ok());
   EXPECT_EQ(Status(*id).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(rt().RemoveContainer(remove, kCall).ok()) << "RemoveContainer is idempotent";
+  const absl::Status stop_removed = rt().StopContainer(stop, kCall).status();
+  EXPECT_TRUE(stop_removed.ok() || absl::IsNotFound(stop_removed)) << stop_removed;
 }
 
 TEST_P(RuntimeConformanceTest, ExitCodeAndReason) {
