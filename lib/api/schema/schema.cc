@@ -95,6 +95,21 @@ absl::string_view Str(const Value& v) {
   return absl::string_view(v.GetString(), v.GetStringLength());
 }
 
+// True if `v` nests deeper than `limit` (stops looking there, so the recursion is bounded).
+bool DeeperThan(const Value& v, int limit) {
+  if (limit < 0) return true;
+  if (v.IsObject()) {
+    for (const auto& m : v.GetObject()) {
+      if (DeeperThan(m.value, limit - 1)) return true;
+    }
+  } else if (v.IsArray()) {
+    for (const Value& e : v.GetArray()) {
+      if (DeeperThan(e, limit - 1)) return true;
+    }
+  }
+  return false;
+}
+
 class Parser {
  public:
   absl::StatusOr<std::shared_ptr<const Schema>> Node(const Value& v, const std::string& path,
@@ -147,6 +162,7 @@ class Parser {
         }
       } else if (key == "enum") {
         if (!x.IsArray()) return Bad(p, "must be an array");
+        if (DeeperThan(x, kMaxDepth)) return Bad(p, "nested too deeply");
         for (const Value& e : x.GetArray()) s->enum_values.push_back(CanonicalJson(e));
       } else if (key == "minimum" || key == "maximum" || key == "multipleOf") {
         if (!x.IsNumber()) return Bad(p, "must be a number");
@@ -191,6 +207,7 @@ class Parser {
                                      "\": must be a valid regular expression"));
         }
       } else if (key == "default") {
+        if (DeeperThan(x, kMaxDepth)) return Bad(p, "nested too deeply");
         s->default_json = CanonicalJson(x);
       }
       // Anything else (title, example, allOf, x-kubernetes-validations, ...) is ignored.

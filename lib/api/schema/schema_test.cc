@@ -233,6 +233,18 @@ TEST(SchemaTest, ParseErrors) {
   EXPECT_EQ(ParseSchema(deep).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(SchemaTest, DeepDefaultsAndEnumsAreRejected) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(ParseSchema(R"({"type":"array","items":{"type":"string"},"default":)" + deep + "}")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSchema(R"({"type":"array","items":{"type":"string"},"enum":)" + deep + "}")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 std::string Pruned(const std::string& schema, const std::string& value) {
   auto s = MustParse(schema);
   rapidjson::Document d = Doc(value);
