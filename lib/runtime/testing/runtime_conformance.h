@@ -23,6 +23,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
@@ -72,7 +73,8 @@ class RuntimeConformanceTest : public ::testing::TestWithParam<RuntimeUnderTest>
   v1::PodSandboxConfig SandboxConfig(const std::string& name);
   // Runs a sandbox and remembers it for TearDown. Fails the test on error.
   std::string RunSandbox(const v1::PodSandboxConfig& config);
-  // Creates a container running `sh -c script` (or `args` as the command when not empty).
+  // Creates a container of GetParam().image running `/bin/sh -c script`, logging to
+  // "<name>/0.log" in the sandbox's log directory.
   absl::StatusOr<std::string> CreateContainer(const std::string& sandbox_id,
                                               const v1::PodSandboxConfig& sandbox,
                                               const std::string& name, const std::string& script);
