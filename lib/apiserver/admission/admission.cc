@@ -34,6 +34,10 @@ absl::Status Chain::Validate(const Attributes& a) const {
   return absl::OkStatus();
 }
 
+void Chain::Committed(const Attributes& a) const {
+  for (const std::unique_ptr<Plugin>& p : plugins_) p->Committed(a);
+}
+
 std::vector<std::string> Chain::names() const {
   std::vector<std::string> out;
   for (const std::unique_ptr<Plugin>& p : plugins_) out.emplace_back(p->name());

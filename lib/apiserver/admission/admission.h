@@ -87,6 +87,9 @@ struct Attributes {
   bool dry_run = false;
   UserInfo user;
   ObjectAccess* access = nullptr;  // never nullptr when run by the Registry
+  // Committed only: the write removed the object (a delete, or the update that cleared the
+  // last finalizer of an object being deleted).
+  bool removed = false;
 };
 
 // One admission plugin. Implementations must be thread-safe: one instance serves every request.
@@ -99,6 +102,9 @@ class Plugin {
   virtual absl::Status Admit(Attributes& a) { return absl::OkStatus(); }
   // Validating phase (after defaulting and the kind's validation): an error rejects it.
   virtual absl::Status Validate(const Attributes& a) { return absl::OkStatus(); }
+  // After the change was stored (never for dry runs or rejected requests): bookkeeping such
+  // as releasing quota. Best effort: it cannot fail the request.
+  virtual void Committed(const Attributes& a) {}
 };
 
 // An ordered, immutable list of plugins. Thread-safe.
@@ -109,6 +115,8 @@ class Chain {
   absl::Status Admit(Attributes& a) const;
   // Runs every plugin's Validate in order; the first error stops.
   absl::Status Validate(const Attributes& a) const;
+  // Runs every plugin's Committed.
+  void Committed(const Attributes& a) const;
   // The plugins' names, in order.
   std::vector<std::string> names() const;
 

@@ -1,10 +1,13 @@
 // The admission chain and the built-in plugins, run by a Registry over an in-memory store.
 #include "lib/apiserver/admission/admission.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/object/object.h"
@@ -262,8 +265,13 @@ TEST_F(AdmissionTest, ResourceQuotaCountsAndCompute) {
   EXPECT_EQ(p.status().message(),
             "pods \"p4\" is forbidden: failed quota: q: must specify requests.cpu");
 
-  // Room freed by a delete is found again.
+  // A delete gives its usage back.
   ASSERT_TRUE(registry_->Delete(*pod_, "default", "p1").ok());
+  q = registry_->Get(*rq_, "default", "q");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(static_cast<core::ResourceQuota&>(**q).status().used().at("pods").string(), "1");
+  EXPECT_EQ(static_cast<core::ResourceQuota&>(**q).status().used().at("requests.cpu").string(),
+            "400m");
   EXPECT_TRUE(CreatePod("p5", R"({"requests":{"cpu":"100m"}})").ok());
 
   ASSERT_TRUE(CreateCm("default", "one").ok());
@@ -271,6 +279,30 @@ TEST_F(AdmissionTest, ResourceQuotaCountsAndCompute) {
   EXPECT_EQ(c.status().message(),
             "configmaps \"two\" is forbidden: exceeded quota: q, requested: count/configmaps=1, "
             "used: count/configmaps=1, limited: count/configmaps=1");
+}
+
+TEST_F(AdmissionTest, ConcurrentCreatesNeverOverrunAQuota) {
+  ASSERT_TRUE(registry_
+                  ->Create(*rq_, "default",
+                           Parse(*rq_, R"({"metadata":{"name":"q"},"spec":{"hard":{"pods":"5"}}})"))
+                  .ok());
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 3; ++i) {
+        if (CreatePod(absl::StrCat("p", t, "-", i), "").ok()) ++admitted;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(admitted.load(), 5);
+  absl::StatusOr<ListResult> pods = registry_->List(*pod_, "default", {});
+  ASSERT_TRUE(pods.ok());
+  EXPECT_EQ(pods->items.size(), 5u);
+  absl::StatusOr<ObjectPtr> q = registry_->Get(*rq_, "default", "q");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(static_cast<core::ResourceQuota&>(**q).status().used().at("pods").string(), "5");
 }
 
 TEST(AuthTest, AuthorizerMessages) {

@@ -451,13 +451,6 @@ class ResourceQuota : public Plugin {
       }
       Quantity n = u;
       n.Add(d);
-      if (n.Cmp(*h) > 0 && recorded.has_value()) {
-        // status.used may overstate usage after deletes: recount before rejecting.
-        RUDDER_RETURN_IF_ERROR(Count(a, live));
-        u = (**live)[r];
-        n = u;
-        n.Add(d);
-      }
       if (n.Cmp(*h) > 0) {
         requested[r] = d;
         used[r] = u;
@@ -471,6 +464,43 @@ class ResourceQuota : public Plugin {
                                     ", used: ", Pretty(used), ", limited: ", Pretty(limited)));
     }
     return next;
+  }
+
+  // Releases the usage of an object that is gone (what Kubernetes' quota controller does on
+  // its deletion events).
+  void Committed(const Attributes& a) override {
+    if (!a.removed || !a.subresource.empty() || !a.kind->namespaced || a.access == nullptr) {
+      return;
+    }
+    const google::protobuf::Message* gone = a.old_object != nullptr ? a.old_object : a.object;
+    if (gone == nullptr) return;
+    std::shared_ptr<const api::KindInfo> rq_kind = CoreKind(a.access, "ResourceQuota");
+    if (rq_kind == nullptr) return;
+    absl::StatusOr<std::vector<ObjectPtr>> quotas = a.access->List(*rq_kind, a.ns);
+    if (!quotas.ok() || quotas->empty()) return;
+    const Usage usage = UsageOf(*a.kind, *gone);
+    for (ObjectPtr& o : *quotas) {
+      const std::string qname = api::GetObjectMeta(*o)->name();
+      for (int attempt = 0; attempt < kMaxQuotaRetries; ++attempt) {
+        auto* q = dynamic_cast<core::ResourceQuota*>(o.get());
+        if (q == nullptr) break;
+        bool changed = false;
+        for (const auto& [r, d] : usage) {
+          std::optional<Quantity> used = Get(q->status().used(), r);
+          if (!used.has_value()) continue;
+          used->Sub(d);
+          if (used->Sign() < 0) used = Quantity();
+          Set(q->mutable_status()->mutable_used(), r, *used);
+          changed = true;
+        }
+        if (!changed) break;
+        absl::StatusOr<ObjectPtr> w = a.access->UpdateStatus(*rq_kind, a.ns, std::move(o));
+        if (w.ok() || !absl::IsAborted(w.status())) break;
+        absl::StatusOr<ObjectPtr> again = a.access->Get(*rq_kind, a.ns, qname);
+        if (!again.ok()) break;
+        o = std::move(*again);
+      }
+    }
   }
 
   // Counts the usage of every object of the request's kind in its namespace.

@@ -19,10 +19,11 @@
 //    the namespace's ResourceQuota objects. A create that would exceed a quota is rejected with
 //    `exceeded quota: q, requested: ..., used: ..., limited: ...`; a pod that leaves a quota'd
 //    compute resource unset, with `failed quota: q: must specify ...`. Admitted creates add
-//    their usage to the quota's status.used (optimistically, retrying on conflicts; not in dry
-//    runs). Deletes do not subtract: when status.used says a create would exceed a quota, the
-//    plugin recounts the namespace's objects before rejecting, so freed room is found again.
-//    Until a quota controller recomputes usage, status.used may overstate it after deletes.
+//    their usage to the quota's status.used before they are stored (an optimistic status
+//    update, retried on conflicts, so concurrent creates never overrun a quota; not in dry
+//    runs); a resource missing from status.used is first counted from the namespace's objects.
+//    When an object is removed (Committed), its usage is subtracted again. A create admitted
+//    but then not stored (e.g. AlreadyExists) stays charged until a quota controller recounts.
 //
 // All are thread-safe and keep no state between requests; they read objects through
 // Attributes::access.

@@ -523,6 +523,7 @@ absl::StatusOr<ObjectPtr> Registry::Create(const api::KindInfo& kind, const std:
   RUDDER_ASSIGN_OR_RETURN(store::TxnResult r, store_->Txn(txn));
   if (!r.succeeded) return Detailed(kind, name, AlreadyExistsError(QualifiedResource(kind), name));
   api::MutableObjectMeta(obj.get())->set_resourceversion(absl::StrCat(r.revision));
+  if (chain != nullptr) chain->Committed(attrs);
   return obj;
 }
 
@@ -741,6 +742,10 @@ absl::StatusOr<ObjectPtr> Registry::UpdateOnce(const api::KindInfo& kind, const 
     return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
   }
   nm->set_resourceversion(absl::StrCat(r.revision));
+  if (chain != nullptr) {
+    attrs.removed = finalize;
+    chain->Committed(attrs);
+  }
   return next;
 }
 
@@ -861,10 +866,11 @@ absl::StatusOr<ObjectPtr> Registry::DeleteOnce(const api::KindInfo& kind, const 
                                    *options.precondition_resource_version,
                                    ", ResourceVersion in object meta: ", cur.mod_revision)));
   }
-  if (const admission::Chain* chain = options_.admission.get()) {
-    admission::Attributes attrs =
-        Attrs(admission::Operation::kDelete, kind, ns, name, options.dry_run, options.user);
-    attrs.old_object = cur.obj.get();
+  const admission::Chain* chain = options_.admission.get();
+  admission::Attributes attrs =
+      Attrs(admission::Operation::kDelete, kind, ns, name, options.dry_run, options.user);
+  attrs.old_object = cur.obj.get();
+  if (chain != nullptr) {
     RUDDER_RETURN_IF_ERROR(chain->Admit(attrs));
     RUDDER_RETURN_IF_ERROR(chain->Validate(attrs));
   }
@@ -931,6 +937,10 @@ absl::StatusOr<ObjectPtr> Registry::DeleteOnce(const api::KindInfo& kind, const 
     *retry = true;
     *deleted = false;
     return absl::AbortedError("retry");
+  }
+  if (chain != nullptr) {
+    attrs.removed = *deleted;
+    chain->Committed(attrs);
   }
   if (*deleted) {
     api::MutableObjectMeta(cur.obj.get())->set_resourceversion(absl::StrCat(r.revision));
