@@ -216,16 +216,14 @@ class Registry {
                                                                         const std::string& ns,
                                                                         const std::string& name);
   // Sets spec.replicas of the object from `scale` (its resourceVersion, when set, is a
-  // precondition). Returns the new Scale.
+  // precondition), through Update with `options`. Returns the new Scale.
   absl::StatusOr<std::unique_ptr<api::autoscaling::v1::Scale>> UpdateScale(
       const api::KindInfo& kind, const std::string& ns, const std::string& name,
-      const api::autoscaling::v1::Scale& scale);
+      const api::autoscaling::v1::Scale& scale, const WriteOptions& options = {});
   // Patches the Scale and applies it, retrying on conflicts as Patch does.
-  absl::StatusOr<std::unique_ptr<api::autoscaling::v1::Scale>> PatchScale(const api::KindInfo& kind,
-                                                                          const std::string& ns,
-                                                                          const std::string& name,
-                                                                          PatchType type,
-                                                                          const std::string& patch);
+  absl::StatusOr<std::unique_ptr<api::autoscaling::v1::Scale>> PatchScale(
+      const api::KindInfo& kind, const std::string& ns, const std::string& name, PatchType type,
+      const std::string& patch, const WriteOptions& options = {});
 
   // Watches objects of `kind` in `ns` (empty: every namespace).
   absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,

@@ -111,7 +111,8 @@ absl::StatusOr<ScalePtr> Registry::GetScale(const api::KindInfo& kind, const std
 }
 
 absl::StatusOr<ScalePtr> Registry::UpdateScale(const api::KindInfo& kind, const std::string& ns,
-                                               const std::string& name, const Scale& scale) {
+                                               const std::string& name, const Scale& scale,
+                                               const WriteOptions& options) {
   RUDDER_RETURN_IF_ERROR(NoScale(kind));
   if (scale.metadata().has_name() && scale.metadata().name() != name) {
     return absl::InvalidArgumentError(
@@ -159,13 +160,15 @@ absl::StatusOr<ScalePtr> Registry::UpdateScale(const api::KindInfo& kind, const 
   ObjectPtr next = kind.New();
   RUDDER_RETURN_IF_ERROR(
       api::DecodeJson(absl::string_view(buf.GetString(), buf.GetSize()), next.get()).status());
-  RUDDER_ASSIGN_OR_RETURN(ObjectPtr updated, Update(kind, ns, name, std::move(next)));
+  RUDDER_ASSIGN_OR_RETURN(ObjectPtr updated,
+                          Update(kind, ns, name, std::move(next), false, options));
   return ScaleOf(kind, *updated);
 }
 
 absl::StatusOr<ScalePtr> Registry::PatchScale(const api::KindInfo& kind, const std::string& ns,
                                               const std::string& name, PatchType type,
-                                              const std::string& patch) {
+                                              const std::string& patch,
+                                              const WriteOptions& options) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     RUDDER_ASSIGN_OR_RETURN(ScalePtr cur, GetScale(kind, ns, name));
     api::JsonEncodeOptions enc;
@@ -189,7 +192,7 @@ absl::StatusOr<ScalePtr> Registry::PatchScale(const api::KindInfo& kind, const s
     absl::Status st = api::DecodeJson(*patched, &next, dec).status();
     if (!st.ok()) return absl::InvalidArgumentError(st.message());
     const bool pinned = next.metadata().resourceversion() != cur->metadata().resourceversion();
-    absl::StatusOr<ScalePtr> r = UpdateScale(kind, ns, name, next);
+    absl::StatusOr<ScalePtr> r = UpdateScale(kind, ns, name, next, options);
     if (r.ok() || r.status().code() != absl::StatusCode::kAborted || pinned) return r;
   }
   return absl::AbortedError(absl::StrCat("Operation cannot be fulfilled on ",

@@ -409,7 +409,7 @@ class ApiServerImpl : public ApiServer {
                      const admission::UserInfo& user) {
     const KindInfo& kind = *t.kind;
     const bool status = t.subresource == "status";
-    if (t.subresource == "scale") return ServeScale(req, res, t);
+    if (t.subresource == "scale") return ServeScale(req, res, t, user);
     if (t.subresource == "finalize") {
       if (req.method != "PUT") return WriteError(res, MethodNotAllowed());
       WriteOptions wo;
@@ -540,10 +540,18 @@ class ApiServerImpl : public ApiServer {
                      R"(","metadata":{},"items":[)", absl::StrJoin(json, ","), "]}"));
   }
 
-  void ServeScale(const httplib::Request& req, httplib::Response& res, const Target& t) {
+  void ServeScale(const httplib::Request& req, httplib::Response& res, const Target& t,
+                  const admission::UserInfo& user) {
     using api::autoscaling::v1::Scale;
     const KindInfo& kind = *t.kind;
     absl::StatusOr<std::unique_ptr<Scale>> scale;
+    WriteOptions wo;
+    wo.user = user;
+    if (req.method != "GET") {
+      absl::StatusOr<bool> dry = DryRun(req);
+      if (!dry.ok()) return WriteError(res, dry.status());
+      wo.dry_run = *dry;
+    }
     if (req.method == "GET") {
       scale = registry_.GetScale(kind, t.ns, t.name);
     } else if (req.method == "PUT") {
@@ -557,11 +565,11 @@ class ApiServerImpl : public ApiServer {
         st = api::DecodeJson(req.body, &in, dec).status();
       }
       if (!st.ok()) return WriteError(res, absl::InvalidArgumentError(st.message()));
-      scale = registry_.UpdateScale(kind, t.ns, t.name, in);
+      scale = registry_.UpdateScale(kind, t.ns, t.name, in, wo);
     } else if (req.method == "PATCH") {
       absl::StatusOr<PatchType> type = PatchTypeOf(req);
       if (!type.ok()) return WriteUnsupportedMediaType(res, type.status());
-      scale = registry_.PatchScale(kind, t.ns, t.name, *type, req.body);
+      scale = registry_.PatchScale(kind, t.ns, t.name, *type, req.body, wo);
     } else {
       return WriteError(res, MethodNotAllowed());
     }

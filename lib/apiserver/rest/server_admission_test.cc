@@ -81,6 +81,24 @@ TEST_F(ServerAdmissionTest, DryRunStoresNothing) {
   EXPECT_EQ(Status(std::string(kCmPath) + "/d"), 200);
 }
 
+TEST_F(ServerAdmissionTest, DryRunScale) {
+  Start();
+  auto r = client_->Post("/apis/apps/v1/namespaces/default/deployments",
+                         R"({"metadata":{"name":"web"},"spec":{"replicas":1,)"
+                         R"("selector":{"matchLabels":{"app":"web"}},"template":{"metadata":)"
+                         R"({"labels":{"app":"web"}},"spec":{"containers":[{"name":"c",)"
+                         R"("image":"busybox"}]}}}})",
+                         "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  r = client_->Patch("/apis/apps/v1/namespaces/default/deployments/web/scale?dryRun=All",
+                     R"({"spec":{"replicas":4}})", "application/merge-patch+json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(absl::StrContains(r->body, R"("replicas":4)")) << r->body;
+  r = client_->Get("/apis/apps/v1/namespaces/default/deployments/web/scale");
+  EXPECT_TRUE(absl::StrContains(r->body, R"("spec":{"replicas":1})")) << r->body;
+}
+
 TEST_F(ServerAdmissionTest, DeleteAnswersAndPropagation) {
   Start();
   ASSERT_EQ(client_->Post(kCmPath, Cm("a", "x"), "application/json")->status, 201);
