@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -284,9 +285,9 @@ TEST_F(InformerTest, ListThenWatchSeesEverythingInOrder) {
 
 TEST_F(InformerTest, ObjectsAreSharedNotCopied) {
   CreateCm("a", "one");
-  std::unique_ptr<SharedIndexInformer> inf = NewInformer(Options());
   Mutex mu;
   std::vector<const Object*> seen;
+  std::unique_ptr<SharedIndexInformer> inf = NewInformer(Options());
   for (int i = 0; i < 3; ++i) {
     auto h = std::make_shared<ResourceEventHandlerFuncs>();
     h->add = [&](const ObjectRef& o, bool) {
@@ -313,13 +314,13 @@ TEST_F(InformerTest, RelistAfterCompactionDeliversTombstones) {
   SetUpCluster(ro);
   CreateCm("a", "keep");
   CreateCm("a", "gone");
+  Mutex mu;  // declared before the informer, which uses them until it is destroyed
+  std::vector<absl::Status> errors;
   InformerOptions o = Options();
   o.watch_timeout = absl::Minutes(1);
   std::unique_ptr<SharedIndexInformer> inf = NewInformer(o);
   auto rec = std::make_shared<Recorder>();
   ASSERT_TRUE(inf->AddEventHandler(rec).ok());
-  Mutex mu;
-  std::vector<absl::Status> errors;
   ASSERT_TRUE(inf->SetWatchErrorHandler([&](const absl::Status& s) {
                    MutexLock l(&mu);
                    errors.push_back(s);
@@ -340,10 +341,13 @@ TEST_F(InformerTest, RelistAfterCompactionDeliversTombstones) {
   ASSERT_TRUE(store_->Compact(Revision()).ok());
   client_->SetWatchError(absl::OkStatus());
   int lists_before = client_->lists().size();
-  clock_.Advance(absl::Seconds(2));  // past the first back-off (at most 1.6 s)
-
-  ASSERT_TRUE(
-      WaitFor([&] { return rec->Count("delete") == 1 && rec->Count("add a/new") == 1; }, "relist"));
+  // The fake time moves on until the back-off (at most 1.6 s) has passed and the relist is in.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        clock_.Advance(absl::Milliseconds(100));
+        return rec->Count("delete") == 1 && rec->Count("add a/new") == 1;
+      },
+      "relist"));
   EXPECT_EQ(rec->Count("delete a/gone tombstone"), 1u);
   // Unchanged objects of the relist are announced as updates with old == new (as a resync).
   EXPECT_EQ(rec->Count("resync a/keep"), 1u);
@@ -389,11 +393,17 @@ TEST_F(InformerTest, BookmarksAdvanceTheResourceVersion) {
 
 TEST_F(InformerTest, SlowHandlerDoesNotBlockOthers) {
   for (int i = 0; i < 5; ++i) CreateCm("a", absl::StrCat("cm", i));
-  std::unique_ptr<SharedIndexInformer> inf = NewInformer(Options());
   Mutex mu;
   CondVar cv;
   bool release = false;
   std::atomic<int> slow_seen{0};
+  std::unique_ptr<SharedIndexInformer> inf = NewInformer(Options());
+  // Whatever happens, the slow handler is released before the informer stops.
+  absl::Cleanup release_on_exit = [&] {
+    MutexLock l(&mu);
+    release = true;
+    cv.SignalAll();
+  };
   auto slow = std::make_shared<ResourceEventHandlerFuncs>();
   slow->add = [&](const ObjectRef&, bool) {
     MutexLock l(&mu);
@@ -567,8 +577,8 @@ TEST_F(InformerTest, IndexersCanBeAddedAfterStart) {
 
 TEST_F(InformerTest, ListErrorsBackOffOnTheClockAndWaitForCacheSyncGivesUp) {
   client_->SetListError(absl::UnavailableError("server down"));
-  std::unique_ptr<SharedIndexInformer> inf = NewInformer(Options());
   std::atomic<int> errors{0};
+  std::unique_ptr<SharedIndexInformer> inf = NewInformer(Options());
   ASSERT_TRUE(inf->SetWatchErrorHandler([&](const absl::Status& s) {
                    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
                    ++errors;
@@ -577,8 +587,12 @@ TEST_F(InformerTest, ListErrorsBackOffOnTheClockAndWaitForCacheSyncGivesUp) {
   inf->Start();
   ASSERT_TRUE(WaitFor([&] { return errors.load() == 1; }, "first error"));
   // The retry waits for the fake clock.
-  clock_.Advance(absl::Seconds(2));
-  ASSERT_TRUE(WaitFor([&] { return errors.load() == 2; }, "second error"));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        clock_.Advance(absl::Milliseconds(100));
+        return errors.load() >= 2;
+      },
+      "second error"));
   absl::Time deadline = clock_.Now() + absl::Seconds(10);
   std::atomic<bool> done{false};
   bool synced = true;

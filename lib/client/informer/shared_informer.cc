@@ -19,8 +19,11 @@
 namespace rudder::client {
 
 void StripManagedFields(Object* obj) {
-  if (api::GetObjectMeta(*obj) == nullptr) return;
-  api::MutableObjectMeta(obj)->clear_managedfields();
+  const api::meta::v1::ObjectMeta* m = api::GetObjectMeta(*obj);
+  if (m == nullptr || m->managedfields_size() == 0) return;
+  // Swap the entries out so their memory is freed (clear() keeps them for reuse).
+  google::protobuf::RepeatedPtrField<api::meta::v1::ManagedFieldsEntry> gone;
+  gone.Swap(api::MutableObjectMeta(obj)->mutable_managedfields());
 }
 
 namespace {
@@ -31,6 +34,8 @@ using internal::Notification;
 constexpr absl::Duration kMinimumResync = absl::Seconds(1);
 // How often a watch wait wakes to look at the clock (watch timeouts) in real time.
 constexpr absl::Duration kWatchPoll = absl::Milliseconds(50);
+// Most watch events applied under one lock and handed to handlers at once.
+constexpr size_t kMaxBatch = 256;
 
 // Whether `s` means the requested resourceVersion is gone (410): relist.
 bool IsExpired(const absl::Status& s) {
@@ -331,11 +336,20 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
       synced_ = true;
       Distribute({Notification::Type::kSynced, nullptr, nullptr, false});
     }
+    Flush();
     cv_.SignalAll();
   }
 
-  void Distribute(const Notification& n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    for (const std::shared_ptr<Listener>& li : listeners_) li->Push(n);
+  // Queues a notification for every handler; Flush() hands the queued ones over.
+  void Distribute(Notification n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!listeners_.empty()) batch_.push_back(std::move(n));
+  }
+  // Hands the queued notifications to every handler, one lock and wake-up per handler. Called
+  // before mu_ is released, so handlers added later never miss or repeat a change.
+  void Flush() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (batch_.empty()) return;
+    for (const std::shared_ptr<Listener>& li : listeners_) li->PushBatch(batch_);
+    batch_.clear();
   }
 
   // Watches from the last resourceVersion until the watch ends, times out, fails or the
@@ -365,40 +379,56 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
       }
     }
     absl::Status result = absl::OkStatus();
-    while (!Stopping()) {
+    std::vector<ObjectEvent> events;
+    while (!Stopping() && result.ok()) {
       if (clock_->Now() >= timeout_at) break;
+      // Take what has arrived (up to kMaxBatch events) and apply it under one lock.
+      events.clear();
       std::optional<ObjectEvent> e = (*w)->Next(kWatchPoll);
-      if (!e.has_value()) continue;
-      if (e->type == "ERROR") {
-        result = e->error.ok() ? absl::UnknownError("watch ended with an error event") : e->error;
-        break;
+      while (e.has_value()) {
+        if (e->type == "ERROR") {
+          result = e->error.ok() ? absl::UnknownError("watch ended with an error event") : e->error;
+          break;
+        }
+        events.push_back(*std::move(e));
+        if (events.size() >= kMaxBatch) break;
+        e = (*w)->Next(absl::ZeroDuration());
       }
-      const api::meta::v1::ObjectMeta* m =
-          e->object == nullptr ? nullptr : api::GetObjectMeta(*e->object);
-      if (m == nullptr) continue;
-      std::string rv = m->resourceversion();
-      if (e->type == "BOOKMARK") {
-        MutexLock l(&mu_);
-        if (!rv.empty()) last_rv_ = std::move(rv);
-        continue;
+      if (events.empty()) continue;
+      std::vector<ObjectRef> objs(events.size());
+      for (size_t i = 0; i < events.size(); ++i) {
+        if (events[i].object == nullptr || events[i].type == "BOOKMARK") continue;
+        objs[i] = Freeze(std::move(events[i].object), transform);
       }
-      ObjectRef obj = Freeze(std::move(e->object), transform);
       MutexLock l(&mu_);
       if (stopped_) break;
-      std::string key = ObjectKey(*obj);
-      if (e->type == "DELETED") {
-        indexer_->Delete(key);
-        Distribute({Notification::Type::kDelete, nullptr, std::move(obj), false});
-      } else {
-        ObjectRef old = indexer_->Get(key);
-        indexer_->Add(obj);
-        if (old != nullptr) {
-          Distribute({Notification::Type::kUpdate, std::move(old), std::move(obj), false});
+      for (size_t i = 0; i < events.size(); ++i) {
+        const ObjectEvent& ev = events[i];
+        if (ev.type == "BOOKMARK") {
+          const api::meta::v1::ObjectMeta* m =
+              ev.object == nullptr ? nullptr : api::GetObjectMeta(*ev.object);
+          if (m != nullptr && !m->resourceversion().empty()) last_rv_ = m->resourceversion();
+          continue;
+        }
+        ObjectRef& obj = objs[i];
+        const api::meta::v1::ObjectMeta* m = obj == nullptr ? nullptr : api::GetObjectMeta(*obj);
+        if (m == nullptr) continue;
+        if (!m->resourceversion().empty()) last_rv_ = m->resourceversion();
+        std::string key = ObjectKey(*obj);
+        if (ev.type == "DELETED") {
+          indexer_->Delete(key);
+          Distribute({Notification::Type::kDelete, nullptr, std::move(obj), false});
         } else {
-          Distribute({Notification::Type::kAdd, nullptr, std::move(obj), false});
+          ObjectRef old = indexer_->Get(key);
+          indexer_->Add(obj);
+          if (old != nullptr) {
+            Distribute({Notification::Type::kUpdate, std::move(old), std::move(obj), false});
+          } else {
+            Distribute({Notification::Type::kAdd, nullptr, std::move(obj), false});
+          }
         }
       }
-      if (!rv.empty()) last_rv_ = std::move(rv);
+      Flush();
     }
     MutexLock l(&mu_);
     watcher_ = nullptr;
@@ -434,7 +464,10 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
           objs = indexer_->List();
           listed = true;
         }
-        for (const ObjectRef& o : objs) li->Push({Notification::Type::kUpdate, o, o, false});
+        std::vector<Notification> batch;
+        batch.reserve(objs.size());
+        for (const ObjectRef& o : objs) batch.push_back({Notification::Type::kUpdate, o, o, false});
+        li->PushBatch(batch);
       }
     }
   }
@@ -457,6 +490,7 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
   TransformFunc transform_ ABSL_GUARDED_BY(mu_);
   WatchErrorHandler error_handler_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Listener>> listeners_ ABSL_GUARDED_BY(mu_);
+  std::vector<Notification> batch_ ABSL_GUARDED_BY(mu_);  // see Distribute/Flush
   ObjectWatcher* watcher_ ABSL_GUARDED_BY(mu_) = nullptr;
   uint64_t rng_ ABSL_GUARDED_BY(mu_);
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();

@@ -29,7 +29,15 @@ void Listener::Push(Notification n) {
   MutexLock l(&mu_);
   if (stopping_) return;
   pending_.push_back(std::move(n));
-  if (pending_.size() == 1) cv_.Signal();
+  if (waiting_) cv_.Signal();
+}
+
+void Listener::PushBatch(const std::vector<Notification>& batch) {
+  if (batch.empty()) return;
+  MutexLock l(&mu_);
+  if (stopping_) return;
+  pending_.insert(pending_.end(), batch.begin(), batch.end());
+  if (waiting_) cv_.Signal();
 }
 
 void Listener::Stop() {
@@ -54,7 +62,11 @@ void Listener::Run() {
   while (true) {
     {
       MutexLock l(&mu_);
-      while (pending_.empty() && !stopping_) cv_.Wait(&mu_);
+      while (pending_.empty() && !stopping_) {
+        waiting_ = true;
+        cv_.Wait(&mu_);
+        waiting_ = false;
+      }
       if (stopping_) return;
       batch.swap(pending_);
     }

@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "lib/base/mutex.h"
@@ -35,6 +36,8 @@ class Listener : public HandlerRegistration, public std::enable_shared_from_this
   void Start();
   // Queues a notification (never blocks on the handler).
   void Push(Notification n);
+  // Queues notifications in order, taking the lock and waking the thread once.
+  void PushBatch(const std::vector<Notification>& batch);
   // Stops delivering (pending notifications are dropped) and joins the thread, unless called
   // from the thread itself (which then finishes on its own after the current callback).
   void Stop();
@@ -60,6 +63,7 @@ class Listener : public HandlerRegistration, public std::enable_shared_from_this
   CondVar cv_;
   std::deque<Notification> pending_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;  // the thread is blocked in cv_.Wait
   std::thread thread_;
 };
 
