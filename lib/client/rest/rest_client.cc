@@ -272,7 +272,7 @@ class RestClient final : public Client {
     c->set_read_timeout(watch ? kWatchReadTimeoutSeconds : secs, 0);
     c->set_write_timeout(secs, 0);
     c->set_keep_alive(!watch);
-    c->set_decompress(true);
+    c->set_decompress(options_.compression);
     c->set_tcp_nodelay(true);
     if (!options_.bearer_token.empty()) c->set_bearer_token_auth(options_.bearer_token);
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT

@@ -38,6 +38,9 @@ struct RestClientOptions {
   std::string client_key_file;
   // Connect, read and write timeout of each request (watches: connect only).
   absl::Duration timeout = absl::Seconds(30);
+  // Ask for compressed responses (gzip/brotli). Off by default: on a local network or loopback
+  // the server's compression costs more than the bytes it saves.
+  bool compression = false;
   // Idle keep-alive connections kept for reuse.
   int max_idle_connections = 8;
   // Sent as every write's fieldManager when the caller gives none.
