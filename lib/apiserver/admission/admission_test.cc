@@ -203,6 +203,9 @@ TEST_F(AdmissionTest, LimitRangerDefaultsAndBounds) {
   EXPECT_EQ(r.limits().at("memory").string(), "64Mi");
   EXPECT_EQ(r.requests().at("cpu").string(), "100m");
   EXPECT_EQ(r.requests().at("memory").string(), "64Mi");  // defaultRequest from default
+  EXPECT_EQ(static_cast<core::Pod&>(**p).metadata().annotations().at("kubernetes.io/limit-ranger"),
+            "LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for "
+            "container c");
 
   p = CreatePod("big", R"({"limits":{"cpu":"2"},"requests":{"cpu":"1","memory":"20Mi"}})");
   EXPECT_EQ(p.status().code(), absl::StatusCode::kPermissionDenied);

@@ -213,15 +213,37 @@ class LimitRanger : public Plugin {
     if (pod == nullptr || a.operation != Operation::kCreate || a.access == nullptr) {
       return absl::OkStatus();
     }
+    std::vector<std::string> notes;  // Kubernetes' kubernetes.io/limit-ranger annotation
     for (const core::LimitRangeItem& item : LimitItems(a)) {
       if (item.type() != "Container") continue;
-      auto fill = [&](core::Container* c) {
+      auto fill = [&](core::Container* c, const char* type) {
         core::ResourceRequirements* res = c->mutable_resources();
-        for (const auto& [r, q] : item.default_()) res->mutable_limits()->insert({r, q});
-        for (const auto& [r, q] : item.defaultrequest()) res->mutable_requests()->insert({r, q});
+        std::vector<std::string> requests, limits;
+        for (const auto& [r, q] : item.defaultrequest()) {
+          if (res->mutable_requests()->insert({r, q}).second) requests.push_back(r);
+        }
+        for (const auto& [r, q] : item.default_()) {
+          if (res->mutable_limits()->insert({r, q}).second) limits.push_back(r);
+        }
+        std::sort(requests.begin(), requests.end());
+        std::sort(limits.begin(), limits.end());
+        if (!requests.empty()) {
+          notes.push_back(
+              absl::StrCat(absl::StrJoin(requests, ", "), " request for ", type, " ", c->name()));
+        }
+        if (!limits.empty()) {
+          notes.push_back(
+              absl::StrCat(absl::StrJoin(limits, ", "), " limit for ", type, " ", c->name()));
+        }
       };
-      for (core::Container& c : *pod->mutable_spec()->mutable_containers()) fill(&c);
-      for (core::Container& c : *pod->mutable_spec()->mutable_initcontainers()) fill(&c);
+      for (core::Container& c : *pod->mutable_spec()->mutable_initcontainers()) {
+        fill(&c, "init container");
+      }
+      for (core::Container& c : *pod->mutable_spec()->mutable_containers()) fill(&c, "container");
+    }
+    if (!notes.empty()) {
+      (*pod->mutable_metadata()->mutable_annotations())["kubernetes.io/limit-ranger"] =
+          absl::StrCat("LimitRanger plugin set: ", absl::StrJoin(notes, "; "));
     }
     return absl::OkStatus();
   }

@@ -9,7 +9,8 @@
 //    be deleted (403 `this namespace may not be deleted`).
 //  - LimitRanger: the Container and Pod items of the namespace's LimitRange objects. New pods'
 //    containers get the missing limits from `default` (else `max`) and the missing requests
-//    from `defaultRequest` (else `default`, else `min`); then min, max and
+//    from `defaultRequest` (else `default`, else `min`), noting what it set in the
+//    kubernetes.io/limit-ranger annotation; then min, max and
 //    maxLimitRequestRatio are enforced (403 with Kubernetes' messages).
 //  - ServiceAccount: new pods without spec.serviceAccountName get "default"; with
 //    require_service_account, a pod naming an account that does not exist is rejected.
