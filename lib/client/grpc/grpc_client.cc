@@ -342,7 +342,8 @@ class GrpcClient final : public Client {
     if (options_.call_timeout > absl::ZeroDuration() &&
         options_.call_timeout < absl::InfiniteDuration()) {
       ctx->set_deadline(std::chrono::system_clock::now() +
-                        absl::ToChronoMilliseconds(options_.call_timeout));
+                        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                            absl::ToChronoNanoseconds(options_.call_timeout)));
     }
   }
 

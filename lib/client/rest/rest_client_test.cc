@@ -121,5 +121,26 @@ TEST(RestClientTest, QueryParametersAreEscaped) {
   EXPECT_EQ(list->items[0]->metadata().name(), "a");
 }
 
+TEST(RestClientTest, DryRun) {
+  std::unique_ptr<store::Store> store = *store::NewMemoryStore();
+  std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
+  absl::StatusOr<std::unique_ptr<apiserver::ApiServer>> server =
+      apiserver::ApiServer::Start({.store = store.get(), .scheme = scheme.get()});
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<std::unique_ptr<Client>> c =
+      NewRestClient({.server = absl::StrCat("http://127.0.0.1:", (*server)->port())}, scheme.get());
+  ASSERT_TRUE(c.ok()) << c.status();
+  TypedClient<api::core::v1::ConfigMap> cms(c->get());
+  api::core::v1::ConfigMap cm;
+  cm.mutable_metadata()->set_name("a");
+  absl::StatusOr<std::unique_ptr<api::core::v1::ConfigMap>> dry = cms.Create(cm, {.dry_run = true});
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ((*dry)->metadata().name(), "a");
+  EXPECT_EQ(cms.Get("default", "a").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(cms.Create(cm).ok());
+  EXPECT_TRUE(cms.Delete("default", "a", {.dry_run = true}).ok());
+  EXPECT_TRUE(cms.Get("default", "a").ok());
+}
+
 }  // namespace
 }  // namespace rudder::client
