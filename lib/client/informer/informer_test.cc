@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "lib/api/object/object.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/api/scheme/builtin.h"
+#include "lib/apiserver/registry/errors.h"
 #include "lib/apiserver/registry/registry.h"
 #include "lib/base/clock.h"
 #include "lib/base/mutex.h"
@@ -133,8 +135,14 @@ class GatedClient : public Client {
       }
     }
     absl::StatusOr<std::unique_ptr<ObjectWatcher>> w = inner_->Watch(k, ns, o);
-    if (w.ok()) ++watches_;
-    return w;
+    if (!w.ok()) return w;
+    ++watches_;
+    return std::unique_ptr<ObjectWatcher>(std::make_unique<Injecting>(this, *std::move(w)));
+  }
+  // Makes the live watch end with an ERROR event carrying `s`.
+  void InjectWatchError(absl::Status s) {
+    MutexLock l(&mu_);
+    inject_ = std::move(s);
   }
   absl::StatusOr<std::unique_ptr<Scale>> GetScale(const api::KindInfo& k, const std::string& ns,
                                                   const std::string& n) override {
@@ -145,6 +153,30 @@ class GatedClient : public Client {
                                                      const Scale& s) override {
     return inner_->UpdateScale(k, ns, n, s);
   }
+
+  // Forwards a watch, ending it with an injected error when asked.
+  class Injecting : public ObjectWatcher {
+   public:
+    Injecting(GatedClient* c, std::unique_ptr<ObjectWatcher> w) : c_(c), w_(std::move(w)) {}
+    std::optional<ObjectEvent> Next(absl::Duration timeout) override {
+      {
+        MutexLock l(&c_->mu_);
+        if (!c_->inject_.ok()) {
+          ObjectEvent e;
+          e.type = "ERROR";
+          e.error = std::move(c_->inject_);
+          c_->inject_ = absl::OkStatus();
+          return e;
+        }
+      }
+      return w_->Next(std::min(timeout, absl::Milliseconds(5)));
+    }
+    void Cancel() override { w_->Cancel(); }
+
+   private:
+    GatedClient* c_;
+    std::unique_ptr<ObjectWatcher> w_;
+  };
 
   void SetWatchError(absl::Status s) {
     MutexLock l(&mu_);
@@ -173,6 +205,7 @@ class GatedClient : public Client {
   mutable Mutex mu_;
   absl::Status watch_error_ ABSL_GUARDED_BY(mu_);
   absl::Status list_error_ ABSL_GUARDED_BY(mu_);
+  absl::Status inject_ ABSL_GUARDED_BY(mu_);
   int rejected_watches_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<ListOptions> lists_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> watch_rvs_ ABSL_GUARDED_BY(mu_);
@@ -362,6 +395,55 @@ TEST_F(InformerTest, RelistAfterCompactionDeliversTombstones) {
   MutexLock l(&mu);
   ASSERT_FALSE(errors.empty());
   EXPECT_EQ(errors[0].code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(InformerTest, TimedOutWatchResumesWithoutRelist) {
+  CreateCm("a", "one");
+  InformerOptions o = Options();
+  o.watch_timeout = absl::Minutes(1);
+  std::unique_ptr<SharedIndexInformer> inf = NewInformer(o);
+  inf->Start();
+  ASSERT_TRUE(inf->WaitForCacheSync(absl::InfiniteFuture()));
+  ASSERT_TRUE(WaitFor([&] { return client_->watches() == 1; }, "watch"));
+  CreateCm("a", "two");
+  ASSERT_TRUE(WaitFor([&] { return inf->GetIndexer().Size() == 2; }, "event"));
+  std::string rv = inf->LastSyncResourceVersion();
+  clock_.Advance(absl::Minutes(2));  // past any timeout in [1 min, 2 min)
+  ASSERT_TRUE(WaitFor([&] { return client_->watches() == 2; }, "second watch"));
+  EXPECT_EQ(client_->watch_rvs()[1], rv);
+  EXPECT_EQ(client_->lists().size(), 1u);  // no relist
+}
+
+TEST_F(InformerTest, WatchErrorEventRelistsAfterBackoff) {
+  CreateCm("a", "one");
+  std::atomic<int> errors{0};
+  std::unique_ptr<SharedIndexInformer> inf = NewInformer(Options());
+  ASSERT_TRUE(inf->SetWatchErrorHandler([&](const absl::Status& s) {
+                   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+                   ++errors;
+                 })
+                  .ok());
+  inf->Start();
+  ASSERT_TRUE(inf->WaitForCacheSync(absl::InfiniteFuture()));
+  ASSERT_TRUE(WaitFor([&] { return client_->watches() == 1; }, "watch"));
+  client_->InjectWatchError(absl::InternalError("stream broken"));
+  ASSERT_TRUE(WaitFor([&] { return errors.load() == 1; }, "error reported"));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        clock_.Advance(absl::Milliseconds(100));
+        return client_->lists().size() == 2 && client_->watches() == 2;
+      },
+      "relist and watch after back-off"));
+  // A 410 error event relists too.
+  client_->InjectWatchError(apiserver::ExpiredError("too old resource version"));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        clock_.Advance(absl::Milliseconds(100));
+        return client_->lists().size() == 3;
+      },
+      "relist after 410"));
+  EXPECT_EQ(errors.load(), 1);  // 410 is not an error worth reporting
+  EXPECT_EQ(inf->GetIndexer().Size(), 1u);
 }
 
 TEST_F(InformerTest, BookmarksAdvanceTheResourceVersion) {
