@@ -8,7 +8,17 @@
 
 namespace rudder::sched {
 
-std::string Status::Message() const { return absl::StrJoin(reasons_, ", "); }
+const std::vector<std::string>& Status::reasons() const {
+  static const auto* const kEmpty = new std::vector<std::string>();
+  return rep_ ? rep_->reasons : *kEmpty;
+}
+
+const std::string& Status::plugin() const {
+  static const auto* const kEmpty = new std::string();
+  return rep_ ? rep_->plugin : *kEmpty;
+}
+
+std::string Status::Message() const { return absl::StrJoin(reasons(), ", "); }
 
 absl::Status Status::ToAbsl() const {
   switch (code_) {

@@ -44,15 +44,28 @@ enum class Code : uint8_t {
 };
 
 // The result of an extension point: a code, human-readable reasons and the plugin that set
-// it. Success is cheap to create and copy (no allocation). Value type.
+// it. Success is cheap to create, move and destroy (no allocation). Value type.
 class Status {
  public:
   Status() = default;
   explicit Status(Code code) : code_(code) {}
   Status(Code code, std::string reason) : code_(code) {
-    if (!reason.empty()) reasons_.push_back(std::move(reason));
+    if (!reason.empty()) mutable_rep()->reasons.push_back(std::move(reason));
   }
-  Status(Code code, std::vector<std::string> reasons) : code_(code), reasons_(std::move(reasons)) {}
+  Status(Code code, std::vector<std::string> reasons) : code_(code) {
+    if (!reasons.empty()) mutable_rep()->reasons = std::move(reasons);
+  }
+  Status(const Status& o)
+      : code_(o.code_), rep_(o.rep_ ? std::make_unique<Rep>(*o.rep_) : nullptr) {}
+  Status& operator=(const Status& o) {
+    if (this != &o) {
+      code_ = o.code_;
+      rep_ = o.rep_ ? std::make_unique<Rep>(*o.rep_) : nullptr;
+    }
+    return *this;
+  }
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
 
   static Status Error(std::string msg) { return Status(Code::kError, std::move(msg)); }
   static Status Unschedulable(std::string reason) {
@@ -67,27 +80,35 @@ class Status {
   bool ok() const { return code_ == Code::kSuccess; }
   bool IsSkip() const { return code_ == Code::kSkip; }
   bool IsWait() const { return code_ == Code::kWait; }
-  // Unschedulable or UnschedulableAndUnresolvable.
+  // Unschedulable, UnschedulableAndUnresolvable or Pending.
   bool IsRejected() const {
     return code_ == Code::kUnschedulable || code_ == Code::kUnschedulableAndUnresolvable ||
            code_ == Code::kPending;
   }
-  const std::vector<std::string>& reasons() const { return reasons_; }
+  const std::vector<std::string>& reasons() const;
   // The reasons joined by ", ".
   std::string Message() const;
   // The plugin that returned this status (set by the framework).
-  const std::string& plugin() const { return plugin_; }
+  const std::string& plugin() const;
   Status& WithPlugin(std::string_view plugin) {
-    plugin_ = std::string(plugin);
+    mutable_rep()->plugin = std::string(plugin);
     return *this;
   }
   // An absl::Status with the message (kUnavailable for rejections, kInternal for errors).
   absl::Status ToAbsl() const;
 
  private:
+  // Only non-success statuses carry details, so success costs one byte and a null pointer.
+  struct Rep {
+    std::vector<std::string> reasons;
+    std::string plugin;
+  };
+  Rep* mutable_rep() {
+    if (!rep_) rep_ = std::make_unique<Rep>();
+    return rep_.get();
+  }
   Code code_ = Code::kSuccess;
-  std::vector<std::string> reasons_;
-  std::string plugin_;
+  std::unique_ptr<Rep> rep_;
 };
 
 // Data a plugin keeps in a CycleState between extension points. Clone() is used when the

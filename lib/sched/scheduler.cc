@@ -643,17 +643,30 @@ class Scheduler::Impl : public Handle {
     auto task = [this, fw, state, shared_qp, node, waiting, cycle] {
       BindingCycle(*fw, *state, std::move(*shared_qp), node, waiting.get(), cycle);
     };
-    {
-      MutexLock l(&bind_mu_);
-      ++bindings_pending_;
-    }
     if (waiting) {
       MutexLock l(&bind_mu_);
-      waiter_threads_.emplace_back(task);
+      ++bindings_pending_;
+      // Reap the threads of pods whose wait ended.
+      std::erase_if(waiter_threads_, [](Waiter& w) {
+        if (!w.done->load()) return false;
+        w.thread.join();
+        return true;
+      });
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      waiter_threads_.push_back({std::thread([task, done] {
+                                   task();
+                                   done->store(true);
+                                 }),
+                                 done});
     } else if (binders_.empty()) {
+      {
+        MutexLock l(&bind_mu_);
+        ++bindings_pending_;
+      }
       task();
     } else {
       MutexLock l(&bind_mu_);
+      ++bindings_pending_;
       bind_tasks_.push_back(std::move(task));
       if (bind_waiting_ > 0) bind_cv_.Signal();
     }
@@ -739,18 +752,37 @@ class Scheduler::Impl : public Handle {
       while (ScheduleOne(true).has_value()) {
       }
     });
+    // Expires assumed pods whose binding was never confirmed, every second on the clock.
+    janitor_ = std::thread([this] {
+      MutexLock jl(&janitor_mu_);
+      while (!janitor_stop_) {
+        absl::Time next = clock_->Now() + absl::Seconds(1);
+        while (!janitor_stop_ && clock_->Now() < next)
+          clock_->WaitUntil(&janitor_cv_, &janitor_mu_, next);
+        if (janitor_stop_) break;
+        janitor_mu_.Unlock();
+        cache_->CleanupExpiredAssumedPods();
+        janitor_mu_.Lock();
+      }
+    });
   }
 
   void Stop() {
     if (!queue_) return;
     queue_->Close();
     {
+      MutexLock l(&janitor_mu_);
+      janitor_stop_ = true;
+      janitor_cv_.SignalAll();
+    }
+    {
       MutexLock l(&run_mu_);
       if (loop_.joinable()) loop_.join();
+      if (janitor_.joinable()) janitor_.join();
     }
     IterateOverWaitingPods([](WaitingPod* w) { w->Reject("", "scheduler stopped"); });
     WaitForBindings();
-    std::vector<std::thread> waiters;
+    std::vector<Waiter> waiters;
     {
       MutexLock l(&bind_mu_);
       bind_stop_ = true;
@@ -759,7 +791,7 @@ class Scheduler::Impl : public Handle {
     }
     for (auto& t : binders_) t.join();
     binders_.clear();
-    for (auto& t : waiters) t.join();
+    for (auto& w : waiters) w.thread.join();
   }
 
   SchedulerOptions options_;
@@ -795,10 +827,18 @@ class Scheduler::Impl : public Handle {
   int bind_waiting_ ABSL_GUARDED_BY(bind_mu_) = 0;
   bool bind_stop_ ABSL_GUARDED_BY(bind_mu_) = false;
   std::vector<std::thread> binders_;
-  std::vector<std::thread> waiter_threads_ ABSL_GUARDED_BY(bind_mu_);
+  struct Waiter {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Waiter> waiter_threads_ ABSL_GUARDED_BY(bind_mu_);
 
   Mutex run_mu_;
   std::thread loop_;
+  std::thread janitor_;
+  Mutex janitor_mu_;
+  CondVar janitor_cv_;
+  bool janitor_stop_ ABSL_GUARDED_BY(janitor_mu_) = false;
 };
 
 // ---------------------------------------------------------------------------------------------

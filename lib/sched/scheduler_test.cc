@@ -338,6 +338,27 @@ TEST(SchedulerTest, RunLoopWithBindingWorkers) {
   EXPECT_EQ(f.binder.Count(), 100u);
 }
 
+TEST(SchedulerTest, NodeUpdatesRequeueByWhatChanged) {
+  Fixture f;
+  Node tainted = NodeBuilder("a").Capacity("4", "4Gi").Taint("k", "v", "NoSchedule");
+  ASSERT_TRUE(f.sched->AddNode(tainted).ok());
+  ASSERT_TRUE(f.sched->AddPod(PodBuilder("p")).ok());
+  EXPECT_EQ(f.One().node, "");
+  EXPECT_EQ(f.sched->queue().WhereIs("uid-default-p"), "unschedulable");
+  // A label change cannot help a pod rejected by TaintToleration.
+  Node labeled = tainted;
+  (*labeled.mutable_metadata()->mutable_labels())["x"] = "y";
+  ASSERT_TRUE(f.sched->UpdateNode(tainted, labeled).ok());
+  EXPECT_EQ(f.sched->queue().WhereIs("uid-default-p"), "unschedulable");
+  // Removing the taint can.
+  Node clean = labeled;
+  clean.mutable_spec()->clear_taints();
+  f.clock.Advance(absl::Seconds(2));
+  ASSERT_TRUE(f.sched->UpdateNode(labeled, clean).ok());
+  EXPECT_EQ(f.sched->queue().WhereIs("uid-default-p"), "active");
+  EXPECT_EQ(f.One().node, "a");
+}
+
 TEST(SchedulerTest, InvalidPodIsRejected) {
   Fixture f;
   absl::Status s = f.sched->AddPod(PodBuilder("p").Req("lots"));
