@@ -57,8 +57,9 @@ void Listener::Stop() {
 }
 
 void Listener::Run() {
-  // Notifications are taken in batches so the lock is held once per batch, not per event.
-  std::deque<Notification> batch;
+  // Double buffering: the thread swaps the whole pending vector out, so producers and the
+  // handler never contend per event, and both vectors keep their capacity.
+  std::vector<Notification> batch;
   while (true) {
     {
       MutexLock l(&mu_);
@@ -70,11 +71,9 @@ void Listener::Run() {
       if (stopping_) return;
       batch.swap(pending_);
     }
-    while (!batch.empty()) {
+    for (Notification& n : batch) {
       // Stop promptly, even in the middle of a batch.
       if (stop_flag_.load(std::memory_order_acquire)) return;
-      Notification n = std::move(batch.front());
-      batch.pop_front();
       switch (n.type) {
         case Notification::Type::kAdd:
           handler_->OnAdd(n.obj, n.flag);
@@ -91,6 +90,7 @@ void Listener::Run() {
       }
       delivered_.fetch_add(1, std::memory_order_relaxed);
     }
+    batch.clear();  // releases the objects outside the lock, keeps the capacity
   }
 }
 

@@ -3,7 +3,6 @@
 #define RUDDER_LIB_CLIENT_INFORMER_INTERNAL_LISTENER_H_
 
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -61,7 +60,7 @@ class Listener : public HandlerRegistration, public std::enable_shared_from_this
   std::atomic<bool> stop_flag_{false};
   Mutex mu_;
   CondVar cv_;
-  std::deque<Notification> pending_ ABSL_GUARDED_BY(mu_);
+  std::vector<Notification> pending_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool waiting_ ABSL_GUARDED_BY(mu_) = false;  // the thread is blocked in cv_.Wait
   std::thread thread_;
