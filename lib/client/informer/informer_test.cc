@@ -624,6 +624,29 @@ TEST_F(InformerTest, TransformRunsBeforeCaching) {
   EXPECT_EQ(api::GetObjectMeta(*cached)->annotations().count("big"), 0u);
 }
 
+TEST(FilteringHandlerTest, UpdatesCrossingTheFilterBecomeAddsAndDeletes) {
+  auto rec = std::make_shared<Recorder>();
+  FilteringResourceEventHandler f(
+      [](const Object& o) { return api::GetObjectMeta(o)->labels().contains("keep"); }, rec);
+  auto make = [](bool keep) {
+    auto cm = std::make_shared<ConfigMap>();
+    cm->mutable_metadata()->set_namespace_("a");
+    cm->mutable_metadata()->set_name("x");
+    if (keep) (*cm->mutable_metadata()->mutable_labels())["keep"] = "1";
+    return ObjectRef(cm);
+  };
+  f.OnAdd(make(false), true);
+  f.OnAdd(make(true), true);
+  f.OnUpdate(make(true), make(true));
+  f.OnUpdate(make(true), make(false));
+  f.OnUpdate(make(false), make(true));
+  f.OnUpdate(make(false), make(false));
+  f.OnDelete(make(false), false);
+  f.OnDelete(make(true), true);
+  EXPECT_THAT(rec->events(), ElementsAre("add a/x initial", "update a/x", "delete a/x", "add a/x",
+                                         "delete a/x tombstone"));
+}
+
 TEST(StripManagedFieldsTest, ClearsManagedFields) {
   ConfigMap cm;
   cm.mutable_metadata()->set_name("x");
