@@ -94,7 +94,8 @@ class SharedIndexInformer {
   // Registers `handler` (shared with the caller; kept until removed or the informer is
   // destroyed). `resync`: the handler's resync period; nullopt: the informer's default; zero:
   // none. Resync periods shorter than one second are raised to one second.
-  // FailedPrecondition once the informer is stopped.
+  // FailedPrecondition once the informer is stopped; InvalidArgument for a null handler or a
+  // negative period.
   virtual absl::StatusOr<std::shared_ptr<HandlerRegistration>> AddEventHandler(
       std::shared_ptr<ResourceEventHandler> handler,
       std::optional<absl::Duration> resync = std::nullopt) = 0;
