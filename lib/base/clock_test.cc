@@ -65,5 +65,28 @@ TEST(RealClockTest, PastDeadlineReturnsImmediately) {
   EXPECT_TRUE(Clock::Real()->WaitUntil(&cv, &mu, absl::Now() - absl::Seconds(1)));
 }
 
+TEST(RealClockTest, InfiniteDeadlineBlocksUntilSignalled) {
+  Mutex mu;
+  CondVar cv;
+  bool done = false;
+  int wakeups = 0;
+  std::thread waiter([&] {
+    MutexLock lock(&mu);
+    while (!done) {
+      EXPECT_FALSE(Clock::Real()->WaitUntil(&cv, &mu, absl::InfiniteFuture()));
+      ++wakeups;
+    }
+  });
+  absl::SleepFor(absl::Milliseconds(20));
+  {
+    MutexLock lock(&mu);
+    done = true;
+    cv.SignalAll();
+  }
+  waiter.join();
+  // A waiter that does not block would spin thousands of times in 20 ms.
+  EXPECT_LE(wakeups, 3);
+}
+
 }  // namespace
 }  // namespace rudder

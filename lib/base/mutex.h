@@ -55,8 +55,13 @@ class CondVar {
     cv_.wait(lock);
     lock.release();
   }
-  // Like Wait, but gives up after `timeout` of real time; returns true on timeout.
+  // Like Wait, but gives up after `timeout` of real time; returns true on timeout. Timeouts
+  // beyond a year (absl::InfiniteDuration() included) wait without limit.
   bool WaitWithTimeout(Mutex* mu, absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (timeout > absl::Hours(24 * 365)) {
+      Wait(mu);
+      return false;
+    }
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     bool timed_out =
         cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout)) == std::cv_status::timeout;
