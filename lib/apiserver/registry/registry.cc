@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -13,6 +15,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "lib/api/field/errors.h"
+#include "lib/api/object/fields.h"
 #include "lib/api/object/object.h"
 #include "lib/api/patch/json_patch.h"
 #include "lib/api/patch/merge_patch.h"
@@ -115,15 +118,21 @@ struct Selectors {
   api::fields::Selector fields;
 };
 
-absl::StatusOr<Selectors> ParseSelectors(const ListOptions& options) {
+// `d`: the kind's message (nullptr for unstructured kinds), whose own selectable fields
+// (lib/api/object/fields.h, e.g. spec.nodeName of pods) are allowed besides metadata's.
+absl::StatusOr<Selectors> ParseSelectors(const ListOptions& options,
+                                         const google::protobuf::Descriptor* d = nullptr) {
   Selectors s;
   if (!options.label_selector.empty()) {
     RUDDER_ASSIGN_OR_RETURN(s.labels, api::labels::Selector::Parse(options.label_selector));
   }
   if (!options.field_selector.empty()) {
     RUDDER_ASSIGN_OR_RETURN(s.fields, api::fields::Selector::Parse(options.field_selector));
-    RUDDER_RETURN_IF_ERROR(api::fields::CheckSupportedFields(s.fields, [](std::string_view f) {
-      return f == "metadata.name" || f == "metadata.namespace";
+    std::vector<std::string> kind_fields;
+    if (d != nullptr) kind_fields = api::SelectableFieldNames(*d);
+    RUDDER_RETURN_IF_ERROR(api::fields::CheckSupportedFields(s.fields, [&](std::string_view f) {
+      return f == "metadata.name" || f == "metadata.namespace" ||
+             std::find(kind_fields.begin(), kind_fields.end(), f) != kind_fields.end();
     }));
   }
   return s;
@@ -133,10 +142,16 @@ bool Matches(const Selectors& s, const Message& obj) {
   const ObjectMeta* meta = api::GetObjectMeta(obj);
   if (meta == nullptr) return false;
   if (!s.labels.Matches(meta->labels())) return false;
+  std::optional<std::map<std::string, std::string>> kind_fields;  // computed when needed
   return s.fields.Matches([&](std::string_view f) -> std::string_view {
     if (f == "metadata.name") return meta->name();
     if (f == "metadata.namespace") return meta->namespace_();
-    return std::string_view();
+    if (f == "spec.nodeName" && obj.GetDescriptor() == api::core::v1::Pod::descriptor()) {
+      return static_cast<const api::core::v1::Pod&>(obj).spec().nodename();
+    }
+    if (!kind_fields) kind_fields = api::SelectableFields(obj);
+    auto it = kind_fields->find(std::string(f));
+    return it == kind_fields->end() ? std::string_view() : std::string_view(it->second);
   });
 }
 
@@ -535,7 +550,7 @@ absl::StatusOr<ObjectPtr> Registry::Get(const api::KindInfo& kind, const std::st
 
 absl::StatusOr<ListResult> Registry::List(const api::KindInfo& kind, const std::string& ns,
                                           const ListOptions& options) {
-  RUDDER_ASSIGN_OR_RETURN(Selectors sel, ParseSelectors(options));
+  RUDDER_ASSIGN_OR_RETURN(Selectors sel, ParseSelectors(options, kind.descriptor));
   if (options.limit < 0) return absl::InvalidArgumentError("limit must not be negative");
   const std::string prefix = KindPrefix(kind, ns);
   const std::string end = store::PrefixEnd(prefix);
@@ -1087,7 +1102,7 @@ absl::StatusOr<ObjectPtr> Registry::Patch(const api::KindInfo& kind, const std::
 absl::StatusOr<std::unique_ptr<ObjectWatcher>> Registry::Watch(const api::KindInfo& kind,
                                                                const std::string& ns,
                                                                const WatchOptions& options) {
-  RUDDER_ASSIGN_OR_RETURN(Selectors sel, ParseSelectors(options.selectors));
+  RUDDER_ASSIGN_OR_RETURN(Selectors sel, ParseSelectors(options.selectors, kind.descriptor));
   std::shared_ptr<const api::KindInfo> info = scheme_->ByKind(kind.gvk);
   if (info == nullptr) return absl::NotFoundError("kind is not registered");
   const std::string prefix = KindPrefix(kind, ns);
