@@ -359,6 +359,36 @@ TEST(SchedulerTest, NodeUpdatesRequeueByWhatChanged) {
   EXPECT_EQ(f.One().node, "a");
 }
 
+TEST(SchedulerTest, NominatedPodsReserveRoomInFilter) {
+  Fixture f;
+  ASSERT_TRUE(f.sched->AddNode(NodeBuilder("a").Capacity("4", "8Gi")).ok());
+  ASSERT_TRUE(f.sched->AddNode(NodeBuilder("b").Capacity("2", "8Gi")).ok());
+  // A higher-priority pod nominated to "a" (by preemption) holds 3 cpu there.
+  f.sched->queue().AddNominatedPod(
+      *PodInfo::Create(PodBuilder("vip").Req("3").Priority(100).Build()), "a");
+  ASSERT_TRUE(f.sched->AddPod(PodBuilder("p").Req("2").Priority(1)).ok());
+  EXPECT_EQ(f.One().node, "b");  // LeastAllocated would pick "a" without the nomination.
+  // A pod of higher priority than the nominated one ignores it.
+  ASSERT_TRUE(f.sched->AddPod(PodBuilder("q").Req("2").Priority(1000)).ok());
+  EXPECT_EQ(f.One().node, "a");
+}
+
+TEST(SchedulerTest, UnconfirmedAssumedPodExpiresWhileRunning) {
+  SchedulerOptions o;
+  o.assumed_pod_ttl = absl::Minutes(1);
+  Fixture f(std::move(o), 1);
+  ASSERT_TRUE(f.sched->AddNode(NodeBuilder("a").Capacity("4", "8Gi")).ok());
+  f.sched->Run();
+  ASSERT_TRUE(f.sched->AddPod(PodBuilder("p").Req("1")).ok());
+  while (f.binder.Count() < 1) absl::SleepFor(absl::Milliseconds(1));
+  f.sched->WaitForBindings();
+  EXPECT_TRUE(f.sched->cache().IsAssumedPod("uid-default-p"));
+  f.clock.Advance(absl::Minutes(2));
+  while (f.sched->cache().IsAssumedPod("uid-default-p")) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(f.sched->cache().NodeOf("uid-default-p"), "");
+  f.sched->Stop();
+}
+
 TEST(SchedulerTest, InvalidPodIsRejected) {
   Fixture f;
   absl::Status s = f.sched->AddPod(PodBuilder("p").Req("lots"));
