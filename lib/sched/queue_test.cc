@@ -164,3 +164,36 @@ TEST(QueueTest, CloseUnblocksPop) {
 
 }  // namespace
 }  // namespace rudder::sched
+
+namespace rudder::sched {
+namespace {
+
+TEST(QueueTest, QueueingHintDecides) {
+  FakeClock clock;
+  QueueOptions o;
+  o.clock = &clock;
+  // Only nodes labelled gpu=true can help pods rejected by "Gpu".
+  o.events["Gpu"] = {
+      {{EventResource::kNode, kAdd, ""},
+       [](const Pod&, const google::protobuf::Message*, const google::protobuf::Message* new_obj) {
+         const auto* n = static_cast<const Node*>(new_obj);
+         return n && n->metadata().labels().count("gpu") ? QueueingHint::kQueue
+                                                         : QueueingHint::kSkip;
+       }}};
+  SchedulingQueue q(std::move(o));
+  ASSERT_TRUE(q.Add(*PodInfo::Create(testing::PodBuilder("p").Build())).ok());
+  auto p = q.TryPop();
+  int64_t cycle = q.SchedulingCycle();
+  p->unschedulable_plugins.insert("Gpu");
+  q.AddUnschedulableIfNotPresent(std::move(p), cycle);
+  Node plain = testing::NodeBuilder("plain");
+  q.MoveAllToActiveOrBackoffQueue({EventResource::kNode, kAdd, "NodeAdd"}, nullptr, &plain);
+  EXPECT_EQ(q.WhereIs("uid-default-p"), "unschedulable");
+  Node gpu = testing::NodeBuilder("gpu").Label("gpu", "true");
+  clock.Advance(absl::Seconds(2));
+  q.MoveAllToActiveOrBackoffQueue({EventResource::kNode, kAdd, "NodeAdd"}, nullptr, &gpu);
+  EXPECT_EQ(q.WhereIs("uid-default-p"), "active");
+}
+
+}  // namespace
+}  // namespace rudder::sched

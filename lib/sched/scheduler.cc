@@ -380,7 +380,7 @@ class Scheduler::Impl : public Handle {
     WithWaitingPod(uid, [](WaitingPod* w) {
       if (w) w->Reject("", "pod deleted");
     });
-    if (!cache_->NodeOf(uid).empty() && !cache_->IsAssumedPod(uid)) {
+    if (!cache_->NodeOf(uid).empty()) {
       absl::Status s = cache_->RemovePod(uid);
       if (!s.ok()) return s;
       queue_->MoveAllToActiveOrBackoffQueue(

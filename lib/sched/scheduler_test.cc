@@ -389,6 +389,17 @@ TEST(SchedulerTest, UnconfirmedAssumedPodExpiresWhileRunning) {
   f.sched->Stop();
 }
 
+TEST(SchedulerTest, DeletingAnAssumedPodFreesItsNode) {
+  Fixture f;
+  ASSERT_TRUE(f.sched->AddNode(NodeBuilder("a").Capacity("4", "4Gi")).ok());
+  Pod p = PodBuilder("p").Req("1");
+  ASSERT_TRUE(f.sched->AddPod(p).ok());
+  EXPECT_EQ(f.One().node, "a");
+  ASSERT_TRUE(f.sched->cache().IsAssumedPod("uid-default-p"));
+  ASSERT_TRUE(f.sched->DeletePod(p).ok());
+  EXPECT_EQ(f.sched->cache().NodeOf("uid-default-p"), "");
+}
+
 TEST(SchedulerTest, InvalidPodIsRejected) {
   Fixture f;
   absl::Status s = f.sched->AddPod(PodBuilder("p").Req("lots"));
