@@ -515,7 +515,14 @@ class Scheduler::Impl : public Handle {
     if (pfr.node_names) {
       narrowed_.clear();
       for (const NodeInfo* n : nodes) {
-        if (pfr.node_names->contains(n->name())) narrowed_.push_back(n);
+        if (pfr.node_names->contains(n->name())) {
+          narrowed_.push_back(n);
+        } else {
+          // Kubernetes records these as rejected, so they count in the FitError message and
+          // are never preemption candidates.
+          out.diagnosis.node_to_status.failed.push_back(
+              {n, Status::Unresolvable("node is filtered out by the prefilter result")});
+        }
       }
       nodes = narrowed_;
     }

@@ -101,6 +101,14 @@ TEST(SchedulerTest, NodeAffinityNarrowsAndNoNodesIsAnError) {
   r = f.One();
   EXPECT_EQ(r.node, "n2");
   EXPECT_EQ(r.evaluated_nodes, 1);
+  // Nodes outside the PreFilter result count as rejected in the message.
+  ASSERT_TRUE(
+      f.sched->AddPod(PodBuilder("big").Req("8").Required(0, "metadata.name", "In", {"n1"}, true))
+          .ok());
+  r = f.One();
+  EXPECT_EQ(r.failure.message,
+            "0/4 nodes are available: 1 Insufficient cpu, 3 node is filtered out by the prefilter "
+            "result.");
 }
 
 TEST(SchedulerTest, PreFilterRejectionMessage) {
