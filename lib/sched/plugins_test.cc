@@ -223,6 +223,32 @@ TEST_F(PluginsTest, NodeAffinityPreferredScore) {
   EXPECT_EQ(s, (std::vector<int64_t>{25, 100, 0}));
 }
 
+TEST_F(PluginsTest, NodeAffinityAddedAffinity) {
+  Cluster({NodeBuilder("a").Label("pool", "batch").Label("zone", "z1"),
+           NodeBuilder("b").Label("pool", "web").Label("zone", "z1")});
+  const std::string args =
+      "addedAffinity:\n"
+      "  requiredDuringSchedulingIgnoredDuringExecution:\n"
+      "    nodeSelectorTerms: [{matchExpressions: [{key: pool, operator: In, values: [batch]}]}]\n"
+      "  preferredDuringSchedulingIgnoredDuringExecution:\n"
+      "  - {weight: 10, preference: {matchExpressions: [{key: pool, operator: In, values: "
+      "[web]}]}}\n";
+  auto info = Info(PodBuilder("p").NodeSelector("zone", "z1"));
+  auto* p = Make<Plugin>("NodeAffinity", args);
+  CycleState st;
+  PreFilterResult r;
+  ASSERT_TRUE(dynamic_cast<PreFilterPlugin*>(p)->PreFilter(st, *info, &r).ok());
+  EXPECT_TRUE(dynamic_cast<FilterPlugin*>(p)->Filter(st, *info, NodeNamed("a")).ok());
+  EXPECT_FALSE(dynamic_cast<FilterPlugin*>(p)->Filter(st, *info, NodeNamed("b")).ok());
+  // A pod with no affinity of its own still gets the added preference.
+  EXPECT_EQ(Scores("NodeAffinity", PodBuilder("q"), args), (std::vector<int64_t>{0, 100}));
+  ConfigValue bad = *ConfigValue::Parse(
+      "addedAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: "
+      "[{matchExpressions: [{key: x, operator: Gt, values: [a]}]}]}}");
+  auto made = (**registry_.Get("NodeAffinity"))(bad, &handle_);
+  EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(PluginsTest, TaintToleration) {
   Cluster({NodeBuilder("a").Taint("node-role", "master", "NoSchedule"),
            NodeBuilder("b").Taint("k", "v", "PreferNoSchedule"), NodeBuilder("c")});

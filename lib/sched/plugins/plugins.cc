@@ -252,7 +252,8 @@ bool TermMatches(const CompiledTerm& t, const Node& node) {
 struct NodeAffinityPreFilterState : StateData {
   std::vector<std::pair<std::string, std::string>> node_selector;
   bool has_required = false;
-  std::vector<CompiledTerm> required;  // ORed
+  std::vector<CompiledTerm> required;                // ORed
+  const std::vector<CompiledTerm>* added = nullptr;  // The plugin's addedAffinity (ORed).
   std::unique_ptr<StateData> Clone() const override {
     return std::make_unique<NodeAffinityPreFilterState>(*this);
   }
@@ -273,11 +274,45 @@ bool StateMatches(const NodeAffinityPreFilterState& s, const Node& node) {
     auto it = labels.find(k);
     if (it == labels.end() || it->second != v) return false;
   }
+  if (s.added) {
+    bool any = false;
+    for (const auto& t : *s.added) any = any || TermMatches(t, node);
+    if (!any) return false;
+  }
   if (!s.has_required) return true;
   for (const auto& t : s.required) {
     if (TermMatches(t, node)) return true;
   }
   return false;
+}
+
+// A NodeSelectorTerm from plugin args ({matchExpressions: [...], matchFields: [...]}).
+absl::StatusOr<CompiledTerm> TermFromArgs(const ConfigValue& v, const std::string& path) {
+  NodeSelectorTerm term;
+  for (auto [key, field] : {std::pair{"matchExpressions", false}, {"matchFields", true}}) {
+    const ConfigValue* list = v.Find(key);
+    if (!list || list->is_null()) continue;
+    if (!list->is_list())
+      return absl::InvalidArgumentError(absl::StrCat(path, ".", key, ": must be a list"));
+    for (size_t i = 0; i < list->list().size(); ++i) {
+      const ConfigValue& r = list->list()[i];
+      std::string rpath = absl::StrCat(path, ".", key, "[", i, "]");
+      NodeSelectorRequirement* req = field ? term.add_matchfields() : term.add_matchexpressions();
+      const ConfigValue* k = r.Find("key");
+      const ConfigValue* op = r.Find("operator");
+      if (!k || !op) return absl::InvalidArgumentError(rpath + ": key and operator are required");
+      req->set_key(k->scalar());
+      req->set_operator_(op->scalar());
+      if (const ConfigValue* vals = r.Find("values"); vals && vals->is_list()) {
+        for (const auto& x : vals->list()) req->add_values(x.scalar());
+      }
+      if (Compile(*req, field).op == Op::kInvalid) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(rpath, ": Invalid value: operator \"", op->scalar(), "\" with values"));
+      }
+    }
+  }
+  return CompileTerm(term);
 }
 
 void CompileRequired(const Pod& pod, NodeAffinityPreFilterState* s) {
@@ -302,18 +337,66 @@ class NodeAffinityPlugin : public PreFilterPlugin,
                            public ScorePlugin,
                            public EnqueueExtensions {
  public:
-  explicit NodeAffinityPlugin(Handle*) {}
+  // Args: addedAffinity (a NodeAffinity every pod of the profile also has to satisfy).
+  static absl::StatusOr<std::unique_ptr<Plugin>> New(const ConfigValue& args, Handle*) {
+    auto p = std::make_unique<NodeAffinityPlugin>();
+    const ConfigValue* added = args.Find("addedAffinity");
+    if (added && !added->is_null()) {
+      const std::string path = "addedAffinity";
+      if (const ConfigValue* req = added->Find("requiredDuringSchedulingIgnoredDuringExecution");
+          req && !req->is_null()) {
+        const ConfigValue* terms = req->Find("nodeSelectorTerms");
+        if (!terms || !terms->is_list()) {
+          return absl::InvalidArgumentError(
+              path +
+              ".requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: must be a list");
+        }
+        p->has_added_required_ = true;
+        for (size_t i = 0; i < terms->list().size(); ++i) {
+          absl::StatusOr<CompiledTerm> t = TermFromArgs(
+              terms->list()[i],
+              absl::StrCat(path,
+                           ".requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[", i,
+                           "]"));
+          if (!t.ok()) return t.status();
+          p->added_required_.push_back(*std::move(t));
+        }
+      }
+      if (const ConfigValue* pref = added->Find("preferredDuringSchedulingIgnoredDuringExecution");
+          pref && pref->is_list()) {
+        for (size_t i = 0; i < pref->list().size(); ++i) {
+          std::string ipath =
+              absl::StrCat(path, ".preferredDuringSchedulingIgnoredDuringExecution[", i, "]");
+          const ConfigValue& item = pref->list()[i];
+          const ConfigValue* w = item.Find("weight");
+          const ConfigValue* term = item.Find("preference");
+          if (!w || !term)
+            return absl::InvalidArgumentError(ipath + ": weight and preference are required");
+          absl::StatusOr<int64_t> wv = w->AsInt(ipath + ".weight");
+          if (!wv.ok()) return wv.status();
+          if (*wv < 1 || *wv > 100) {
+            return absl::InvalidArgumentError(ipath + ".weight: must be in the range 1-100");
+          }
+          absl::StatusOr<CompiledTerm> t = TermFromArgs(*term, ipath + ".preference");
+          if (!t.ok()) return t.status();
+          p->added_preferred_.push_back({*std::move(t), static_cast<int32_t>(*wv)});
+        }
+      }
+    }
+    return std::unique_ptr<Plugin>(std::move(p));
+  }
   std::string_view Name() const override { return kNodeAffinity; }
 
   Status PreFilter(CycleState& state, const PodInfo& pod, PreFilterResult* result) override {
     const auto& spec = pod.pod().spec();
-    if (spec.nodeselector().empty() &&
+    if (!has_added_required_ && spec.nodeselector().empty() &&
         !(spec.has_affinity() && spec.affinity().has_nodeaffinity() &&
           spec.affinity().nodeaffinity().has_requiredduringschedulingignoredduringexecution())) {
       return Status::Skip();
     }
     auto s = std::make_unique<NodeAffinityPreFilterState>();
     CompileRequired(pod.pod(), s.get());
+    if (has_added_required_) s->added = &added_required_;
     if (s->has_required) {
       std::optional<absl::flat_hash_set<std::string>> names;
       bool all = false;
@@ -362,7 +445,10 @@ class NodeAffinityPlugin : public PreFilterPlugin,
     if (s) {
       match = StateMatches(*s, *node.node());
     } else {
-      match = PodMatchesNodeSelectorAndAffinity(pod.pod(), *node.node());
+      NodeAffinityPreFilterState fresh;
+      CompileRequired(pod.pod(), &fresh);
+      if (has_added_required_) fresh.added = &added_required_;
+      match = StateMatches(fresh, *node.node());
     }
     return match ? Status() : Status::Unresolvable(kErrNodeAffinity);
   }
@@ -370,12 +456,14 @@ class NodeAffinityPlugin : public PreFilterPlugin,
   Status PreScore(CycleState& state, const PodInfo& pod,
                   std::span<const NodeInfo* const>) override {
     const auto& spec = pod.pod().spec();
-    if (!spec.has_affinity() || !spec.affinity().has_nodeaffinity() ||
-        spec.affinity().nodeaffinity().preferredduringschedulingignoredduringexecution_size() ==
-            0) {
+    if (added_preferred_.empty() &&
+        (!spec.has_affinity() || !spec.affinity().has_nodeaffinity() ||
+         spec.affinity().nodeaffinity().preferredduringschedulingignoredduringexecution_size() ==
+             0)) {
       return Status::Skip();
     }
     auto s = std::make_unique<NodeAffinityPreScoreState>();
+    s->preferred = added_preferred_;
     for (const auto& p :
          spec.affinity().nodeaffinity().preferredduringschedulingignoredduringexecution()) {
       if (p.weight() == 0) continue;
@@ -408,6 +496,9 @@ class NodeAffinityPlugin : public PreFilterPlugin,
  private:
   const StateKey pre_filter_key_{"PreFilterNodeAffinity"};
   const StateKey pre_score_key_{"PreScoreNodeAffinity"};
+  bool has_added_required_ = false;
+  std::vector<CompiledTerm> added_required_;
+  std::vector<std::pair<CompiledTerm, int32_t>> added_preferred_;
 };
 
 // ------------------------------------------------------------------------------------------
@@ -942,7 +1033,7 @@ absl::Status RegisterDefaultPlugins(PluginRegistry* r) {
       {kNodeName, Simple<NodeNamePlugin>()},
       {kNodeUnschedulable, Simple<NodeUnschedulablePlugin>()},
       {kTaintToleration, Simple<TaintTolerationPlugin>()},
-      {kNodeAffinity, Simple<NodeAffinityPlugin>()},
+      {kNodeAffinity, &NodeAffinityPlugin::New},
       {kNodePorts, Simple<NodePortsPlugin>()},
       {kNodeResourcesFit, &NodeResourcesFitPlugin::New},
       {kNodeResourcesBalancedAllocation, &BalancedAllocationPlugin::New},
