@@ -189,6 +189,7 @@ TEST_F(ControllerTest, StopWaitsForRunningReconcilesAndCanRestart) {
   c.Enqueue({"", "ns", "b"});
   ASSERT_TRUE(Eventually([&] { return started == 1; }));
   std::thread stopper([&] { c.Stop(); });
+  ASSERT_TRUE(Eventually([&] { return !c.Running(); }));  // Stop began: "b" will be dropped.
   release = true;
   stopper.join();
   EXPECT_TRUE(finished);

@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "lib/api/object/object.h"
+#include "lib/api/proto/coordination/v1/coordination.pb.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/controllers/runtime/builder.h"
 #include "lib/controllers/runtime/controllerutil.h"
@@ -83,8 +84,8 @@ class ManagerTest : public ::testing::Test {
 };
 
 TEST_F(ManagerTest, ForAndOwns) {
-  std::unique_ptr<Manager> mgr = NewManager();
   Recorder rec;
+  std::unique_ptr<Manager> mgr = NewManager();
   // Keeps a Secret "<name>-copy" holding the ConfigMap's data, controlled by the ConfigMap.
   auto reconciler = rec.Make([&](const Request& r) -> absl::Status {
     client::Client* c = mgr->GetCluster(r.cluster)->GetClient();
@@ -181,8 +182,8 @@ TEST_F(ManagerTest, ClientReadsItsOwnWrites) {
 }
 
 TEST_F(ManagerTest, PredicatesFilterEvents) {
-  std::unique_ptr<Manager> mgr = NewManager();
   Recorder rec;
+  std::unique_ptr<Manager> mgr = NewManager();
   ASSERT_TRUE(Builder(mgr.get()).For<ConfigMap>({GenerationChanged()}).Complete(rec.Make()).ok());
   ASSERT_TRUE(mgr->Start().ok());
   client::TypedClient<ConfigMap> cms(cluster_.client.get());
@@ -206,9 +207,9 @@ TEST_F(ManagerTest, PredicatesFilterEvents) {
 }
 
 TEST_F(ManagerTest, ControllersAreAddedAndRemovedAtRunTime) {
+  Recorder first, second;
   std::unique_ptr<Manager> mgr = NewManager();
   ASSERT_TRUE(mgr->Start().ok());
-  Recorder first, second;
   ASSERT_TRUE(Builder(mgr.get()).For<ConfigMap>().Named("first").Complete(first.Make()).ok());
   Create(Cm("a"));
   ASSERT_TRUE(Eventually([&] { return first.Count("ns/a") == 1; }));
@@ -232,8 +233,8 @@ TEST_F(ManagerTest, ControllersAreAddedAndRemovedAtRunTime) {
 
 TEST_F(ManagerTest, ClustersJoinAndLeave) {
   TestCluster other;
-  std::unique_ptr<Manager> mgr = NewManager();
   Recorder rec;
+  std::unique_ptr<Manager> mgr = NewManager();
   Mutex mu;
   std::vector<std::string> seen_values;
   ASSERT_TRUE(Builder(mgr.get())
@@ -303,9 +304,9 @@ TEST_F(ManagerTest, LeaderElectionFailoverBetweenManagers) {
     o.leader_election.release_on_cancel = false;
     return o;
   };
+  Recorder ra, rb, always_a;
   std::unique_ptr<Manager> a = NewManager(options("a"));
   std::unique_ptr<Manager> b = NewManager(options("b"));
-  Recorder ra, rb, always_a;
   ASSERT_TRUE(Builder(a.get()).For<ConfigMap>().Complete(ra.Make()).ok());
   ASSERT_TRUE(Builder(b.get()).For<ConfigMap>().Complete(rb.Make()).ok());
   // Controllers that do not need leadership run everywhere.
@@ -342,9 +343,60 @@ TEST_F(ManagerTest, LeaderElectionFailoverBetweenManagers) {
   b->Stop();
 }
 
-TEST_F(ManagerTest, BuilderErrors) {
-  std::unique_ptr<Manager> mgr = NewManager();
+TEST_F(ManagerTest, LosingTheLeaseStopsLeaderControllersUntilItIsWonBack) {
+  ManagerOptions o;
+  o.leader_election.enabled = true;
+  o.leader_election.lease_name = "lock";
+  o.leader_election.identity = "a";
   Recorder rec;
+  std::unique_ptr<Manager> mgr = NewManager(o);
+  absl::StatusOr<Controller*> c = Builder(mgr.get()).For<ConfigMap>().Build(rec.Make());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(mgr->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return (*c)->Running(); }, &clock_, absl::Milliseconds(500)));
+
+  // Another holder takes the lease: renewals fail until the renew deadline, then a steps down.
+  client::TypedClient<api::coordination::v1::Lease> leases(cluster_.client.get());
+  absl::StatusOr<std::unique_ptr<api::coordination::v1::Lease>> lease =
+      leases.Get("default", "lock");
+  ASSERT_TRUE(lease.ok());
+  (*lease)->mutable_spec()->set_holderidentity("intruder");
+  ASSERT_TRUE(leases.Update(**lease).ok());
+  ASSERT_TRUE(Eventually([&] { return !mgr->IsLeader() && !(*c)->Running(); }, &clock_,
+                         absl::Milliseconds(500)));
+
+  // The intruder never renews: a campaigns again and wins it back after the lease duration.
+  ASSERT_TRUE(Eventually([&] { return mgr->IsLeader() && (*c)->Running(); }, &clock_,
+                         absl::Milliseconds(500)));
+  Create(Cm("after"));
+  ASSERT_TRUE(Eventually([&] { return rec.Count("ns/after") == 1; }));
+  absl::StatusOr<std::unique_ptr<api::coordination::v1::Lease>> now = leases.Get("default", "lock");
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ((*now)->spec().holderidentity(), "a");
+  EXPECT_EQ((*now)->spec().leasetransitions(), 1);
+}
+
+TEST_F(ManagerTest, ClustersRecordEvents) {
+  std::unique_ptr<Manager> mgr = NewManager();
+  std::unique_ptr<record::EventRecorder> recorder =
+      mgr->GetCluster()->GetEventRecorderFor("cm-controller");
+  ConfigMap cm = Cm("a");
+  cm.mutable_metadata()->set_uid("uid-a");
+  recorder->Event(cm, record::kEventTypeNormal, "Synced", "synced");
+  recorder->Event(cm, record::kEventTypeNormal, "Synced", "synced");
+  client::TypedClient<api::core::v1::Event> events(cluster_.client.get());
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<client::TypedList<api::core::v1::Event>> list = events.List("ns");
+    return list.ok() && list->items.size() == 1 && list->items[0]->count() == 2;
+  }));
+  absl::StatusOr<client::TypedList<api::core::v1::Event>> list = events.List("ns");
+  EXPECT_EQ(list->items[0]->source().component(), "cm-controller");
+  EXPECT_EQ(list->items[0]->involvedobject().name(), "a");
+}
+
+TEST_F(ManagerTest, BuilderErrors) {
+  Recorder rec;
+  std::unique_ptr<Manager> mgr = NewManager();
   EXPECT_EQ(Builder(mgr.get()).Owns<Secret>().Complete(rec.Make()).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Builder(mgr.get())
