@@ -172,7 +172,7 @@ std::vector<std::string> Manager::ControllerNames() const {
 
 bool Manager::IsLeader() const {
   MutexLock lock(&mu_);
-  if (elector_ == nullptr) return !stopped_ && !stopping_;
+  if (elector_ == nullptr) return running_ && !stopping_;
   return leading_;
 }
 
@@ -369,6 +369,10 @@ absl::Status Manager::Start() {
   }
   if (started_) return absl::FailedPreconditionError("the manager is already started");
   started_ = true;
+  {
+    MutexLock lock(&mu_);
+    running_ = true;
+  }
   for (const std::string& name : ClusterNames()) GetCluster(name)->GetInformers()->Start();
   absl::Status first;
   for (auto& [name, e] : controllers_) {
@@ -443,6 +447,7 @@ void Manager::Stop() {
   }
   MutexLock lock(&mu_);
   leading_ = false;
+  running_ = false;
   stopped_ = true;
 }
 

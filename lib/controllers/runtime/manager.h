@@ -206,6 +206,7 @@ class Manager {
   std::map<std::string, Controller*> by_name_ ABSL_GUARDED_BY(mu_);
   bool leading_ ABSL_GUARDED_BY(mu_) = false;
   bool leader_applied_shadow_ ABSL_GUARDED_BY(mu_) = false;  // What LeaderLoop last saw.
+  bool running_ ABSL_GUARDED_BY(mu_) = false;                // Between Start and Stop.
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 

@@ -111,6 +111,7 @@ TEST_F(ManagerTest, ForAndOwns) {
       Builder(mgr.get()).For<ConfigMap>().Owns<Secret>().Build(reconciler);
   ASSERT_TRUE(ctrl.ok()) << ctrl.status();
   EXPECT_EQ((*ctrl)->name(), "configmap");
+  EXPECT_FALSE(mgr->IsLeader());
   ASSERT_TRUE(mgr->Start().ok());
   EXPECT_TRUE(mgr->IsLeader());
 
