@@ -414,7 +414,6 @@ class Scheduler::Impl : public Handle {
     const int chunks = (n + kChunk - 1) / kChunk;
     std::atomic<int> found{0};
     std::atomic<bool> stop{false};
-    std::atomic<bool> failed_hard{false};
     auto run_chunk = [&](int c) {
       int begin = c * kChunk, end = std::min(n, begin + kChunk);
       int local = 0;
@@ -427,23 +426,18 @@ class Scheduler::Impl : public Handle {
           ++local;
         } else {
           passed_[i] = 0;
-          if (s.code() == Code::kError) failed_hard.store(true);
           statuses_[i] = std::move(s);
         }
       }
       if (found.fetch_add(local) + local >= want) stop.store(true);
     };
     parallelizer_->For(chunks, run_chunk, &stop);
-    // The chunks that ran are a prefix; take the first `want` feasible nodes in order.
+    // Chunks are claimed in order and no chunk is claimed once `want` nodes passed, so the
+    // chunks that ran are a prefix holding at least `want` feasible nodes (or all nodes).
+    // Taking the first `want` in order makes the result independent of the thread count;
+    // flags past the prefix are stale and never reached.
     int processed = 0;
-    const int limit = std::min(n, chunks * kChunk);
-    int done_nodes = std::min(limit, n);
-    // Number of nodes whose chunk ran: count chunks until found reached (all claimed ran).
-    int total_found = found.load();
-    (void)total_found;
-    for (int i = 0; i < done_nodes && static_cast<int>(feasible_.size()) < want; ++i) {
-      // Chunks past the prefix were never claimed; their flags are stale, so stop at the
-      // first chunk boundary after enough nodes are found (guaranteed by `stop`).
+    for (int i = 0; i < n && static_cast<int>(feasible_.size()) < want; ++i) {
       processed = i + 1;
       if (passed_[i]) {
         feasible_.push_back(nodes[(start + i) % n]);

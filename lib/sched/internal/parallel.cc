@@ -9,9 +9,11 @@
 
 namespace rudder::sched::internal {
 namespace {
-// How long an idle worker spins for the next job before sleeping (pause instructions, tens
-// of microseconds): under load, scheduling cycles come every few tens of microseconds.
-constexpr int kSpins = 2000;
+// How long an idle worker polls for the next job before sleeping: under load, scheduling
+// cycles come every few tens of microseconds. It polls with sched_yield, so on a busy machine
+// the binding thread (or anyone else) gets the core instead of a spinning worker.
+constexpr int kSpins = 16;
+constexpr int kYields = 200;
 constexpr uint64_t kClosed = uint64_t{1} << 31;
 constexpr uint64_t kCountMask = kClosed - 1;
 }  // namespace
@@ -67,6 +69,10 @@ void Parallelizer::Work() {
     uint64_t c = ctl_.load();
     for (int i = 0; i < kSpins && (c >> 32) == seen; ++i) {
       RUDDER_CPU_RELAX();
+      c = ctl_.load();
+    }
+    for (int i = 0; i < kYields && (c >> 32) == seen; ++i) {
+      std::this_thread::yield();
       c = ctl_.load();
     }
     if ((c >> 32) == seen) {
