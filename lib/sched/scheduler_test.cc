@@ -408,6 +408,83 @@ TEST(SchedulerTest, DeletingAnAssumedPodFreesItsNode) {
   EXPECT_EQ(f.sched->cache().NodeOf("uid-default-p"), "");
 }
 
+// PostFilter, PreBind and PostBind through a test plugin.
+class HooksPlugin : public PostFilterPlugin, public PreBindPlugin, public PostBindPlugin {
+ public:
+  explicit HooksPlugin(std::vector<std::string>* log) : log_(log) {}
+  std::string_view Name() const override { return "Hooks"; }
+  Status PostFilter(CycleState&, const PodInfo& pod, const NodeToStatus& filtered,
+                    PostFilterResult* result) override {
+    log_->push_back("postfilter " + std::to_string(filtered.failed.size()));
+    if (pod.pod().metadata().labels().count("nominate")) {
+      result->nominated_node_name = "a";
+      return Status();
+    }
+    return Status::Unschedulable(
+        "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.");
+  }
+  Status PreBind(CycleState&, const PodInfo& pod, const std::string& node) override {
+    log_->push_back("prebind " + node);
+    if (pod.pod().metadata().labels().count("failprebind"))
+      return Status::Error("volume not ready");
+    return Status();
+  }
+  void PostBind(CycleState&, const PodInfo&, const std::string& node) override {
+    log_->push_back("postbind " + node);
+  }
+
+ private:
+  std::vector<std::string>* log_;
+};
+
+struct HooksFixture {
+  HooksFixture() {
+    registry = DefaultRegistry();
+    EXPECT_TRUE(registry
+                    .Register("Hooks",
+                              [this](const ConfigValue&,
+                                     Handle*) -> absl::StatusOr<std::unique_ptr<Plugin>> {
+                                return std::unique_ptr<Plugin>(new HooksPlugin(&log));
+                              })
+                    .ok());
+    SchedulerOptions o;
+    o.registry = &registry;
+    o.config.profiles[0].plugins.multi_point.enabled.push_back({"Hooks", 0});
+    f = std::make_unique<Fixture>(std::move(o));
+    EXPECT_TRUE(f->sched->AddNode(NodeBuilder("a").Capacity("1", "4Gi")).ok());
+  }
+  PluginRegistry registry;
+  std::vector<std::string> log;
+  std::unique_ptr<Fixture> f;
+};
+
+TEST(SchedulerTest, PostFilterMessageAndNomination) {
+  HooksFixture h;
+  ASSERT_TRUE(h.f->sched->AddPod(PodBuilder("p").Req("2")).ok());
+  ScheduleResult r = h.f->One();
+  EXPECT_EQ(r.failure.message,
+            "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 "
+            "No preemption victims found for incoming pod.");
+  ASSERT_TRUE(h.f->sched->AddPod(PodBuilder("n").Req("2").Label("nominate", "1")).ok());
+  r = h.f->One();
+  EXPECT_EQ(r.failure.nominated_node, "a");
+  EXPECT_EQ(h.f->sched->queue().NominatedPodsForNode("a").size(), 1u);
+  EXPECT_EQ(h.log, (std::vector<std::string>{"postfilter 1", "postfilter 1"}));
+}
+
+TEST(SchedulerTest, PreBindFailureUnreservesAndPostBindRunsOnSuccess) {
+  HooksFixture h;
+  ASSERT_TRUE(h.f->sched->AddPod(PodBuilder("bad").Label("failprebind", "1")).ok());
+  h.f->One();
+  EXPECT_EQ(h.f->binder.Count(), 0u);
+  EXPECT_FALSE(h.f->sched->cache().IsAssumedPod("uid-default-bad"));
+  ASSERT_EQ(h.f->failures.size(), 1u);
+  EXPECT_EQ(h.f->failures[0].message, "volume not ready");
+  ASSERT_TRUE(h.f->sched->AddPod(PodBuilder("good")).ok());
+  EXPECT_EQ(h.f->One().node, "a");
+  EXPECT_EQ(h.log, (std::vector<std::string>{"prebind a", "prebind a", "postbind a"}));
+}
+
 TEST(SchedulerTest, InvalidPodIsRejected) {
   Fixture f;
   absl::Status s = f.sched->AddPod(PodBuilder("p").Req("lots"));
