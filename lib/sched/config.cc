@@ -194,6 +194,22 @@ ConfigValue ConfigValue::Map(std::map<std::string, ConfigValue> items) {
 
 absl::StatusOr<ConfigValue> ConfigValue::Parse(std::string_view text) {
   if (text.size() > (16 << 20)) return absl::InvalidArgumentError("document larger than 16 MiB");
+  // yaml-cpp parses flow collections recursively: refuse deep nesting before it does.
+  int depth = 0;
+  char quote = 0;
+  for (char c : text) {
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return absl::InvalidArgumentError("document nested too deeply");
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
   try {
     YAML::Node n = YAML::Load(std::string(text));
     return FromYaml(n, 0);

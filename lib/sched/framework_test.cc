@@ -110,6 +110,11 @@ TEST(ConfigTest, ErrorsCarryFieldPaths) {
   s = bad("profiles: [{schedulerName: a, bogus: 1}]");
   EXPECT_NE(s.message().find("profiles[0].bogus: unknown field"), std::string::npos);
   EXPECT_EQ(bad("{{{").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad(std::string(100000, '[').c_str()).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      bad("profiles: [{schedulerName: 3, plugins: {score: {enabled: [{weight: x, name: a}]}}}]")
+          .code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(bad("kind: Pod").code(), absl::StatusCode::kInvalidArgument);
 }
 
