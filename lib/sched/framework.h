@@ -401,6 +401,8 @@ class NodeInfoLister {
 class Handle {
  public:
   virtual ~Handle() = default;
+  // The current cycle's snapshot. Valid in scheduling-cycle extension points only (PreFilter
+  // through Permit); binding-cycle plugins must not read it (the next cycle updates it).
   virtual const NodeInfoLister& Snapshot() const = 0;
   virtual Binder* binder() const = 0;
   virtual Clock* clock() const = 0;
