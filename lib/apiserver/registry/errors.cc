@@ -149,4 +149,15 @@ absl::Status ExpiredError(const std::string& message) {
   return WithReason(absl::OutOfRangeError(message), 410, "Expired");
 }
 
+absl::Status TooManyRequestsError(const std::string& message,
+                                  const std::vector<api::meta::v1::StatusCause>& causes) {
+  absl::Status status = WithReason(absl::ResourceExhaustedError(message), 429, "TooManyRequests");
+  if (!causes.empty()) {
+    api::meta::v1::StatusDetails details;
+    for (const api::meta::v1::StatusCause& c : causes) *details.add_causes() = c;
+    status.SetPayload(kDetailsUrl, absl::Cord(details.SerializeAsString()));
+  }
+  return status;
+}
+
 }  // namespace rudder::apiserver

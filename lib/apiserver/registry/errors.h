@@ -13,6 +13,7 @@
 #define RUDDER_LIB_APISERVER_REGISTRY_ERRORS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "lib/api/proto/meta/v1/meta.pb.h"
@@ -42,6 +43,10 @@ absl::Status ForbiddenError(const std::string& qualified_resource, const std::st
 absl::Status UnauthorizedError(const std::string& message = "Unauthorized");
 // The 410 error of a watch or continue token from before the compaction point.
 absl::Status ExpiredError(const std::string& message);
+// 429 TooManyRequests (ResourceExhausted) with `causes` in its details, as the eviction
+// subresource refuses evictions that would violate a PodDisruptionBudget.
+absl::Status TooManyRequestsError(const std::string& message,
+                                  const std::vector<api::meta::v1::StatusCause>& causes = {});
 
 }  // namespace rudder::apiserver
 
