@@ -15,7 +15,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/codec/yaml.h"
 #include "lib/api/defaults/defaults.h"
@@ -36,7 +35,6 @@ using api::core::v1::Pod;
 using api::core::v1::PodStatus;
 using api::core::v1::Probe;
 using Lease = api::coordination::v1::Lease;
-using google::protobuf::util::MessageDifferencer;
 
 constexpr absl::Duration kCall = kDefaultCallTimeout;
 constexpr char kLeaseNamespace[] = "kube-node-lease";
@@ -115,7 +113,15 @@ struct PState {
   bool evicted = false;
   std::string evict_message;
   absl::Time start_time = absl::InfinitePast();
-  std::unique_ptr<PodStatus> written;
+  // The last status written, as a hash of its serialization (0: none yet).
+  uint64_t written_hash = 0;
+  // Per condition (Initialized, Ready, ContainersReady, PodScheduled): its last status
+  // (-1 unknown, 0 False, 1 True) and when it took it.
+  struct CondMemo {
+    int8_t status = -1;
+    int64_t since = 0;
+  };
+  CondMemo conds[4];
   bool deleted_in_api = false;
 };
 
@@ -1073,27 +1079,33 @@ class AgentImpl : public Agent {
     }
   }
 
-  void AddCondition(PodStatus* s, const PodStatus* prev, const std::string& type, bool status,
+  // Adds condition `idx` (see PState::conds), keeping its transition time while its status
+  // stays (from the pod's stored status when the agent has not set it yet).
+  void AddCondition(PodStatus* s, PState& ps, int idx, const std::string& type, bool status,
                     const std::string& reason, const std::string& message, absl::Time now) {
     auto* c = s->add_conditions();
     c->set_type(type);
     c->set_status(status ? "True" : "False");
     if (!reason.empty()) c->set_reason(reason);
     if (!message.empty()) c->set_message(message);
-    if (prev != nullptr) {
-      for (const auto& p : prev->conditions()) {
-        if (p.type() == type && p.status() == c->status()) {
-          *c->mutable_lasttransitiontime() = p.lasttransitiontime();
-          return;
+    PState::CondMemo& m = ps.conds[idx];
+    if (m.status < 0) {
+      for (const auto& p : ps.pod->status().conditions()) {
+        if (p.type() == type) {
+          m.status = p.status() == "True" ? 1 : 0;
+          m.since = p.lasttransitiontime().seconds();
         }
       }
     }
-    SetTime(now, c->mutable_lasttransitiontime());
+    if (m.status != (status ? 1 : 0)) {
+      m.status = status ? 1 : 0;
+      m.since = absl::ToUnixSeconds(now);
+    }
+    c->mutable_lasttransitiontime()->set_seconds(m.since);
   }
 
-  PodStatus BuildStatus(const PState& ps, absl::Time now) {
+  PodStatus BuildStatus(PState& ps, absl::Time now) {
     const Pod& pod = *ps.pod;
-    const PodStatus* prev = ps.written ? ps.written.get() : &pod.status();
     PodStatus s;
     std::string phase = Phase(ps);
     s.set_phase(phase);
@@ -1116,7 +1128,7 @@ class AgentImpl : public Agent {
     }
     bool completed = phase == "Succeeded" || phase == "Failed";
     if (completed) not_init.clear();
-    AddCondition(&s, prev, "Initialized", not_init.empty(),
+    AddCondition(&s, ps, 0, "Initialized", not_init.empty(),
                  not_init.empty() ? "" : "ContainersNotInitialized",
                  not_init.empty() ? ""
                                   : absl::StrCat("containers with incomplete status: [",
@@ -1127,10 +1139,10 @@ class AgentImpl : public Agent {
                                    : absl::StrCat("containers with unready status: [",
                                                   absl::StrJoin(not_ready, " "), "]");
     bool ready = not_ready.empty() && !completed;
-    AddCondition(&s, prev, "Ready", ready, ready ? "" : nr_reason, ready ? "" : nr_msg, now);
-    AddCondition(&s, prev, "ContainersReady", ready, ready ? "" : nr_reason, ready ? "" : nr_msg,
+    AddCondition(&s, ps, 1, "Ready", ready, ready ? "" : nr_reason, ready ? "" : nr_msg, now);
+    AddCondition(&s, ps, 2, "ContainersReady", ready, ready ? "" : nr_reason, ready ? "" : nr_msg,
                  now);
-    AddCondition(&s, prev, "PodScheduled", true, "", "", now);
+    AddCondition(&s, ps, 3, "PodScheduled", true, "", "", now);
     s.set_hostip(opt_.host_ip);
     s.add_hostips()->set_ip(opt_.host_ip);
     if (!ps.pod_ip.empty()) {
@@ -1152,7 +1164,8 @@ class AgentImpl : public Agent {
 
   absl::Status WriteStatus(PState& ps, absl::Time now) {
     PodStatus s = BuildStatus(ps, now);
-    if (ps.written && MessageDifferencer::Equals(s, *ps.written)) return absl::OkStatus();
+    uint64_t hash = std::hash<std::string>()(s.SerializeAsString()) | 1;
+    if (hash == ps.written_hash) return absl::OkStatus();
     const Pod* target = ps.pod.get();
     if (ps.is_static) {
       if (ps.mirror == nullptr) return absl::OkStatus();
@@ -1173,7 +1186,7 @@ class AgentImpl : public Agent {
       }
       return u.status();
     }
-    ps.written = std::make_unique<PodStatus>(std::move(s));
+    ps.written_hash = hash;
     return absl::OkStatus();
   }
 
@@ -1251,7 +1264,7 @@ class AgentImpl : public Agent {
       if (a != m.metadata().annotations().end() && a->second == hash &&
           !m.metadata().has_deletiontimestamp()) {
         if (ps.mirror == nullptr || ps.mirror->metadata().uid() != m.metadata().uid()) {
-          ps.written.reset();  // a new mirror: write the status again
+          ps.written_hash = 0;  // a new mirror: write the status again
         }
         ps.mirror = it->second;
         return absl::OkStatus();
@@ -1269,7 +1282,7 @@ class AgentImpl : public Agent {
       return c.status();
     }
     ps.mirror = PodRef(std::move(*c));
-    ps.written.reset();
+    ps.written_hash = 0;
     return absl::OkStatus();
   }
 
