@@ -16,10 +16,12 @@
 #include "lib/api/codec/json.h"
 #include "lib/api/object/object.h"
 #include "lib/api/proto/meta/v1/meta.pb.h"
+#include "lib/api/proto/policy/v1/policy.pb.h"
 #include "lib/api/proto/runtime/runtime.pb.h"
 #include "lib/apiserver/crd/crd.h"
 #include "lib/apiserver/openapi/openapi.h"
 #include "lib/apiserver/registry/errors.h"
+#include "lib/apiserver/registry/eviction.h"
 #include "lib/apiserver/registry/registry.h"
 #include "lib/apiserver/rest/internal/table.h"
 #include "lib/base/mutex.h"
@@ -310,6 +312,34 @@ class ApiServerImpl : public ApiServer {
     return absl::AsciiStrToLower(m);
   }
 
+  static bool IsPodKind(const KindInfo& kind) {
+    return kind.gvk.group.empty() && kind.gvk.version == "v1" && kind.gvk.kind == "Pod";
+  }
+
+  // POST pods/NAME/eviction: a policy/v1 Eviction (JSON or protobuf); 201 with a Success Status.
+  void ServeEviction(const httplib::Request& req, httplib::Response& res, const Target& t,
+                     const admission::UserInfo& user) {
+    if (req.method != "POST") return WriteError(res, MethodNotAllowed());
+    api::policy::v1::Eviction eviction;
+    if (IsProtobuf(req)) {
+      absl::Status st = DecodeProtobufBody(req.body, &eviction, nullptr);
+      if (!st.ok()) return WriteError(res, absl::InvalidArgumentError(st.message()));
+    } else {
+      api::JsonDecodeOptions dec;
+      dec.validation = api::FieldValidation::kIgnore;
+      dec.max_bytes = options_.max_body_bytes;
+      absl::Status st = api::DecodeJson(req.body, &eviction, dec).status();
+      if (!st.ok()) return WriteError(res, absl::InvalidArgumentError(st.message()));
+    }
+    absl::StatusOr<bool> dry = DryRun(req);
+    if (!dry.ok()) return WriteError(res, dry.status());
+    if (*dry) eviction.mutable_deleteoptions()->add_dryrun("All");
+    absl::Status st = EvictPod(&registry_, t.ns, t.name, eviction, user);
+    if (!st.ok()) return WriteError(res, st);
+    WriteJson(res, 201,
+              R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201})");
+  }
+
   static bool IsNamespaceKind(const KindInfo& kind) {
     return kind.gvk.group.empty() && kind.gvk.kind == "Namespace";
   }
@@ -341,7 +371,8 @@ class ApiServerImpl : public ApiServer {
     if (t.kind->namespaced && t.ns.empty() && !t.name.empty()) return NotFoundPath();
     if (!t.subresource.empty() && !(t.subresource == "status" && t.kind->has_status) &&
         !(t.subresource == "finalize" && IsNamespaceKind(*t.kind)) &&
-        !(t.subresource == "scale" && t.kind->has_scale)) {
+        !(t.subresource == "scale" && t.kind->has_scale) &&
+        !(t.subresource == "eviction" && IsPodKind(*t.kind))) {
       return NotFoundPath();
     }
     return t;
@@ -410,6 +441,7 @@ class ApiServerImpl : public ApiServer {
     const KindInfo& kind = *t.kind;
     const bool status = t.subresource == "status";
     if (t.subresource == "scale") return ServeScale(req, res, t, user);
+    if (t.subresource == "eviction") return ServeEviction(req, res, t, user);
     if (t.subresource == "finalize") {
       if (req.method != "PUT") return WriteError(res, MethodNotAllowed());
       WriteOptions wo;
@@ -866,6 +898,16 @@ class ApiServerImpl : public ApiServer {
         s->set_namespaced(false);
         s->set_kind(k->gvk.kind);
         s->add_verbs("update");
+      }
+      if (IsPodKind(*k)) {
+        meta::APIResource* s = list.add_resources();
+        s->set_name(k->plural + "/eviction");
+        s->set_singularname("");
+        s->set_namespaced(true);
+        s->set_group("policy");
+        s->set_version("v1");
+        s->set_kind("Eviction");
+        s->add_verbs("create");
       }
       if (k->has_scale) {
         meta::APIResource* s = list.add_resources();
