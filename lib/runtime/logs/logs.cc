@@ -233,6 +233,15 @@ class Emitter {
     return Send(out);
   }
 
+  // Hands on the text of lines the file ended in the middle of (written without a newline).
+  bool FlushPartial() {
+    cri::LogLineAssembler::Line line;
+    while (asm_.Flush(&line)) {
+      if (!Line(line)) return false;
+    }
+    return true;
+  }
+
   void StartTail() {
     if (o_.tail_lines) tail_.emplace();
   }
@@ -316,6 +325,7 @@ absl::Status ReadLogs(const std::string& path, const ReadOptions& options, const
     if (!c->Drain(feed)) return absl::OkStatus();
     if (i + 1 == files.size() && files[i] == path) live = std::move(c);
   }
+  if (!options.follow && !em.FlushPartial()) return absl::OkStatus();
   if (!em.EndTail()) return absl::OkStatus();
   if (!options.follow) return absl::OkStatus();
   Clock* clock = options.clock ? options.clock : Clock::Real();
@@ -354,7 +364,10 @@ absl::Status ReadLogs(const std::string& path, const ReadOptions& options, const
         continue;
       }
     }
-    if (!running) return absl::OkStatus();
+    if (!running) {
+      em.FlushPartial();
+      return absl::OkStatus();
+    }
     clock->SleepUntil(clock->Now() + options.poll_interval);
   }
 }
