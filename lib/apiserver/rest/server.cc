@@ -3,6 +3,7 @@
 #include <atomic>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -372,7 +373,8 @@ class ApiServerImpl : public ApiServer {
     if (!t.subresource.empty() && !(t.subresource == "status" && t.kind->has_status) &&
         !(t.subresource == "finalize" && IsNamespaceKind(*t.kind)) &&
         !(t.subresource == "scale" && t.kind->has_scale) &&
-        !(t.subresource == "eviction" && IsPodKind(*t.kind))) {
+        !(t.subresource == "eviction" && IsPodKind(*t.kind)) &&
+        !(t.subresource == "log" && IsPodKind(*t.kind))) {
       return NotFoundPath();
     }
     return t;
@@ -436,12 +438,84 @@ class ApiServerImpl : public ApiServer {
     return o;
   }
 
+  // GET pods/NAME/log: the pod must exist; its log comes from options_.pod_logs, as text/plain,
+  // streamed with chunks when following.
+  void ServePodLog(const httplib::Request& req, httplib::Response& res, const Target& t) {
+    if (req.method != "GET") return WriteError(res, MethodNotAllowed());
+    PodLogOptions o;
+    o.container = Param(req, "container");
+    auto flag = [&](const char* k) {
+      std::string v = Param(req, k);
+      return v == "true" || v == "1";
+    };
+    o.follow = flag("follow");
+    o.previous = flag("previous");
+    o.timestamps = flag("timestamps");
+    for (auto [key, out, min] : {std::tuple{"tailLines", &o.tail_lines, int64_t{0}},
+                                 std::tuple{"sinceSeconds", &o.since_seconds, int64_t{1}},
+                                 std::tuple{"limitBytes", &o.limit_bytes, int64_t{1}}}) {
+      std::string v = Param(req, key);
+      if (v.empty()) continue;
+      int64_t n;
+      if (!absl::SimpleAtoi(v, &n) || n < min) {
+        return WriteError(res, absl::InvalidArgumentError(absl::StrCat(
+                                   key, ": Invalid value: \"", v, "\": must be at least ", min)));
+      }
+      *out = n;
+    }
+    if (std::string v = Param(req, "sinceTime"); !v.empty()) {
+      absl::Time tm;
+      std::string err;
+      if (!absl::ParseTime(absl::RFC3339_full, v, &tm, &err)) {
+        return WriteError(
+            res, absl::InvalidArgumentError(absl::StrCat("sinceTime: Invalid value: \"", v, "\"")));
+      }
+      o.since_time = tm;
+    }
+    if (o.since_time && o.since_seconds) {
+      return WriteError(res, absl::InvalidArgumentError(
+                                 "sinceTime, sinceSeconds: at most one of them may be set"));
+    }
+    absl::StatusOr<ObjectPtr> pod = registry_.Get(*t.kind, t.ns, t.name);
+    if (!pod.ok()) return WriteError(res, pod.status());
+    if (options_.pod_logs == nullptr) {
+      return WriteError(res, absl::UnavailableError("no node agent serves pod logs"));
+    }
+    absl::StatusOr<std::unique_ptr<PodLogStream>> stream =
+        options_.pod_logs->OpenLog(t.ns, t.name, o);
+    if (!stream.ok()) return WriteError(res, stream.status());
+    if (!o.follow) {
+      std::string body;
+      absl::Status st = (*stream)->Stream(
+          [&](std::string_view c) {
+            body.append(c);
+            return true;
+          },
+          [this] { return stopping_.load(); });
+      if (!st.ok()) return WriteError(res, st);
+      res.status = 200;
+      res.set_content(body, "text/plain");
+      return;
+    }
+    std::shared_ptr<PodLogStream> s = std::move(*stream);
+    res.status = 200;
+    res.set_chunked_content_provider(
+        "text/plain; charset=utf-8", [this, s](size_t, httplib::DataSink& sink) {
+          (void)s->Stream(
+              [&](std::string_view c) { return sink.write(c.data(), c.size()); },
+              [&] { return stopping_.load() || (sink.is_writable && !sink.is_writable()); });
+          sink.done();
+          return true;
+        });
+  }
+
   void ServeResource(const httplib::Request& req, httplib::Response& res, const Target& t,
                      const admission::UserInfo& user) {
     const KindInfo& kind = *t.kind;
     const bool status = t.subresource == "status";
     if (t.subresource == "scale") return ServeScale(req, res, t, user);
     if (t.subresource == "eviction") return ServeEviction(req, res, t, user);
+    if (t.subresource == "log") return ServePodLog(req, res, t);
     if (t.subresource == "finalize") {
       if (req.method != "PUT") return WriteError(res, MethodNotAllowed());
       WriteOptions wo;
@@ -908,6 +982,12 @@ class ApiServerImpl : public ApiServer {
         s->set_version("v1");
         s->set_kind("Eviction");
         s->add_verbs("create");
+        meta::APIResource* l = list.add_resources();
+        l->set_name(k->plural + "/log");
+        l->set_singularname("");
+        l->set_namespaced(true);
+        l->set_kind(k->gvk.kind);
+        l->add_verbs("get");
       }
       if (k->has_scale) {
         meta::APIResource* s = list.add_resources();

@@ -20,6 +20,7 @@
 #include "lib/api/scheme/scheme.h"
 #include "lib/apiserver/admission/admission.h"
 #include "lib/apiserver/admission/auth.h"
+#include "lib/apiserver/rest/pod_log.h"
 #include "lib/store/store.h"
 
 namespace rudder::apiserver {
@@ -41,6 +42,8 @@ struct ApiServerOptions {
   // Serve the kinds of stored CustomResourceDefinitions (lib/apiserver/crd) when the scheme
   // has the CustomResourceDefinition kind. The server then adds and removes kinds of `scheme`.
   bool serve_custom_resources = true;
+  // Serves GET pods/NAME/log (lib/apiserver/rest/pod_log.h); nullptr: that route answers 503.
+  std::shared_ptr<PodLogSource> pod_logs;
 };
 
 // A running API server. Destroying it shuts it down.

@@ -1,0 +1,58 @@
+// The source of pods' logs behind GET /api/v1/namespaces/NS/pods/NAME/log: the API server finds
+// the pod, then asks a PodLogSource (the node agent, or anything that can reach it) for the
+// log. Without a source the route answers 503 ServiceUnavailable.
+#ifndef RUDDER_LIB_APISERVER_REST_POD_LOG_H_
+#define RUDDER_LIB_APISERVER_REST_POD_LOG_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace rudder::apiserver {
+
+// The query parameters of the log subresource (Kubernetes' PodLogOptions).
+struct PodLogOptions {
+  std::string container;  // "" : the pod's only container (the source decides)
+  bool follow = false;
+  bool previous = false;  // the previous terminated instance of the container
+  bool timestamps = false;
+  std::optional<int64_t> tail_lines;
+  std::optional<int64_t> since_seconds;
+  std::optional<absl::Time> since_time;  // sinceTime (RFC3339); at most one of the two
+  std::optional<int64_t> limit_bytes;
+};
+
+// An opened log, ready to stream. Used by one thread.
+class PodLogStream {
+ public:
+  virtual ~PodLogStream() = default;
+  // Hands the log's lines (newline included) to `sink` until the end (or, with `follow`, until
+  // the container stops); stops early when `sink` returns false or `cancelled()` returns true
+  // (checked at least every second while waiting for output).
+  virtual absl::Status Stream(const std::function<bool(std::string_view)>& sink,
+                              const std::function<bool()>& cancelled) = 0;
+};
+
+// Opens pods' logs. Thread-safe.
+class PodLogSource {
+ public:
+  virtual ~PodLogSource() = default;
+  // Opens the log of a container of pod `ns`/`name` (which exists in the API). Errors, as
+  // Kubernetes reports them: InvalidArgument (400) when the container must be named or does
+  // not exist or has no previous instance, NotFound (404) when the pod is not on this source's
+  // node(s), Unavailable (503) when the node cannot be reached.
+  virtual absl::StatusOr<std::unique_ptr<PodLogStream>> OpenLog(const std::string& ns,
+                                                                const std::string& name,
+                                                                const PodLogOptions& options) = 0;
+};
+
+}  // namespace rudder::apiserver
+
+#endif  // RUDDER_LIB_APISERVER_REST_POD_LOG_H_
