@@ -703,3 +703,22 @@ TEST_F(AgentTest, WatchesOnlyItsPodsThroughInformer) {
 
 }  // namespace
 }  // namespace rudder::runtime::agent
+
+namespace rudder::runtime::agent {
+namespace {
+
+TEST_F(AgentTest, StartRunsPassesUntilStop) {
+  MakeAgent();
+  CreatePod(
+      R"({"metadata":{"name":"web"},"spec":{"containers":[{"name":"app","image":"busybox"}]}})");
+  agent_->Start();
+  agent_->Start();  // a second Start does nothing
+  agent_->Stop();   // the loop's first pass completes before Stop returns
+  agent_->Stop();
+  EXPECT_EQ(Get("web").status().phase(), "Running");
+  client::TypedClient<Node> nodes(client_.get());
+  EXPECT_TRUE(nodes.Get("", kNode).ok());
+}
+
+}  // namespace
+}  // namespace rudder::runtime::agent
