@@ -1,0 +1,165 @@
+#include "lib/testing/test_cluster.h"
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include "gtest/gtest.h"
+#include "lib/api/object/object.h"
+#include "lib/api/proto/core/v1/core.pb.h"
+#include "lib/controllers/runtime/builder.h"
+
+namespace rudder::testing {
+namespace {
+
+using api::core::v1::ConfigMap;
+
+ConfigMap Map(const std::string& name, const ConfigMap* owner = nullptr) {
+  ConfigMap cm;
+  cm.mutable_metadata()->set_namespace_("default");
+  cm.mutable_metadata()->set_name(name);
+  if (owner != nullptr) {
+    auto* r = cm.mutable_metadata()->add_ownerreferences();
+    r->set_apiversion("v1");
+    r->set_kind("ConfigMap");
+    r->set_name(owner->metadata().name());
+    r->set_uid(owner->metadata().uid());
+    r->set_blockownerdeletion(true);
+  }
+  return cm;
+}
+
+std::unique_ptr<TestCluster> StartCluster(TestClusterOptions o) {
+  auto tc = TestCluster::Start(std::move(o));
+  EXPECT_TRUE(tc.ok()) << tc.status();
+  return tc.ok() ? *std::move(tc) : nullptr;
+}
+
+TEST(TestClusterTest, GarbageCollectorRunsInTheCluster) {
+  TestClusterOptions o;
+  o.controllers = {GarbageCollectorController()};
+  auto tc = StartCluster(std::move(o));
+  ASSERT_NE(tc, nullptr);
+  client::TypedClient<ConfigMap> maps(tc->client());
+  auto owner = maps.Create(Map("owner"));
+  ASSERT_TRUE(owner.ok());
+  ASSERT_TRUE(maps.Create(Map("dep", owner->get())).ok());
+  {
+    absl::Status q = tc->WaitForQuiescence();
+    ASSERT_TRUE(q.ok()) << q;
+  }
+  EXPECT_TRUE(maps.Get("default", "dep").ok());
+  ASSERT_TRUE(maps.Delete("default", "owner").ok());
+  // Quiescent means done: no polling.
+  {
+    absl::Status q = tc->WaitForQuiescence();
+    ASSERT_TRUE(q.ok()) << q;
+  }
+  EXPECT_TRUE(absl::IsNotFound(maps.Get("default", "dep").status()));
+}
+
+TEST(TestClusterTest, AdvanceFiresRequeueAfterExactlyWhenDue) {
+  std::atomic<int> reconciles{0};
+  TestClusterOptions o;
+  o.controllers = {
+      {"periodic",
+       [&](const ControllerContext& ctx) -> absl::StatusOr<std::unique_ptr<RunningController>> {
+         auto r = ctrl::Builder(ctx.manager)
+                      .For<ConfigMap>()
+                      .Complete(ctrl::ReconcilerFunc([&](const ctrl::Request&) {
+                        ++reconciles;
+                        return ctrl::Result{.requeue_after = absl::Minutes(1)};
+                      }));
+         if (!r.ok()) return r;
+         return nullptr;
+       }}};
+  auto tc = StartCluster(std::move(o));
+  ASSERT_NE(tc, nullptr);
+  client::TypedClient<ConfigMap> maps(tc->client());
+  ASSERT_TRUE(maps.Create(Map("cm")).ok());
+  {
+    absl::Status q = tc->WaitForQuiescence();
+    ASSERT_TRUE(q.ok()) << q;
+  }
+  EXPECT_EQ(reconciles.load(), 1);
+  ASSERT_TRUE(tc->Advance(absl::Seconds(59)).ok());
+  EXPECT_EQ(reconciles.load(), 1);
+  ASSERT_TRUE(tc->Advance(absl::Seconds(1)).ok());
+  EXPECT_EQ(reconciles.load(), 2);
+  ASSERT_TRUE(tc->Advance(absl::Minutes(1)).ok());
+  EXPECT_EQ(reconciles.load(), 3);
+}
+
+TEST(TestClusterTest, WaitForExplainsFailureWithTheLastState) {
+  auto tc = StartCluster({});
+  ASSERT_NE(tc, nullptr);
+  client::TypedClient<ConfigMap> maps(tc->client());
+  ConfigMap cm = Map("cm");
+  (*cm.mutable_data())["color"] = "blue";
+  ASSERT_TRUE(maps.Create(cm).ok());
+  absl::Status s = tc->WaitFor<ConfigMap>(
+      "default", "cm",
+      [](const ConfigMap* c) { return c != nullptr && c->data().at("color") == "red"; },
+      "data.color to be red");
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(s.message().find("data.color to be red"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("color: blue"), std::string::npos) << s;
+  EXPECT_TRUE(tc->WaitFor<ConfigMap>(
+                    "default", "cm", [](const ConfigMap* c) { return c != nullptr; }, "present")
+                  .ok());
+  EXPECT_TRUE(tc->WaitFor<ConfigMap>(
+                    "default", "absent", [](const ConfigMap* c) { return c == nullptr; }, "absent")
+                  .ok());
+}
+
+TEST(TestClusterTest, SchedulerAndNodesNeedTheirFactories) {
+  TestClusterOptions o;
+  o.nodes = 2;
+  EXPECT_TRUE(absl::IsUnimplemented(TestCluster::Start(std::move(o)).status()));
+  TestClusterOptions s;
+  s.scheduler = true;
+  EXPECT_TRUE(absl::IsUnimplemented(TestCluster::Start(std::move(s)).status()));
+}
+
+TEST(TestClusterTest, ServesRestAndWritesAKubeconfig) {
+  TestClusterOptions o;
+  o.serve_rest = true;
+  auto tc = StartCluster(std::move(o));
+  ASSERT_NE(tc, nullptr);
+  EXPECT_EQ(tc->server_url().rfind("http://127.0.0.1:", 0), 0u);
+  std::ifstream in(tc->kubeconfig_path());
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("server: " + tc->server_url()), std::string::npos) << text.str();
+}
+
+TEST(TestClusterTest, PerturbedWatchesStillConverge) {
+  int64_t drops = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    TestClusterOptions o;
+    o.controllers = {GarbageCollectorController()};
+    o.perturbation.seed = seed;
+    o.perturbation.drop_probability = 0.2;
+    auto tc = StartCluster(std::move(o));
+    ASSERT_NE(tc, nullptr);
+    client::TypedClient<ConfigMap> maps(tc->client());
+    auto owner = maps.Create(Map("owner"));
+    ASSERT_TRUE(owner.ok());
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(maps.Create(Map("dep-" + std::to_string(i), owner->get())).ok());
+    }
+    ASSERT_TRUE(maps.Delete("default", "owner").ok());
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(tc->WaitFor<ConfigMap>(
+                        "default", "dep-" + std::to_string(i),
+                        [](const ConfigMap* c) { return c == nullptr; }, "collected")
+                      .ok())
+          << "seed " << seed;
+    }
+    drops += tc->DroppedWatches();
+  }
+  EXPECT_GT(drops, 0);
+}
+
+}  // namespace
+}  // namespace rudder::testing
