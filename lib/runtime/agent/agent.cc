@@ -245,6 +245,17 @@ class AgentImpl : public Agent {
         if (k == "memory") memory_capacity_ = q->Value();
       }
     }
+    if (opt_.publish_metrics) {
+      auto nk =
+          client::KindFor(client_->scheme(), api::metrics::v1beta1::NodeMetrics::descriptor());
+      auto pk = client::KindFor(client_->scheme(), api::metrics::v1beta1::PodMetrics::descriptor());
+      if (!nk.ok() || !pk.ok()) {
+        return absl::InvalidArgumentError(
+            "publish_metrics: the client's scheme has no metrics.k8s.io kinds");
+      }
+      nm_kind_ = *nk;
+      pm_kind_ = *pk;
+    }
     absl::StatusOr<v1::VersionResponse> v = rt_->Version({}, kCall);
     runtime_name_ = v.ok() && !v->runtime_name().empty() ? v->runtime_name() : "cri";
     runtime_version_ = v.ok() ? v->runtime_version() : "";
@@ -487,6 +498,7 @@ class AgentImpl : public Agent {
       note(KillPod(ps, GracePeriod(*ps.pod)));
       note(RemoveSandbox(ps));
       if (ps.is_static) note(DeleteMirror(Key(*ps.pod), mirrors));
+      UnpublishPod(*ps.pod);
       states_.erase(it++);
     }
     // Mirrors whose static pod is gone.
@@ -548,6 +560,7 @@ class AgentImpl : public Agent {
             del.code() == absl::StatusCode::kAborted ||
             del.code() == absl::StatusCode::kFailedPrecondition) {
           ps.deleted_in_api = true;
+          UnpublishPod(pod);
           return st;
         }
         return del;
@@ -1345,8 +1358,36 @@ class AgentImpl : public Agent {
       return std::tie(a.metadata().namespace_(), a.metadata().name()) <
              std::tie(b.metadata().namespace_(), b.metadata().name());
     });
+    absl::Status published;
+    if (opt_.publish_metrics) {
+      published = Publish(nm_kind_.get(), "", nm);
+      for (const auto& pm : pods) {
+        absl::Status st = Publish(pm_kind_.get(), pm.metadata().namespace_(), pm);
+        if (published.ok()) published = st;
+      }
+    }
     metrics_.Set(std::move(nm), std::move(pods));
-    return absl::OkStatus();
+    return published;
+  }
+
+  // Writes a metrics object (update, else create).
+  absl::Status Publish(const api::KindInfo* kind, const std::string& ns,
+                       const google::protobuf::Message& obj) {
+    if (kind == nullptr) return absl::NotFoundError("metrics.k8s.io kinds are not registered");
+    client::ObjectPtr copy(obj.New());
+    copy->CopyFrom(obj);
+    absl::StatusOr<client::ObjectPtr> u = client_->Update(*kind, ns, std::move(copy), false, {});
+    if (u.status().code() == absl::StatusCode::kNotFound) {
+      copy.reset(obj.New());
+      copy->CopyFrom(obj);
+      u = client_->Create(*kind, ns, std::move(copy), {});
+    }
+    return u.status();
+  }
+
+  void UnpublishPod(const Pod& pod) {
+    if (!opt_.publish_metrics || pm_kind_ == nullptr) return;
+    (void)client_->Delete(*pm_kind_, pod.metadata().namespace_(), pod.metadata().name(), {});
   }
 
   absl::Status MaybeEvict(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
@@ -1453,6 +1494,7 @@ class AgentImpl : public Agent {
   std::unique_ptr<PodSource> own_source_;
   PodSource* source_ = nullptr;
   std::string runtime_name_, runtime_version_;
+  std::shared_ptr<const api::KindInfo> nm_kind_, pm_kind_;
   int64_t memory_capacity_ = 0;
 
   mutable Mutex sync_mu_;

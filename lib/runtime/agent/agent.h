@@ -98,6 +98,10 @@ struct AgentOptions {
   absl::Duration backoff_reset = absl::Minutes(10);
   // Hard eviction threshold memory.available<100Mi; 0 disables eviction.
   int64_t eviction_memory_available_bytes = 100LL << 20;
+  // Also store each stats sample in the API as metrics.k8s.io/v1beta1 NodeMetrics (named after
+  // the node) and PodMetrics (one per pod, removed with the pod), which the API server serves
+  // read-only to `kubectl top` and autoscalers. One write per pod per stats_interval.
+  bool publish_metrics = false;
   // Status writes to the API carry this field manager.
   std::string field_manager = "rudder-agent";
 };

@@ -722,3 +722,40 @@ TEST_F(AgentTest, StartRunsPassesUntilStop) {
 
 }  // namespace
 }  // namespace rudder::runtime::agent
+
+namespace rudder::runtime::agent {
+namespace {
+
+TEST_F(AgentTest, PublishesMetricsObjects) {
+  MakeAgent({.publish_metrics = true});
+  CreatePod(R"({"metadata":{"name":"web","annotations":{"sim.rudder.dev/script":
+      "app: cpu=100 memory=32Mi"}},"spec":{"containers":[{"name":"app","image":"busybox"}]}})");
+  Sync();
+  Step(absl::Seconds(10));
+  auto nk = client::KindFor(client_->scheme(), api::metrics::v1beta1::NodeMetrics::descriptor());
+  auto pk = client::KindFor(client_->scheme(), api::metrics::v1beta1::PodMetrics::descriptor());
+  ASSERT_TRUE(nk.ok() && pk.ok());
+  absl::StatusOr<client::ObjectPtr> n = client_->Get(**nk, "", kNode);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(
+      static_cast<const api::metrics::v1beta1::NodeMetrics&>(**n).usage().at("memory").string(),
+      "32Mi");
+  absl::StatusOr<client::ObjectPtr> p = client_->Get(**pk, "default", "web");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(static_cast<const api::metrics::v1beta1::PodMetrics&>(**p)
+                .containers(0)
+                .usage()
+                .at("cpu")
+                .string(),
+            "100m");
+  // A second sample updates in place; the pod's metrics go with the pod.
+  Step(absl::Seconds(10));
+  client::DeleteOptions d;
+  d.grace_period_seconds = 0;
+  ASSERT_TRUE(pods_.Delete("default", "web", d).ok());
+  Sync();
+  EXPECT_EQ(client_->Get(**pk, "default", "web").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace rudder::runtime::agent
