@@ -147,6 +147,18 @@ class ReplicaSetTest : public ::testing::Test {
     auto r = pods_.UpdateStatus(p);
     ASSERT_TRUE(r.ok()) << r.status();
   }
+  // Sets spec.replicas, retrying on conflicts with the controller's status writes.
+  void Scale(const std::string& name, int replicas) {
+    for (int i = 0; i < 50; ++i) {
+      auto rs = GetRs(name);
+      ASSERT_NE(rs, nullptr);
+      rs->mutable_spec()->set_replicas(replicas);
+      auto r = rss_.Update(*rs);
+      if (r.ok()) return;
+      ASSERT_TRUE(absl::IsAborted(r.status())) << r.status();
+    }
+    FAIL() << "update kept conflicting";
+  }
   // Reconciles `name` once more and waits until the controller is idle.
   void Settle(const std::string& controller, const std::string& name) {
     ctrl::Controller* c = manager_->GetController(controller);
@@ -211,9 +223,12 @@ TEST_F(ReplicaSetTest, ScaleDownDeletesNotReadyFirst) {
   MarkReady(*pods[0]);
   MarkReady(*pods[2]);
   const std::string not_ready = pods[1]->metadata().name();
-  auto rs = GetRs("web");
-  rs->mutable_spec()->set_replicas(2);
-  ASSERT_TRUE(rss_.Update(*rs).ok());
+  // The controller has seen both pods ready.
+  ASSERT_TRUE(Eventually([&] {
+    auto r = GetRs("web");
+    return r && r->status().readyreplicas() == 2;
+  }));
+  Scale("web", 2);
   ASSERT_TRUE(Eventually([&] { return Pods("web").size() == 2; }));
   for (const auto& p : Pods("web")) EXPECT_NE(p->metadata().name(), not_ready);
 }
