@@ -188,11 +188,20 @@ class JobReconciler : public ctrl::Reconciler {
     client::TypedClient<Job> jobs(c);
     client::TypedClient<Pod> pods(c);
     absl::StatusOr<std::unique_ptr<Job>> got = jobs.Get(req.ns, req.name);
-    if (absl::IsNotFound(got.status())) return ctrl::Result{};
+    if (absl::IsNotFound(got.status())) {
+      ForgetObserved(req.String(), {});
+      return ctrl::Result{};
+    }
     if (!got.ok()) return got.status();
     std::unique_ptr<Job> job = *std::move(got);
     const absl::Time now = manager_->clock()->Now();
     RUDDER_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Pod>> all, JobPods(c, *job));
+    const std::string key = req.String();
+    {
+      std::set<std::string> uids;
+      for (const auto& p : all) uids.insert(p->metadata().uid());
+      ForgetObserved(key, uids);
+    }
 
     if (job->metadata().has_deletiontimestamp()) {
       for (const auto& p : all) RUDDER_RETURN_IF_ERROR(RemoveTracking(pods, *p));
@@ -258,7 +267,7 @@ class JobReconciler : public ctrl::Reconciler {
     for (const auto& p : all) {
       if (Terminated(*p)) {
         std::optional<absl::Time> t = FinishTime(*p);
-        if (!t) t = ObservedFinish(p->metadata().uid(), now);
+        if (!t) t = ObservedFinish(key, p->metadata().uid(), now);
         std::optional<absl::Time>& slot = Succeeded(*p) ? last_success : last_failure;
         if (!slot || *t > *slot) slot = t;
         continue;
@@ -274,7 +283,7 @@ class JobReconciler : public ctrl::Reconciler {
     for (const auto& p : all) {
       if (!FailedPod(*p)) continue;
       std::optional<absl::Time> t = FinishTime(*p);
-      if (!t) t = ObservedFinish(p->metadata().uid(), now);
+      if (!t) t = ObservedFinish(key, p->metadata().uid(), now);
       if (!last_success || *t > *last_success) ++recent_failures;
     }
 
@@ -443,17 +452,26 @@ class JobReconciler : public ctrl::Reconciler {
     return pods.Create(pod).status();
   }
 
-  // The first time this controller saw pod `uid` terminated without a finish time.
-  absl::Time ObservedFinish(const std::string& uid, absl::Time now) {
+  // The first time this controller saw pod `uid` of job `key` terminated without a finish
+  // time.
+  absl::Time ObservedFinish(const std::string& key, const std::string& uid, absl::Time now) {
     MutexLock lock(&mu_);
-    auto [it, inserted] = observed_.emplace(uid, now);
+    auto [it, inserted] = observed_[key].emplace(uid, now);
     return it->second;
+  }
+  // Drops what was observed of job `key`'s pods other than `keep`.
+  void ForgetObserved(const std::string& key, const std::set<std::string>& keep) {
+    MutexLock lock(&mu_);
+    auto it = observed_.find(key);
+    if (it == observed_.end()) return;
+    std::erase_if(it->second, [&](const auto& e) { return keep.count(e.first) == 0; });
+    if (it->second.empty()) observed_.erase(it);
   }
 
   ctrl::Manager* const manager_;
   const JobControllerOptions options_;
   Mutex mu_;
-  std::map<std::string, absl::Time> observed_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::map<std::string, absl::Time>> observed_ ABSL_GUARDED_BY(mu_);
 };
 
 class TtlReconciler : public ctrl::Reconciler {
