@@ -18,37 +18,7 @@ namespace {
 using etcd_internal::Codec;
 using etcd_internal::Connection;
 using etcd_internal::Endpoint;
-using etcd_internal::LocalWatch;
 using etcd_internal::WatchMux;
-
-// A local watcher: a handle on its LocalWatch, detached from the mux when cancelled.
-class EtcdWatcher : public Watcher {
- public:
-  EtcdWatcher(std::shared_ptr<LocalWatch> local, std::weak_ptr<WatchMux> mux)
-      : local_(std::move(local)), mux_(std::move(mux)) {}
-  ~EtcdWatcher() override { Cancel(); }
-
-  std::optional<WatchResponse> Next(absl::Duration timeout) override {
-    return local_->Next(timeout);
-  }
-  std::optional<SharedWatchResponse> NextShared(absl::Duration timeout) override {
-    return local_->NextShared(timeout);
-  }
-  void SetReadyCallback(std::function<void()> fn) override {
-    local_->SetReadyCallback(std::move(fn));
-  }
-  void RequestProgress() override {
-    if (auto mux = mux_.lock()) mux->RequestProgress(local_);
-  }
-  void Cancel() override {
-    if (auto fn = local_->End(absl::CancelledError("watch cancelled"), 0, true)) fn();
-    if (auto mux = mux_.lock()) mux->Remove(local_);
-  }
-
- private:
-  const std::shared_ptr<LocalWatch> local_;
-  const std::weak_ptr<WatchMux> mux_;
-};
 
 class EtcdStore : public Store {
  public:
@@ -104,8 +74,7 @@ class EtcdStore : public Store {
       // Fail now rather than through the stream: is the start revision still readable?
       RUDDER_RETURN_IF_ERROR(ReadAt(start));
     }
-    std::shared_ptr<LocalWatch> local = mux_->Add(keys.first, keys.second, start, options);
-    return std::unique_ptr<Watcher>(new EtcdWatcher(std::move(local), mux_));
+    return mux_->Add(range, keys.first, keys.second, start, options);
   }
 
   absl::Status Compact(int64_t revision) override {

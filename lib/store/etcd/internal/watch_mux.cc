@@ -1,10 +1,12 @@
 #include "lib/store/etcd/internal/watch_mux.h"
 
 #include <algorithm>
+#include <atomic>
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "lib/base/status_macros.h"
 
 namespace rudder::store::etcd_internal {
 
@@ -21,6 +23,100 @@ SharedEvent Share(WatchEvent event) {
   }
   return shared;
 }
+
+namespace {
+
+// The handle of a watcher served by its own (private) upstream.
+class PrivateWatcher : public Watcher {
+ public:
+  PrivateWatcher(std::shared_ptr<LocalWatch> local, std::weak_ptr<WatchMux> mux)
+      : local_(std::move(local)), mux_(std::move(mux)) {}
+  ~PrivateWatcher() override { Cancel(); }
+
+  std::optional<WatchResponse> Next(absl::Duration timeout) override {
+    return local_->Next(timeout);
+  }
+  std::optional<SharedWatchResponse> NextShared(absl::Duration timeout) override {
+    return local_->NextShared(timeout);
+  }
+  void SetReadyCallback(std::function<void()> fn) override {
+    local_->SetReadyCallback(std::move(fn));
+  }
+  void RequestProgress() override {
+    if (auto mux = mux_.lock()) mux->RequestProgress(local_);
+  }
+  void Cancel() override {
+    if (auto fn = local_->End(absl::CancelledError("watch cancelled"), 0, true)) fn();
+    if (auto mux = mux_.lock()) mux->Remove(local_);
+  }
+
+ private:
+  const std::shared_ptr<LocalWatch> local_;
+  const std::weak_ptr<WatchMux> mux_;
+};
+
+// The handle of a watcher of a shared upstream's hub. The hub may have started it before its
+// own start revision (a watcher joins at the hub's next revision at the latest): events below
+// `start` are dropped here, and progress never reports less than start - 1.
+class HubMember : public Watcher {
+ public:
+  HubMember(std::shared_ptr<Watcher> inner, int64_t start, int64_t upstream,
+            std::weak_ptr<WatchMux> mux)
+      : inner_(std::move(inner)), start_(start), upstream_(upstream), mux_(std::move(mux)) {}
+  ~HubMember() override { Cancel(); }
+
+  std::optional<WatchResponse> Next(absl::Duration timeout) override {
+    std::optional<SharedWatchResponse> shared = NextShared(timeout);
+    if (!shared.has_value()) return std::nullopt;
+    WatchResponse r;
+    r.events.reserve(shared->events.size());
+    for (const auto& e : shared->events) r.events.push_back(*e);
+    r.revision = shared->revision;
+    r.status = std::move(shared->status);
+    r.compact_revision = shared->compact_revision;
+    return r;
+  }
+  std::optional<SharedWatchResponse> NextShared(absl::Duration timeout) override {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (true) {
+      std::optional<SharedWatchResponse> r =
+          inner_->NextShared(std::max(deadline - absl::Now(), absl::ZeroDuration()));
+      if (!r.has_value() || !filtering_.load(std::memory_order_relaxed)) return r;
+      if (!r->events.empty()) {
+        auto& ev = r->events;
+        ev.erase(std::remove_if(ev.begin(), ev.end(),
+                                [&](const auto& e) { return e->kv.mod_revision < start_; }),
+                 ev.end());
+        if (ev.empty()) continue;
+        filtering_.store(false, std::memory_order_relaxed);
+      } else if (r->status.ok()) {
+        r->revision = std::max(r->revision, start_ - 1);
+      }
+      return r;
+    }
+  }
+  void SetReadyCallback(std::function<void()> fn) override {
+    inner_->SetReadyCallback(std::move(fn));
+  }
+  void RequestProgress() override {
+    if (auto mux = mux_.lock()) mux->RequestHubProgress(upstream_, inner_);
+  }
+  void Cancel() override {
+    inner_->Cancel();
+    if (detached_.exchange(true)) return;
+    if (auto mux = mux_.lock()) mux->RemoveHubWatcher(upstream_, inner_.get());
+  }
+
+ private:
+  const std::shared_ptr<Watcher> inner_;
+  const int64_t start_;
+  const int64_t upstream_;
+  const std::weak_ptr<WatchMux> mux_;
+  std::atomic<bool> filtering_{true};
+  std::atomic<bool> detached_{false};
+};
+
+}  // namespace
 
 std::function<void()> LocalWatch::PushEvents(const std::vector<SharedEvent>& events) {
   MutexLock lock(&mu_);
@@ -167,27 +263,20 @@ size_t WatchMux::UpstreamCountForTest() {
   return upstreams_.size();
 }
 
-std::shared_ptr<LocalWatch> WatchMux::Add(const std::string& key, const std::string& end,
-                                          int64_t start, const WatchOptions& options) {
+std::unique_ptr<Watcher> WatchMux::Add(const KeyRange& range, const std::string& key,
+                                       const std::string& end, int64_t start,
+                                       const WatchOptions& options) {
   auto local = std::make_shared<LocalWatch>(start, options);
   MutexLock lock(&mu_);
   if (stopping_) {
     local->End(absl::CancelledError("store shut down"), 0, true);
-    return local;
+    return std::make_unique<PrivateWatcher>(std::move(local), weak_from_this());
   }
   auto shared = shared_.find({key, end});
   if (shared != shared_.end()) {
-    Upstream& u = upstreams_.at(shared->second);
-    if (start >= u.history_from) {
-      std::vector<SharedEvent> replay;
-      for (const SharedEvent& e : u.history) {
-        if (e.with_prev->kv.mod_revision >= start) replay.push_back(e);
-      }
-      local->PushEvents(replay);
-      u.locals.push_back(local);
-      owner_[local.get()] = u.id;
-      return local;
-    }
+    absl::StatusOr<std::unique_ptr<Watcher>> joined =
+        JoinHub(upstreams_.at(shared->second), range, start, options);
+    if (joined.ok()) return *std::move(joined);
   }
   // A new upstream: shared if none exists for the range, else a private one for a start
   // revision older than the shared upstream's history.
@@ -198,14 +287,54 @@ std::shared_ptr<LocalWatch> WatchMux::Add(const std::string& key, const std::str
   u.shared = shared == shared_.end();
   u.start = start;
   u.caught_up = start - 1;
-  u.history_from = start;
-  u.locals.push_back(local);
-  owner_[local.get()] = u.id;
+  std::unique_ptr<Watcher> joined;
+  if (u.shared) {
+    store_internal::WatchHub::Options hub;
+    hub.history_events = options_.history_events;
+    hub.progress_notify_interval = absl::ZeroDuration();  // etcd's notifications are relayed.
+    u.hub = std::make_shared<store_internal::WatchHub>(hub, start - 1, nullptr);
+    absl::StatusOr<std::unique_ptr<Watcher>> w = JoinHub(u, range, start, options);
+    if (w.ok()) {
+      joined = *std::move(w);
+    } else {
+      u.hub.reset();  // A range the hub does not serve (e.g. every key): a private upstream.
+    }
+  }
+  if (!joined) {
+    u.locals.push_back(local);
+    owner_[local.get()] = u.id;
+  }
   if (u.shared) shared_[{key, end}] = u.id;
   Upstream& inserted = upstreams_.emplace(u.id, std::move(u)).first->second;
   if (stream_ != nullptr) SendCreate(inserted);
   cv_.SignalAll();
-  return local;
+  if (joined) return joined;
+  return std::make_unique<PrivateWatcher>(std::move(local), weak_from_this());
+}
+
+absl::StatusOr<std::unique_ptr<Watcher>> WatchMux::JoinHub(Upstream& u, const KeyRange& range,
+                                                           int64_t start,
+                                                           const WatchOptions& options) {
+  if (u.hub == nullptr) return absl::FailedPreconditionError("no hub");
+  WatchOptions hub_options = options;
+  // The hub holds every event above its revision that it has not yet received from etcd only
+  // once it arrives: a later start joins at the hub's next revision and filters.
+  hub_options.start_revision = std::min(start, u.hub->revision() + 1);
+  RUDDER_ASSIGN_OR_RETURN(std::unique_ptr<Watcher> inner, u.hub->Watch(range, hub_options));
+  std::shared_ptr<Watcher> member(std::move(inner));
+  if (options.progress_notify)
+    u.hub_watchers[member.get()] = member;
+  else
+    u.hub_watchers[member.get()] = nullptr;
+  return std::unique_ptr<Watcher>(new HubMember(member, start, u.id, weak_from_this()));
+}
+
+void WatchMux::MaybeCancel(std::map<int64_t, Upstream>::iterator it) {
+  Upstream& u = it->second;
+  if (!u.locals.empty() || !u.hub_watchers.empty()) return;
+  if (stream_ != nullptr) SendCancel(u.id);
+  if (u.shared) shared_.erase({u.key, u.end});
+  upstreams_.erase(it);
 }
 
 void WatchMux::Remove(const std::shared_ptr<LocalWatch>& local) {
@@ -221,10 +350,31 @@ void WatchMux::Remove(const std::shared_ptr<LocalWatch>& local) {
       std::remove_if(u.progress_waits.begin(), u.progress_waits.end(),
                      [&](const Upstream::ProgressWait& w) { return w.local == local; }),
       u.progress_waits.end());
-  if (!u.locals.empty()) return;
-  if (stream_ != nullptr) SendCancel(u.id);
-  if (u.shared) shared_.erase({u.key, u.end});
-  upstreams_.erase(it);
+  MaybeCancel(it);
+}
+
+void WatchMux::RemoveHubWatcher(int64_t upstream, const Watcher* watcher) {
+  MutexLock lock(&mu_);
+  auto it = upstreams_.find(upstream);
+  if (it == upstreams_.end()) return;
+  Upstream& u = it->second;
+  if (u.hub_watchers.erase(watcher) == 0) return;
+  u.progress_waits.erase(std::remove_if(u.progress_waits.begin(), u.progress_waits.end(),
+                                        [&](const Upstream::ProgressWait& w) {
+                                          return w.hub_watcher.get() == watcher;
+                                        }),
+                         u.progress_waits.end());
+  MaybeCancel(it);
+}
+
+void WatchMux::RequestHubProgress(int64_t upstream, const std::shared_ptr<Watcher>& watcher) {
+  MutexLock lock(&mu_);
+  auto it = upstreams_.find(upstream);
+  if (it == upstreams_.end() || it->second.hub_watchers.count(watcher.get()) == 0) return;
+  Upstream::ProgressWait wait;
+  wait.hub_watcher = watcher;
+  if (stream_ != nullptr) wait.request = SendProgressRequest();
+  it->second.progress_waits.push_back(std::move(wait));
 }
 
 void WatchMux::RequestProgress(const std::shared_ptr<LocalWatch>& local) {
@@ -251,7 +401,10 @@ void WatchMux::ServeProgressWaits(Upstream& u, std::vector<std::function<void()>
   auto& waits = u.progress_waits;
   for (auto w = waits.begin(); w != waits.end();) {
     if (w->target > 0 && u.caught_up >= w->target) {
-      if (auto fn = w->local->PushProgress(u.caught_up, /*force=*/true)) {
+      if (w->hub_watcher != nullptr) {
+        if (u.hub != nullptr) u.hub->Advance(u.caught_up);
+        ready->push_back([watcher = w->hub_watcher] { watcher->RequestProgress(); });
+      } else if (auto fn = w->local->PushProgress(u.caught_up, /*force=*/true)) {
         ready->push_back(std::move(fn));
       }
       w = waits.erase(w);
@@ -456,15 +609,25 @@ void WatchMux::DispatchWatch(std::map<int64_t, Upstream>::iterator it,
     }
     int64_t last = resp.events(resp.events_size() - 1).kv().mod_revision();
     u.caught_up = std::max(u.caught_up, last);
-    if (u.shared) {
-      for (const SharedEvent& e : events) u.history.push_back(e);
-      while (u.history.size() > options_.history_events) {
-        int64_t rev = u.history.front().with_prev->kv.mod_revision;
-        while (!u.history.empty() && u.history.front().with_prev->kv.mod_revision == rev) {
-          u.history.pop_front();
+    if (u.hub != nullptr) {
+      // One batch per revision for the hub, whatever the number of watchers.
+      auto deferred = std::make_shared<store_internal::DeferredCallbacks>();
+      std::vector<WatchEvent> batch;
+      int64_t batch_revision = 0;
+      auto flush = [&] {
+        if (batch.empty()) return;
+        if (batch_revision > u.hub->revision()) {
+          u.hub->Publish(batch_revision, std::move(batch), deferred.get()).IgnoreError();
         }
-        u.history_from = rev + 1;
+        batch.clear();
+      };
+      for (SharedEvent& e : events) {
+        if (e.with_prev->kv.mod_revision != batch_revision) flush();
+        batch_revision = e.with_prev->kv.mod_revision;
+        batch.push_back(*e.with_prev);
       }
+      flush();
+      ready->push_back([deferred] { deferred->Run(); });
     }
     for (const auto& local : u.locals) {
       if (auto fn = local->PushEvents(events)) ready->push_back(std::move(fn));
@@ -475,6 +638,13 @@ void WatchMux::DispatchWatch(std::map<int64_t, Upstream>::iterator it,
     // A progress notification for this watch: every event up to the header revision has
     // been sent before it.
     u.caught_up = std::max(u.caught_up, resp.header().revision());
+    if (u.hub != nullptr) {
+      u.hub->Advance(u.caught_up);
+      for (const auto& [ptr, watcher] : u.hub_watchers) {
+        if (watcher != nullptr)
+          ready->push_back([watcher = watcher] { watcher->RequestProgress(); });
+      }
+    }
     for (const auto& local : u.locals) {
       if (auto fn = local->PushProgress(u.caught_up, /*force=*/false)) {
         ready->push_back(std::move(fn));
@@ -494,10 +664,7 @@ void WatchMux::DropCutOff(std::map<int64_t, Upstream>::iterator it) {
       ++local;
     }
   }
-  if (!u.locals.empty()) return;
-  if (stream_ != nullptr) SendCancel(u.id);
-  if (u.shared) shared_.erase({u.key, u.end});
-  upstreams_.erase(it);
+  MaybeCancel(it);
 }
 
 void WatchMux::EndUpstream(std::map<int64_t, Upstream>::iterator it, const absl::Status& status,
@@ -508,6 +675,10 @@ void WatchMux::EndUpstream(std::map<int64_t, Upstream>::iterator it, const absl:
       ready->push_back(std::move(fn));
     }
     owner_.erase(local.get());
+  }
+  if (u.hub != nullptr) {
+    // Ended outside the lock: a ready callback may call back into the mux.
+    ready->push_back([hub = u.hub, status] { hub->EndAll(status); });
   }
   if (u.shared) shared_.erase({u.key, u.end});
   upstreams_.erase(it);

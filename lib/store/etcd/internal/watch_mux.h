@@ -1,6 +1,12 @@
 // WatchMux: every watch of one EtcdStore over a single etcd Watch stream, with one upstream etcd
 // watch per watched key range shared by all local watchers of that range.
 //
+// A shared upstream feeds a WatchHub (lib/store/internal): each revision it receives becomes one
+// immutable batch that the hub appends once to the log of the range's watcher group, so
+// delivery costs O(1) per event and not O(watchers); only watchers waiting for data are woken.
+// A private upstream (a start revision older than the shared one's history, or a range the hub
+// does not index) delivers to its single LocalWatch.
+//
 // Guarantees:
 //  - Each local watcher receives, in revision order and without gaps, every event of its range
 //    from its start revision on (events of one revision never split across responses).
@@ -35,6 +41,7 @@
 #include "lib/store/etcd/internal/codec.h"
 #include "lib/store/etcd/internal/connection.h"
 #include "lib/store/etcd/proto/rpc.grpc.pb.h"
+#include "lib/store/internal/watch_hub.h"
 #include "lib/store/store.h"
 
 namespace rudder::store::etcd_internal {
@@ -111,11 +118,17 @@ class WatchMux : public std::enable_shared_from_this<WatchMux> {
   WatchMux(Connection* connection, const Codec* codec, WatchMuxOptions options);
   ~WatchMux();
 
-  // Adds a local watcher of the etcd range [key, end) from `start` (> 0, already validated).
-  std::shared_ptr<LocalWatch> Add(const std::string& key, const std::string& end, int64_t start,
-                                  const WatchOptions& options);
-  // Removes a local watcher (its upstream is cancelled when it was the last one).
+  // Adds a local watcher of `range` (the store's keys), which is the etcd range [key, end), from
+  // `start` (> 0, already validated). Destroying or cancelling the watcher detaches it (its
+  // upstream is cancelled when it was the last one). The watcher may outlive the mux.
+  std::unique_ptr<Watcher> Add(const KeyRange& range, const std::string& key,
+                               const std::string& end, int64_t start, const WatchOptions& options);
+  // Removes a private upstream's local watcher (its upstream is cancelled when it was the last).
   void Remove(const std::shared_ptr<LocalWatch>& local);
+  // Removes a watcher of the shared upstream `upstream`'s hub.
+  void RemoveHubWatcher(int64_t upstream, const Watcher* watcher);
+  // Asks for a progress notification for a hub watcher (see RequestProgress).
+  void RequestHubProgress(int64_t upstream, const std::shared_ptr<Watcher>& watcher);
   // Queues a progress notification for `local` at a revision at least the member's current
   // one when the request reached it. etcd's own answer to a progress request can overtake
   // events still in flight (before etcd 3.4.24/3.5.8), so its revision is only a target: the
@@ -135,16 +148,19 @@ class WatchMux : public std::enable_shared_from_this<WatchMux> {
     std::string key;
     std::string end;
     bool shared = true;
-    int64_t start = 0;         // First revision etcd was asked for.
-    int64_t caught_up = 0;     // Every event at or below this revision has been received.
-    int64_t history_from = 0;  // `history` holds every event at or above this revision.
-    std::deque<SharedEvent> history;
+    int64_t start = 0;      // First revision etcd was asked for.
+    int64_t caught_up = 0;  // Every event at or below this revision has been received.
     std::vector<std::shared_ptr<LocalWatch>> locals;
+    // Shared upstreams: the fan-out to their local watchers, which the hub keeps, and those of
+    // its watchers that asked for periodic progress notifications.
+    std::shared_ptr<store_internal::WatchHub> hub;
+    std::map<const Watcher*, std::shared_ptr<Watcher>> hub_watchers;
     uint64_t generation = 0;  // Stream generation its create request was sent on.
     // Watchers waiting for a requested progress notification: the number of the stream's
     // progress request that answers them, and its revision once answered (0 before).
     struct ProgressWait {
       std::shared_ptr<LocalWatch> local;
+      std::shared_ptr<Watcher> hub_watcher;  // Instead of `local`, on a shared upstream.
       uint64_t request = 0;
       int64_t target = 0;
     };
@@ -175,6 +191,13 @@ class WatchMux : public std::enable_shared_from_this<WatchMux> {
   void EndUpstream(std::map<int64_t, Upstream>::iterator it, const absl::Status& status,
                    int64_t compact_revision, std::vector<std::function<void()>>* ready)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds a watcher to the hub of the shared upstream `u`; an error if the hub cannot serve
+  // `start` (then the caller opens a private upstream).
+  absl::StatusOr<std::unique_ptr<Watcher>> JoinHub(Upstream& u, const KeyRange& range,
+                                                   int64_t start, const WatchOptions& options)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Cancels the upstream at `it` if no local watcher is left.
+  void MaybeCancel(std::map<int64_t, Upstream>::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Detaches the cut-off watchers of an upstream, cancelling it when none is left.
   void DropCutOff(std::map<int64_t, Upstream>::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -15,16 +15,16 @@ TEST(WatchMuxTest, OneUpstreamPerRangeSharedByLocalWatchers) {
   Connection connection((*cluster)->ClientEndpoints(), absl::Seconds(2), absl::Seconds(10));
   Codec codec("");
   auto mux = std::make_shared<WatchMux>(&connection, &codec, WatchMuxOptions{});
-  auto a1 = mux->Add("a/", "a0", 2, {});
-  auto a2 = mux->Add("a/", "a0", 2, {});
-  auto a3 = mux->Add("a/", "a0", 5, {});
+  auto a1 = mux->Add(KeyRange::Prefix("a/"), "a/", "a0", 2, {});
+  auto a2 = mux->Add(KeyRange::Prefix("a/"), "a/", "a0", 2, {});
+  auto a3 = mux->Add(KeyRange::Prefix("a/"), "a/", "a0", 5, {});
   EXPECT_EQ(mux->UpstreamCountForTest(), 1u);
-  auto b = mux->Add("b", "", 2, {});
+  auto b = mux->Add(KeyRange::Single("b"), "b", "", 2, {});
   EXPECT_EQ(mux->UpstreamCountForTest(), 2u);
-  mux->Remove(a1);
-  mux->Remove(a2);
+  a1.reset();
+  a2.reset();
   EXPECT_EQ(mux->UpstreamCountForTest(), 2u);
-  mux->Remove(a3);
+  a3.reset();
   EXPECT_EQ(mux->UpstreamCountForTest(), 1u);
   mux->Shutdown();
   EXPECT_EQ(mux->UpstreamCountForTest(), 0u);
@@ -32,10 +32,56 @@ TEST(WatchMuxTest, OneUpstreamPerRangeSharedByLocalWatchers) {
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->status.code(), absl::StatusCode::kCancelled);
   // Adding after shutdown ends at once.
-  auto late = mux->Add("c", "", 2, {});
+  auto late = mux->Add(KeyRange::Single("c"), "c", "", 2, {});
   auto late_end = late->Next(absl::Seconds(5));
   ASSERT_TRUE(late_end.has_value());
   EXPECT_EQ(late_end->status.code(), absl::StatusCode::kCancelled);
+}
+
+// Events of one range reach every watcher through the shared upstream's hub; a watcher that
+// joins later (its start revision beyond what the upstream has received) shares the upstream
+// and sees nothing before its start.
+TEST(WatchMuxTest, LateWatcherSharesTheUpstreamAndSkipsEarlierRevisions) {
+  auto cluster = testing::EtcdCluster::Start({});
+  if (absl::IsUnavailable(cluster.status()))
+    GTEST_SKIP() << "etcd not available: " << cluster.status();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  Connection connection((*cluster)->ClientEndpoints(), absl::Seconds(2), absl::Seconds(10));
+  Codec codec("");
+  auto mux = std::make_shared<WatchMux>(&connection, &codec, WatchMuxOptions{});
+  auto put = [&](const std::string& key) -> int64_t {
+    etcdserverpb::PutRequest req;
+    req.set_key(key);
+    req.set_value("v");
+    etcdserverpb::PutResponse resp;
+    auto call = [&](Endpoint& ep, grpc::ClientContext* ctx) { return ep.kv->Put(ctx, req, &resp); };
+    EXPECT_TRUE(connection.Run(false, call).ok());
+    return resp.header().revision();
+  };
+  const int64_t first = put("x/0");  // Outside the watched range.
+  auto early = mux->Add(KeyRange::Prefix("a/"), "a/", "a0", first + 1, {});
+  const int64_t r1 = put("a/1");
+  const int64_t unrelated = put("x/1");
+  // Starts past revisions the upstream has not seen (nothing of "a/" happened there).
+  auto late = mux->Add(KeyRange::Prefix("a/"), "a/", "a0", unrelated + 1, {});
+  EXPECT_EQ(mux->UpstreamCountForTest(), 1u);
+  const int64_t r2 = put("a/2");
+  auto collect = [](Watcher& w, size_t n) {
+    std::vector<int64_t> revisions;
+    while (revisions.size() < n) {
+      auto r = w.Next(absl::Seconds(30));
+      if (!r.has_value() || !r->status.ok()) break;
+      for (const WatchEvent& e : r->events) revisions.push_back(e.kv.mod_revision);
+    }
+    return revisions;
+  };
+  EXPECT_EQ(collect(*early, 2), (std::vector<int64_t>{r1, r2}));
+  EXPECT_EQ(collect(*late, 1), (std::vector<int64_t>{r2}));
+  early.reset();
+  EXPECT_EQ(mux->UpstreamCountForTest(), 1u);
+  late.reset();
+  EXPECT_EQ(mux->UpstreamCountForTest(), 0u);
+  mux->Shutdown();
 }
 
 // Thousands of upstreams created back to back: etcd answers each creation while we keep
@@ -49,9 +95,10 @@ TEST(WatchMuxTest, ManyUpstreamsDoNotStallTheStream) {
   Codec codec("");
   auto mux = std::make_shared<WatchMux>(&connection, &codec, WatchMuxOptions{});
   constexpr int kWatches = 5000;
-  std::vector<std::shared_ptr<LocalWatch>> locals;
+  std::vector<std::unique_ptr<Watcher>> locals;
   for (int i = 0; i < kWatches; ++i) {
-    locals.push_back(mux->Add(absl::StrCat("k", i), "", 2, {}));
+    const std::string key = absl::StrCat("k", i);
+    locals.push_back(mux->Add(KeyRange::Single(key), key, "", 2, {}));
   }
   EXPECT_EQ(mux->UpstreamCountForTest(), static_cast<size_t>(kWatches));
   // A write to every key reaches its watcher.
@@ -72,7 +119,7 @@ TEST(WatchMuxTest, ManyUpstreamsDoNotStallTheStream) {
     } while (r->events.empty());
     EXPECT_EQ(r->events[0].kv.key, absl::StrCat("k", i));
   }
-  for (auto& local : locals) mux->Remove(local);
+  locals.clear();
   EXPECT_EQ(mux->UpstreamCountForTest(), 0u);
 }
 
