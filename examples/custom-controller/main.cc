@@ -51,7 +51,7 @@ int RunAgainstServer(const std::string& server) {
     std::cerr << s << "\n";
     return 1;
   }
-  std::cout << "reconciling websites.example.com on " << server << "; Ctrl-C to stop\n";
+  std::cout << "reconciling websites.example.com on " << server << "; Ctrl-C to stop" << std::endl;
   WaitForSignal();
   return 0;
 }
@@ -90,7 +90,7 @@ int RunInTestCluster() {
             << "kubeconfig: " << (*tc)->kubeconfig_path() << "\n"
             << "try: kubectl --kubeconfig=" << (*tc)->kubeconfig_path()
             << " get websites,deployments,services\n"
-            << "Ctrl-C to stop\n";
+            << "Ctrl-C to stop" << std::endl;
   WaitForSignal();
   return 0;
 }
