@@ -10,6 +10,7 @@
 #include "lib/api/proto/coordination/v1/coordination.pb.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/apiserver/admission/admission.h"
+#include "lib/controllers/runtime/controller.h"
 #include "lib/controllers/runtime/internal/testing.h"
 
 namespace rudder::controllers {
@@ -108,6 +109,11 @@ class NodeLifecycleTest : public ::testing::Test {
     std::string name = absl::StrCat("probe-", probes_++);
     CreatePod(name, node, {}, /*probe=*/true);
     ASSERT_TRUE(Eventually([&] { return Evicted(name); }));
+    // Let that reconcile return (and schedule its follow-up) before the clock moves on.
+    ASSERT_TRUE(Eventually([&] {
+      ctrl::Controller* c = manager_->GetController("nodelifecycle");
+      return c->Metrics().active_workers == 0 && c->QueueLength() == 0;
+    }));
   }
   std::unique_ptr<Node> GetNode(const std::string& name) { return *nodes_.Get("", name); }
   std::string ReadyStatus(const std::string& name) {
