@@ -1,5 +1,7 @@
 #include "lib/sched/plugins/plugins.h"
 
+#include <map>
+
 #include "gtest/gtest.h"
 #include "lib/sched/cache.h"
 #include "lib/sched/testing/builders.h"
@@ -300,6 +302,140 @@ TEST(NormalizeTest, DefaultNormalizeScore) {
   std::vector<int64_t> z{0, 0};
   plugins::DefaultNormalizeScore(100, true, z);
   EXPECT_EQ(z, (std::vector<int64_t>{100, 100}));
+}
+
+// A required or preferred pod (anti-)affinity term selecting pods with label app=`app`.
+Pod WithPodTerm(Pod pod, bool anti, const std::string& app, const std::string& topology_key,
+                int32_t weight = 0, std::vector<std::string> namespaces = {}) {
+  auto* a = pod.mutable_spec()->mutable_affinity();
+  api::core::v1::PodAffinityTerm* t;
+  if (weight == 0) {
+    t = anti ? a->mutable_podantiaffinity()->add_requiredduringschedulingignoredduringexecution()
+             : a->mutable_podaffinity()->add_requiredduringschedulingignoredduringexecution();
+  } else {
+    auto* w =
+        anti ? a->mutable_podantiaffinity()->add_preferredduringschedulingignoredduringexecution()
+             : a->mutable_podaffinity()->add_preferredduringschedulingignoredduringexecution();
+    w->set_weight(weight);
+    t = w->mutable_podaffinityterm();
+  }
+  (*t->mutable_labelselector()->mutable_matchlabels())["app"] = app;
+  t->set_topologykey(topology_key);
+  for (auto& ns : namespaces) t->add_namespaces(ns);
+  return pod;
+}
+
+class InterPodAffinityTest : public PluginsTest {
+ protected:
+  void SetUp() override {
+    Cluster(
+        {NodeBuilder("a1").Label("zone", "a").Build(), NodeBuilder("a2").Label("zone", "a").Build(),
+         NodeBuilder("b1").Label("zone", "b").Build(), NodeBuilder("nozone").Build()},
+        {PodBuilder("db").Label("app", "db").NodeName("a1").Build(),
+         PodBuilder("other-ns-web", "prod").Label("app", "web").NodeName("b1").Build()});
+  }
+};
+
+TEST_F(InterPodAffinityTest, RequiredAffinityNeedsAMatchingPodInTheTopologyDomain) {
+  Pod p = WithPodTerm(PodBuilder("p").Build(), false, "db", "zone");
+  EXPECT_TRUE(Filter("InterPodAffinity", p, "a1").ok());
+  EXPECT_TRUE(Filter("InterPodAffinity", p, "a2").ok());  // same zone as db
+  Status s = Filter("InterPodAffinity", p, "b1");
+  EXPECT_EQ(s.code(), Code::kUnschedulableAndUnresolvable);
+  EXPECT_EQ(s.Message(), "node(s) didn't match pod affinity rules");
+  EXPECT_EQ(Filter("InterPodAffinity", p, "nozone").code(), Code::kUnschedulableAndUnresolvable);
+}
+
+TEST_F(InterPodAffinityTest, NamespacesDefaultToThePodsOwn) {
+  // app=web exists only in "prod": the default namespace does not see it.
+  Pod p = WithPodTerm(PodBuilder("p").Build(), false, "web", "zone");
+  EXPECT_FALSE(Filter("InterPodAffinity", p, "b1").ok());
+  Pod q = WithPodTerm(PodBuilder("q").Build(), false, "web", "zone", 0, {"prod"});
+  EXPECT_TRUE(Filter("InterPodAffinity", q, "b1").ok());
+  EXPECT_FALSE(Filter("InterPodAffinity", q, "a1").ok());
+  // An empty namespaceSelector selects every namespace.
+  Pod r = WithPodTerm(PodBuilder("r").Build(), false, "web", "zone");
+  r.mutable_spec()
+      ->mutable_affinity()
+      ->mutable_podaffinity()
+      ->mutable_requiredduringschedulingignoredduringexecution(0)
+      ->mutable_namespaceselector();
+  EXPECT_TRUE(Filter("InterPodAffinity", r, "b1").ok());
+}
+
+TEST_F(InterPodAffinityTest, FirstPodOfASelfAffineGroupMayGoAnywhereWithTheKey) {
+  Pod p = WithPodTerm(PodBuilder("p").Label("app", "cache").Build(), false, "cache", "zone");
+  EXPECT_TRUE(Filter("InterPodAffinity", p, "b1").ok());
+  EXPECT_EQ(Filter("InterPodAffinity", p, "nozone").code(), Code::kUnschedulableAndUnresolvable);
+}
+
+TEST_F(InterPodAffinityTest, RequiredAntiAffinityAvoidsTheDomain) {
+  Pod p = WithPodTerm(PodBuilder("p").Build(), true, "db", "zone");
+  Status s = Filter("InterPodAffinity", p, "a2");
+  EXPECT_EQ(s.code(), Code::kUnschedulable);
+  EXPECT_EQ(s.Message(), "node(s) didn't match pod anti-affinity rules");
+  EXPECT_TRUE(Filter("InterPodAffinity", p, "b1").ok());
+  EXPECT_TRUE(Filter("InterPodAffinity", p, "nozone").ok());  // no key: no domain to share
+}
+
+TEST_F(InterPodAffinityTest, ExistingPodsAntiAffinityIsSymmetric) {
+  Cluster(
+      {NodeBuilder("a1").Label("zone", "a").Build(), NodeBuilder("b1").Label("zone", "b").Build()},
+      {WithPodTerm(PodBuilder("loner").NodeName("a1").Build(), true, "web", "zone")});
+  Pod web = PodBuilder("web").Label("app", "web").Build();
+  Status s = Filter("InterPodAffinity", web, "a1");
+  EXPECT_EQ(s.code(), Code::kUnschedulable);
+  EXPECT_EQ(s.Message(), "node(s) didn't satisfy existing pods anti-affinity rules");
+  EXPECT_TRUE(Filter("InterPodAffinity", web, "b1").ok());
+  EXPECT_TRUE(Filter("InterPodAffinity", PodBuilder("x").Build(), "a1").ok());
+}
+
+TEST_F(InterPodAffinityTest, AddPodAndRemovePodUpdateTheCounts) {
+  Pod p = WithPodTerm(PodBuilder("p").Build(), true, "db", "zone");
+  auto info = Info(p);
+  auto* plugin = Make<PreFilterPlugin>("InterPodAffinity");
+  auto* filter = dynamic_cast<FilterPlugin*>(plugin);
+  CycleState state;
+  PreFilterResult r;
+  ASSERT_TRUE(plugin->PreFilter(state, *info, &r).ok());
+  EXPECT_FALSE(filter->Filter(state, *info, NodeNamed("a2")).ok());
+  auto db = Info(PodBuilder("db").Label("app", "db").NodeName("a1").Build());
+  ASSERT_TRUE(plugin->Extensions()->RemovePod(state, *info, *db, NodeNamed("a1")).ok());
+  EXPECT_TRUE(filter->Filter(state, *info, NodeNamed("a2")).ok());
+  auto db2 = Info(PodBuilder("db2").Label("app", "db").NodeName("b1").Build());
+  ASSERT_TRUE(plugin->Extensions()->AddPod(state, *info, *db2, NodeNamed("b1")).ok());
+  EXPECT_FALSE(filter->Filter(state, *info, NodeNamed("b1")).ok());
+}
+
+TEST_F(InterPodAffinityTest, PreferredTermsScoreByTopologyDomain) {
+  // Nodes in snapshot order; find each node's score by name.
+  auto by_name = [&](const std::vector<int64_t>& scores) {
+    std::map<std::string, int64_t> m;
+    auto nodes = handle_.snapshot->List();
+    for (size_t i = 0; i < nodes.size(); ++i) m[nodes[i]->name()] = scores[i];
+    return m;
+  };
+  auto aff = by_name(
+      Scores("InterPodAffinity", WithPodTerm(PodBuilder("p").Build(), false, "db", "zone", 10)));
+  EXPECT_EQ(aff["a1"], 100);
+  EXPECT_EQ(aff["a2"], 100);
+  EXPECT_EQ(aff["b1"], 0);
+  EXPECT_EQ(aff["nozone"], 0);
+  auto anti = by_name(
+      Scores("InterPodAffinity", WithPodTerm(PodBuilder("p").Build(), true, "db", "zone", 10)));
+  EXPECT_EQ(anti["a1"], 0);
+  EXPECT_EQ(anti["b1"], 100);
+  EXPECT_EQ(anti["nozone"], 100);
+  // No preferred terms and no existing pod with affinity: all zero.
+  auto none = by_name(Scores("InterPodAffinity", PodBuilder("p").Build()));
+  EXPECT_EQ(none["a1"], 0);
+  EXPECT_EQ(none["b1"], 0);
+}
+
+TEST_F(InterPodAffinityTest, HardPodAffinityWeightIsValidated) {
+  ConfigValue args = *ConfigValue::Parse("hardPodAffinityWeight: 101");
+  auto p = (**registry_.Get("InterPodAffinity"))(args, &handle_);
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

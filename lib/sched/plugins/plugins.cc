@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "lib/sched/plugins/interpodaffinity.h"
 
 namespace rudder::sched::plugins {
 namespace {
@@ -1038,6 +1039,7 @@ absl::Status RegisterDefaultPlugins(PluginRegistry* r) {
       {kNodeResourcesFit, &NodeResourcesFitPlugin::New},
       {kNodeResourcesBalancedAllocation, &BalancedAllocationPlugin::New},
       {kImageLocality, Simple<ImageLocalityPlugin>()},
+      {kInterPodAffinity, &NewInterPodAffinity},
       {kDefaultBinder, Simple<DefaultBinderPlugin>()},
   };
   for (auto& [name, f] : all) {

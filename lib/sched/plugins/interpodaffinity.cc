@@ -1,0 +1,355 @@
+#include "lib/sched/plugins/interpodaffinity.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "lib/api/labels/label_selector_proto.h"
+
+namespace rudder::sched::plugins {
+namespace {
+
+using api::core::v1::PodAffinityTerm;
+
+constexpr char kErrAffinity[] = "node(s) didn't match pod affinity rules";
+constexpr char kErrAntiAffinity[] = "node(s) didn't match pod anti-affinity rules";
+constexpr char kErrExistingAntiAffinity[] =
+    "node(s) didn't satisfy existing pods anti-affinity rules";
+
+// A PodAffinityTerm ready to match pods.
+struct Term {
+  api::labels::Selector selector;
+  absl::flat_hash_set<std::string> namespaces;
+  bool all_namespaces = false;
+  std::optional<api::labels::Selector> ns_selector;  // non-empty namespaceSelector
+  std::string topology_key;
+  int32_t weight = 0;
+};
+
+// (topologyKey, value) packed as "key\0value".
+std::string Pair(std::string_view key, std::string_view value) {
+  std::string s;
+  s.reserve(key.size() + value.size() + 1);
+  s.append(key);
+  s.push_back('\0');
+  s.append(value);
+  return s;
+}
+
+const std::string* NodeLabel(const NodeInfo& node, const std::string& key) {
+  if (!node.node()) return nullptr;
+  const auto& labels = node.node()->metadata().labels();
+  auto it = labels.find(key);
+  return it == labels.end() ? nullptr : &it->second;
+}
+
+bool CompileTerm(const PodAffinityTerm& t, const Pod& owner, int32_t weight, Term* out) {
+  absl::StatusOr<api::labels::Selector> sel =
+      api::labels::LabelSelectorAsSelector(t.has_labelselector() ? &t.labelselector() : nullptr);
+  if (!sel.ok()) return false;
+  out->selector = *std::move(sel);
+  out->topology_key = t.topologykey();
+  out->weight = weight;
+  for (const std::string& ns : t.namespaces()) out->namespaces.insert(ns);
+  if (t.has_namespaceselector()) {
+    absl::StatusOr<api::labels::Selector> ns =
+        api::labels::LabelSelectorAsSelector(&t.namespaceselector());
+    if (!ns.ok()) return false;
+    if (ns->Empty()) {
+      out->all_namespaces = true;
+    } else {
+      out->ns_selector = *std::move(ns);
+    }
+  } else if (t.namespaces().empty()) {
+    out->namespaces.insert(owner.metadata().namespace_());
+  }
+  return true;
+}
+
+struct PodTerms {
+  std::vector<Term> affinity, anti_affinity, pref_affinity, pref_anti_affinity;
+  bool empty() const {
+    return affinity.empty() && anti_affinity.empty() && pref_affinity.empty() &&
+           pref_anti_affinity.empty();
+  }
+};
+
+PodTerms CompilePodTerms(const Pod& pod) {
+  PodTerms out;
+  if (!pod.spec().has_affinity()) return out;
+  const auto& a = pod.spec().affinity();
+  auto add = [&](const PodAffinityTerm& t, int32_t w, std::vector<Term>* v) {
+    Term term;
+    if (CompileTerm(t, pod, w, &term)) v->push_back(std::move(term));
+  };
+  if (a.has_podaffinity()) {
+    for (const auto& t : a.podaffinity().requiredduringschedulingignoredduringexecution())
+      add(t, 0, &out.affinity);
+    for (const auto& t : a.podaffinity().preferredduringschedulingignoredduringexecution())
+      add(t.podaffinityterm(), t.weight(), &out.pref_affinity);
+  }
+  if (a.has_podantiaffinity()) {
+    for (const auto& t : a.podantiaffinity().requiredduringschedulingignoredduringexecution())
+      add(t, 0, &out.anti_affinity);
+    for (const auto& t : a.podantiaffinity().preferredduringschedulingignoredduringexecution())
+      add(t.podaffinityterm(), t.weight(), &out.pref_anti_affinity);
+  }
+  return out;
+}
+
+bool HasPodAffinity(const Pod& pod) {
+  return pod.spec().has_affinity() &&
+         (pod.spec().affinity().has_podaffinity() || pod.spec().affinity().has_podantiaffinity());
+}
+
+class IPAState : public StateData {
+ public:
+  std::unique_ptr<StateData> Clone() const override { return std::make_unique<IPAState>(*this); }
+  PodTerms terms;  // the incoming pod's
+  // Existing pods matching every required affinity term, per topology pair.
+  absl::flat_hash_map<std::string, int64_t> affinity_counts;
+  // Existing pods matching any anti-affinity term (counted per term), per topology pair.
+  absl::flat_hash_map<std::string, int64_t> anti_affinity_counts;
+  // Existing pods whose required anti-affinity terms match the incoming pod, per pair.
+  absl::flat_hash_map<std::string, int64_t> existing_anti_affinity_counts;
+};
+
+class IPAScoreState : public StateData {
+ public:
+  std::unique_ptr<StateData> Clone() const override {
+    return std::make_unique<IPAScoreState>(*this);
+  }
+  // topologyKey -> value -> score.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, int64_t>> scores;
+};
+
+const StateKey& PreFilterKey() {
+  static const StateKey k("PreFilterInterPodAffinity");
+  return k;
+}
+const StateKey& PreScoreKey() {
+  static const StateKey k("PreScoreInterPodAffinity");
+  return k;
+}
+
+class InterPodAffinityPlugin : public PreFilterPlugin,
+                               public PreFilterExtensions,
+                               public FilterPlugin,
+                               public PreScorePlugin,
+                               public ScorePlugin,
+                               public EnqueueExtensions {
+ public:
+  InterPodAffinityPlugin(Handle* h, NamespaceLabelLookup lookup, int64_t hard_weight)
+      : handle_(h), ns_lookup_(std::move(lookup)), hard_weight_(hard_weight) {}
+  std::string_view Name() const override { return kInterPodAffinity; }
+
+  bool Matches(const Term& t, const Pod& pod) const {
+    const std::string& ns = pod.metadata().namespace_();
+    bool ns_ok = t.all_namespaces || t.namespaces.contains(ns);
+    if (!ns_ok && t.ns_selector && ns_lookup_) {
+      const auto* labels = ns_lookup_(ns);
+      ns_ok = labels && t.ns_selector->Matches(*labels);
+    }
+    return ns_ok && t.selector.Matches(pod.metadata().labels());
+  }
+  bool MatchesAll(const std::vector<Term>& terms, const Pod& pod) const {
+    for (const Term& t : terms)
+      if (!Matches(t, pod)) return false;
+    return true;
+  }
+
+  // Adds `sign` times the contribution of `existing` on `node` to the filter counts.
+  void Update(IPAState* s, const Pod& incoming, const Pod& existing, const NodeInfo& node,
+              int64_t sign) const {
+    if (!node.node()) return;
+    if (!s->terms.affinity.empty() && MatchesAll(s->terms.affinity, existing)) {
+      for (const Term& t : s->terms.affinity) {
+        if (const std::string* v = NodeLabel(node, t.topology_key))
+          s->affinity_counts[Pair(t.topology_key, *v)] += sign;
+      }
+    }
+    for (const Term& t : s->terms.anti_affinity) {
+      if (!Matches(t, existing)) continue;
+      if (const std::string* v = NodeLabel(node, t.topology_key))
+        s->anti_affinity_counts[Pair(t.topology_key, *v)] += sign;
+    }
+    if (HasPodAffinity(existing) && existing.spec().affinity().has_podantiaffinity() &&
+        existing.spec()
+                .affinity()
+                .podantiaffinity()
+                .requiredduringschedulingignoredduringexecution_size() > 0) {
+      PodTerms et = CompilePodTerms(existing);
+      for (const Term& t : et.anti_affinity) {
+        if (!Matches(t, incoming)) continue;
+        if (const std::string* v = NodeLabel(node, t.topology_key))
+          s->existing_anti_affinity_counts[Pair(t.topology_key, *v)] += sign;
+      }
+    }
+  }
+
+  Status PreFilter(CycleState& state, const PodInfo& pod, PreFilterResult*) override {
+    auto s = std::make_unique<IPAState>();
+    s->terms = CompilePodTerms(pod.pod());
+    for (const NodeInfo* n : handle_->Snapshot().List()) {
+      for (const auto& p : n->pods()) Update(s.get(), pod.pod(), p->pod(), *n, 1);
+    }
+    const bool nothing = s->terms.affinity.empty() && s->terms.anti_affinity.empty() &&
+                         s->existing_anti_affinity_counts.empty();
+    state.Write(PreFilterKey(), std::move(s));
+    return nothing ? Status::Skip() : Status();
+  }
+  PreFilterExtensions* Extensions() override { return this; }
+  Status AddPod(CycleState& state, const PodInfo& pod, const PodInfo& add,
+                const NodeInfo& node) override {
+    auto* s = static_cast<IPAState*>(state.ReadMutable(PreFilterKey()));
+    if (!s) return Status::Error("InterPodAffinity: no PreFilter state");
+    Update(s, pod.pod(), add.pod(), node, 1);
+    return Status();
+  }
+  Status RemovePod(CycleState& state, const PodInfo& pod, const PodInfo& remove,
+                   const NodeInfo& node) override {
+    auto* s = static_cast<IPAState*>(state.ReadMutable(PreFilterKey()));
+    if (!s) return Status::Error("InterPodAffinity: no PreFilter state");
+    Update(s, pod.pod(), remove.pod(), node, -1);
+    return Status();
+  }
+
+  static int64_t Count(const absl::flat_hash_map<std::string, int64_t>& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? 0 : it->second;
+  }
+
+  Status Filter(const CycleState& state, const PodInfo& pod, const NodeInfo& node) override {
+    const auto* s = state.Get<IPAState>(PreFilterKey());
+    if (!s) return Status::Error("InterPodAffinity: no PreFilter state");
+    if (!s->existing_anti_affinity_counts.empty() && node.node()) {
+      for (const auto& [k, v] : node.node()->metadata().labels()) {
+        if (Count(s->existing_anti_affinity_counts, Pair(k, v)) > 0)
+          return Status::Unschedulable(kErrExistingAntiAffinity);
+      }
+    }
+    for (const Term& t : s->terms.anti_affinity) {
+      const std::string* v = NodeLabel(node, t.topology_key);
+      if (v && Count(s->anti_affinity_counts, Pair(t.topology_key, *v)) > 0)
+        return Status::Unschedulable(kErrAntiAffinity);
+    }
+    if (!s->terms.affinity.empty()) {
+      bool pods_exist = true;
+      for (const Term& t : s->terms.affinity) {
+        const std::string* v = NodeLabel(node, t.topology_key);
+        if (!v) return Status::Unresolvable(kErrAffinity);
+        if (Count(s->affinity_counts, Pair(t.topology_key, *v)) <= 0) pods_exist = false;
+      }
+      if (!pods_exist) {
+        bool any = false;
+        for (const auto& [k, c] : s->affinity_counts) any |= c > 0;
+        // The first pod of a group whose affinity selects itself may go anywhere.
+        if (any || !MatchesAll(s->terms.affinity, pod.pod()))
+          return Status::Unresolvable(kErrAffinity);
+      }
+    }
+    return Status();
+  }
+
+  Status PreScore(CycleState& state, const PodInfo& pod,
+                  std::span<const NodeInfo* const>) override {
+    PodTerms terms = CompilePodTerms(pod.pod());
+    const bool has_pref = !terms.pref_affinity.empty() || !terms.pref_anti_affinity.empty();
+    auto s = std::make_unique<IPAScoreState>();
+    auto add = [&](const Term& t, const NodeInfo& n, int64_t w) {
+      if (w == 0) return;
+      if (const std::string* v = NodeLabel(n, t.topology_key)) s->scores[t.topology_key][*v] += w;
+    };
+    bool any_existing = false;
+    for (const NodeInfo* n : handle_->Snapshot().List()) {
+      for (const auto& p : n->pods()) {
+        const Pod& e = p->pod();
+        const bool e_aff = HasPodAffinity(e);
+        if (!has_pref && !e_aff) continue;
+        any_existing |= e_aff;
+        for (const Term& t : terms.pref_affinity)
+          if (Matches(t, e)) add(t, *n, t.weight);
+        for (const Term& t : terms.pref_anti_affinity)
+          if (Matches(t, e)) add(t, *n, -t.weight);
+        if (!e_aff) continue;
+        PodTerms et = CompilePodTerms(e);
+        for (const Term& t : et.affinity)
+          if (Matches(t, pod.pod())) add(t, *n, hard_weight_);
+        for (const Term& t : et.pref_affinity)
+          if (Matches(t, pod.pod())) add(t, *n, t.weight);
+        for (const Term& t : et.pref_anti_affinity)
+          if (Matches(t, pod.pod())) add(t, *n, -t.weight);
+      }
+    }
+    if (!has_pref && !any_existing) return Status::Skip();
+    state.Write(PreScoreKey(), std::move(s));
+    return Status();
+  }
+
+  Status Score(const CycleState& state, const PodInfo&, const NodeInfo& node,
+               int64_t* score) override {
+    *score = 0;
+    const auto* s = state.Get<IPAScoreState>(PreScoreKey());
+    if (!s || !node.node()) return Status();
+    for (const auto& [key, values] : s->scores) {
+      const std::string* v = NodeLabel(node, key);
+      if (!v) continue;
+      auto it = values.find(*v);
+      if (it != values.end()) *score += it->second;
+    }
+    return Status();
+  }
+
+  Status NormalizeScore(const CycleState& state, const PodInfo&,
+                        std::span<int64_t> scores) override {
+    if (scores.empty() || !state.Get<IPAScoreState>(PreScoreKey())) return Status();
+    auto [mn, mx] = std::minmax_element(scores.begin(), scores.end());
+    const int64_t lo = *mn, hi = *mx;
+    for (int64_t& v : scores) v = hi == lo ? 0 : kMaxNodeScore * (v - lo) / (hi - lo);
+    return Status();
+  }
+
+  std::vector<ClusterEventWithHint> EventsToRegister() const override {
+    return {
+        {ClusterEvent{EventResource::kAssignedPod, kAdd | kDelete | kUpdatePodLabel, ""}, nullptr},
+        {ClusterEvent{EventResource::kNode, kAdd | kUpdateNodeLabel, ""}, nullptr}};
+  }
+
+ private:
+  Handle* handle_;
+  NamespaceLabelLookup ns_lookup_;
+  int64_t hard_weight_;
+};
+
+absl::StatusOr<std::unique_ptr<Plugin>> Make(const ConfigValue& args, Handle* handle,
+                                             NamespaceLabelLookup lookup) {
+  int64_t hard = 1;
+  if (const ConfigValue* w = args.Find("hardPodAffinityWeight"); w && !w->is_null()) {
+    absl::StatusOr<int64_t> v = w->AsInt("hardPodAffinityWeight");
+    if (!v.ok()) return v.status();
+    if (*v < 0 || *v > 100) {
+      return absl::InvalidArgumentError(absl::StrCat("hardPodAffinityWeight: Invalid value: ", *v,
+                                                     ": not in valid range [0-100]"));
+    }
+    hard = *v;
+  }
+  return std::unique_ptr<Plugin>(new InterPodAffinityPlugin(handle, std::move(lookup), hard));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Plugin>> NewInterPodAffinity(const ConfigValue& args,
+                                                            Handle* handle) {
+  return Make(args, handle, nullptr);
+}
+
+PluginFactory InterPodAffinityFactory(NamespaceLabelLookup lookup) {
+  return [lookup](const ConfigValue& args, Handle* h) { return Make(args, h, lookup); };
+}
+
+}  // namespace rudder::sched::plugins
