@@ -499,8 +499,10 @@ class ApiServerImpl : public ApiServer {
     }
     std::shared_ptr<PodLogStream> s = std::move(*stream);
     res.status = 200;
+    // Not text/*: cpp-httplib would gzip text streams for clients that accept it (as kubectl
+    // does), holding lines back in the compressor.
     res.set_chunked_content_provider(
-        "text/plain; charset=utf-8", [this, s](size_t, httplib::DataSink& sink) {
+        "application/octet-stream", [this, s](size_t, httplib::DataSink& sink) {
           (void)s->Stream(
               [&](std::string_view c) { return sink.write(c.data(), c.size()); },
               [&] { return stopping_.load() || (sink.is_writable && !sink.is_writable()); });
