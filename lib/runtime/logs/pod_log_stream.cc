@@ -14,8 +14,8 @@ class FileLogStream : public apiserver::PodLogStream {
   absl::Status Stream(const std::function<bool(std::string_view)>& sink,
                       const std::function<bool()>& cancelled) override {
     ReadOptions o = o_;
+    const std::function<bool()>& running = o_.still_running;
     if (o.follow) {
-      std::function<bool()> running = o_.still_running;
       o.still_running = [&] { return !cancelled() && (running == nullptr || running()); };
     }
     return ReadLogs(path_, o, [&](std::string_view c) { return !cancelled() && sink(c); });
