@@ -8,8 +8,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/base/status_macros.h"
+#include "lib/controllers/daemonset/daemonset.h"
 #include "lib/controllers/deployment/deployment.h"
+#include "lib/controllers/endpoints/endpoints.h"
+#include "lib/controllers/job/job.h"
 #include "lib/controllers/replicaset/replicaset.h"
+#include "lib/controllers/serviceaccount/serviceaccount.h"
 
 namespace rudder::controllers {
 
@@ -19,6 +23,12 @@ const std::vector<ControllerDescriptor>& BuiltinControllers() {
       {"replicationcontroller",
        [](ctrl::Manager* m) { return AddReplicationControllerController(m); }},
       {"deployment", [](ctrl::Manager* m) { return AddDeploymentController(m); }},
+      {"daemonset", [](ctrl::Manager* m) { return AddDaemonSetController(m); }},
+      {"job", [](ctrl::Manager* m) { return AddJobController(m); }},
+      {"ttl-after-finished", [](ctrl::Manager* m) { return AddTtlAfterFinishedController(m); }},
+      {"serviceaccount", [](ctrl::Manager* m) { return AddServiceAccountController(m); }},
+      {"endpoint", [](ctrl::Manager* m) { return AddEndpointsController(m); }},
+      {"endpointslice", [](ctrl::Manager* m) { return AddEndpointSliceController(m); }},
   };
   return *table;
 }
