@@ -1,6 +1,7 @@
-// SchedulingBasic and SchedulingNodeAffinity, end to end through queue + cycle + binder:
-// 5,000 nodes (4 cpu, 32Gi, 110 pods), then N pods (100m, 500Mi) added and scheduled.
-// Reports pods/s and the p50/p99 of the per-pod attempt latency (pop -> binding written).
+// SchedulingBasic, SchedulingNodeAffinity and SchedulingPodAntiAffinity, end to end through queue +
+// cycle + binder: 5,000 nodes (4 cpu, 32Gi, 110 pods), then N pods (100m, 500Mi) added and
+// scheduled. Reports pods/s and the p50/p99 of the per-pod attempt latency (pop -> binding
+// written).
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -29,7 +30,7 @@ using store::TxnResult;
 using testing::NodeBuilder;
 using testing::PodBuilder;
 
-enum Variant { kRecording = 0, kStore = 1, kAffinity = 2 };
+enum Variant { kRecording = 0, kStore = 1, kAffinity = 2, kAntiAffinity = 3 };
 
 std::string PodKey(const Pod& p) {
   return absl::StrCat("/registry/core/pods/", p.metadata().namespace_(), "/", p.metadata().name());
@@ -84,6 +85,9 @@ void RunScheduling(benchmark::State& state, Variant variant) {
     o.binder = binder.get();
     o.binding_workers = 1;
     o.config.parallelism = static_cast<int>(state.range(2));
+    if (variant == kAntiAffinity) {
+      o.config.profiles[0].plugins.multi_point.enabled.push_back({"InterPodAffinity", 2});
+    }
     o.on_bound = [&](const Pod& p, const std::string&) {
       int i = 0;
       (void)absl::SimpleAtoi(absl::string_view(p.metadata().name()).substr(1), &i);
@@ -94,6 +98,7 @@ void RunScheduling(benchmark::State& state, Variant variant) {
     for (int i = 0; i < num_nodes; ++i) {
       NodeBuilder n(absl::StrCat("node-", i));
       n.Capacity("4", "32Gi", "110").Label("topology.kubernetes.io/zone", "zone1");
+      n.Label("kubernetes.io/hostname", absl::StrCat("node-", i));
       (void)s->AddNode(n);
     }
     std::vector<Pod> pods;
@@ -102,7 +107,19 @@ void RunScheduling(benchmark::State& state, Variant variant) {
       PodBuilder p(absl::StrCat("p", i));
       p.Req("100m", "500Mi");
       if (variant == kAffinity) p.Required(0, "topology.kubernetes.io/zone", "In", {"zone1"});
-      pods.push_back(p.Build());
+      Pod built = p.Build();
+      if (variant == kAntiAffinity) {
+        // Groups of pods that must not share a host (Kubernetes' SchedulingPodAntiAffinity).
+        std::string group = absl::StrCat("g", i % 1000);
+        (*built.mutable_metadata()->mutable_labels())["group"] = group;
+        auto* t = built.mutable_spec()
+                      ->mutable_affinity()
+                      ->mutable_podantiaffinity()
+                      ->add_requiredduringschedulingignoredduringexecution();
+        (*t->mutable_labelselector()->mutable_matchlabels())["group"] = group;
+        t->set_topologykey("kubernetes.io/hostname");
+      }
+      pods.push_back(std::move(built));
       if (store) (void)store->Put(PodKey(pods.back()), pods.back().SerializeAsString());
     }
     absl::Time t0 = absl::Now();
@@ -142,6 +159,7 @@ void RunScheduling(benchmark::State& state, Variant variant) {
 void BM_SchedulingBasic(benchmark::State& state) { RunScheduling(state, kRecording); }
 void BM_SchedulingBasicMemoryStore(benchmark::State& state) { RunScheduling(state, kStore); }
 void BM_SchedulingNodeAffinity(benchmark::State& state) { RunScheduling(state, kAffinity); }
+void BM_SchedulingPodAntiAffinity(benchmark::State& state) { RunScheduling(state, kAntiAffinity); }
 
 BENCHMARK(BM_SchedulingBasic)
     ->Args({5000, 10000, 1})
@@ -160,6 +178,14 @@ BENCHMARK(BM_SchedulingBasicMemoryStore)
 BENCHMARK(BM_SchedulingNodeAffinity)
     ->Args({5000, 10000, 1})
     ->Args({5000, 10000, 2})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+// Every pod has required anti-affinity (1,000 groups, hostname topology) and the profile
+// enables InterPodAffinity.
+BENCHMARK(BM_SchedulingPodAntiAffinity)
+    ->Args({5000, 1000, 2})
+    ->Args({5000, 2000, 2})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "lib/api/labels/label_selector_proto.h"
+#include "lib/base/mutex.h"
 
 namespace rudder::sched::plugins {
 namespace {
@@ -148,6 +149,20 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
       : handle_(h), ns_lookup_(std::move(lookup)), hard_weight_(hard_weight) {}
   std::string_view Name() const override { return kInterPodAffinity; }
 
+  // The compiled terms of an existing pod, computed once per PodInfo. Thread-safe.
+  std::shared_ptr<const PodTerms> TermsOf(const std::shared_ptr<const PodInfo>& p) const {
+    MutexLock l(&mu_);
+    auto it = cache_.find(p.get());
+    if (it != cache_.end() && it->second.first.lock() == p) return it->second.second;
+    if (cache_.size() >= next_prune_) {
+      absl::erase_if(cache_, [](const auto& e) { return e.second.first.expired(); });
+      next_prune_ = std::max<size_t>(1024, 2 * cache_.size());
+    }
+    auto terms = std::make_shared<const PodTerms>(CompilePodTerms(p->pod()));
+    cache_[p.get()] = {p, terms};
+    return terms;
+  }
+
   bool Matches(const Term& t, const Pod& pod) const {
     const std::string& ns = pod.metadata().namespace_();
     bool ns_ok = t.all_namespaces || t.namespaces.contains(ns);
@@ -164,8 +179,11 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
   }
 
   // Adds `sign` times the contribution of `existing` on `node` to the filter counts.
-  void Update(IPAState* s, const Pod& incoming, const Pod& existing, const NodeInfo& node,
+  // `shared` is the existing pod's shared PodInfo when known (its terms are cached).
+  void Update(IPAState* s, const Pod& incoming, const PodInfo& info,
+              const std::shared_ptr<const PodInfo>* shared, const NodeInfo& node,
               int64_t sign) const {
+    const Pod& existing = info.pod();
     if (!node.node()) return;
     if (!s->terms.affinity.empty() && MatchesAll(s->terms.affinity, existing)) {
       for (const Term& t : s->terms.affinity) {
@@ -183,8 +201,9 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
                 .affinity()
                 .podantiaffinity()
                 .requiredduringschedulingignoredduringexecution_size() > 0) {
-      PodTerms et = CompilePodTerms(existing);
-      for (const Term& t : et.anti_affinity) {
+      std::shared_ptr<const PodTerms> et =
+          shared ? TermsOf(*shared) : std::make_shared<const PodTerms>(CompilePodTerms(existing));
+      for (const Term& t : et->anti_affinity) {
         if (!Matches(t, incoming)) continue;
         if (const std::string* v = NodeLabel(node, t.topology_key))
           s->existing_anti_affinity_counts[Pair(t.topology_key, *v)] += sign;
@@ -196,7 +215,7 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
     auto s = std::make_unique<IPAState>();
     s->terms = CompilePodTerms(pod.pod());
     for (const NodeInfo* n : handle_->Snapshot().List()) {
-      for (const auto& p : n->pods()) Update(s.get(), pod.pod(), p->pod(), *n, 1);
+      for (const auto& p : n->pods()) Update(s.get(), pod.pod(), *p, &p, *n, 1);
     }
     const bool nothing = s->terms.affinity.empty() && s->terms.anti_affinity.empty() &&
                          s->existing_anti_affinity_counts.empty();
@@ -208,14 +227,14 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
                 const NodeInfo& node) override {
     auto* s = static_cast<IPAState*>(state.ReadMutable(PreFilterKey()));
     if (!s) return Status::Error("InterPodAffinity: no PreFilter state");
-    Update(s, pod.pod(), add.pod(), node, 1);
+    Update(s, pod.pod(), add, nullptr, node, 1);
     return Status();
   }
   Status RemovePod(CycleState& state, const PodInfo& pod, const PodInfo& remove,
                    const NodeInfo& node) override {
     auto* s = static_cast<IPAState*>(state.ReadMutable(PreFilterKey()));
     if (!s) return Status::Error("InterPodAffinity: no PreFilter state");
-    Update(s, pod.pod(), remove.pod(), node, -1);
+    Update(s, pod.pod(), remove, nullptr, node, -1);
     return Status();
   }
 
@@ -277,7 +296,8 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
         for (const Term& t : terms.pref_anti_affinity)
           if (Matches(t, e)) add(t, *n, -t.weight);
         if (!e_aff) continue;
-        PodTerms et = CompilePodTerms(e);
+        std::shared_ptr<const PodTerms> etp = TermsOf(p);
+        const PodTerms& et = *etp;
         for (const Term& t : et.affinity)
           if (Matches(t, pod.pod())) add(t, *n, hard_weight_);
         for (const Term& t : et.pref_affinity)
@@ -323,6 +343,11 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
  private:
   Handle* handle_;
   NamespaceLabelLookup ns_lookup_;
+  mutable Mutex mu_;
+  mutable absl::flat_hash_map<
+      const PodInfo*, std::pair<std::weak_ptr<const PodInfo>, std::shared_ptr<const PodTerms>>>
+      cache_ ABSL_GUARDED_BY(mu_);
+  mutable size_t next_prune_ ABSL_GUARDED_BY(mu_) = 1024;
   int64_t hard_weight_;
 };
 
