@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cmd/rudder/demo.h"
+#include "cmd/rudder/up.h"
 
 namespace {
 
@@ -11,6 +12,7 @@ constexpr char kUsage[] =
     "Usage: rudder <command> [flags]\n"
     "\n"
     "Commands:\n"
+    "  up        run the API server, controllers and a node in one process\n"
     "  demo      decode a manifest, store it durably, watch, patch, select, print it back\n"
     "  version   print the version\n"
     "\n"
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
   }
   std::string command = args[0];
   args.erase(args.begin());
+  if (command == "up") return rudder::cmd::RunUp(args);
   if (command == "demo") return rudder::cmd::RunDemo(args);
   if (command == "version") {
     std::cout << "rudder 0.1.0\n";

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end test of `rudder up`: start, kubectl apply examples/hello.yaml, the pod Running,
+# restart keeps every object, bad configuration exits non-zero with a message.
+# Usage: up_test.sh <rudder binary> <hello.yaml>
+set -euo pipefail
+rudder=$(realpath "$1")
+manifest=$(realpath "$2")
+kubectl=${KUBECTL:-}
+for k in /usr/lib/google-cloud-sdk/bin/kubectl /usr/bin/kubectl "$(command -v kubectl || true)"; do
+  if [ -z "$kubectl" ] && [ -n "$k" ] && [ -x "$k" ]; then kubectl=$k; fi
+done
+[ -n "$kubectl" ] || { echo "kubectl not found; skipped"; exit 0; }
+tmp=$(mktemp -d "${TEST_TMPDIR:-/tmp}/up.XXXXXX")
+dir=$tmp/data
+pid=
+cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; true; }
+trap cleanup EXIT
+
+start() {
+  "$rudder" up --data-dir "$dir" --port 0 >"$tmp/out" 2>"$tmp/err" &
+  pid=$!
+  for _ in $(seq 600); do
+    grep -qx ready "$tmp/out" && break
+    kill -0 "$pid" 2>/dev/null || { cat "$tmp/err"; echo "rudder up exited"; exit 1; }
+    sleep 0.1
+  done
+  grep -qx ready "$tmp/out" || { echo "rudder up never printed ready"; exit 1; }
+  grep -q "^export KUBECONFIG=$dir/kubeconfig\$" "$tmp/out"
+  export KUBECONFIG=$dir/kubeconfig
+}
+stop() {
+  kill -TERM "$pid"
+  wait "$pid"  # exit code 0 after a clean shutdown (set -e)
+  pid=
+}
+wait_running() {
+  for _ in $(seq 300); do
+    if "$kubectl" get pods -l app=hello --no-headers 2>/dev/null | grep -q ' Running '; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  "$kubectl" get pods -o wide || true
+  echo "hello pod never Running"
+  exit 1
+}
+
+start
+"$kubectl" apply -f "$manifest"
+wait_running
+"$kubectl" get service hello
+port=$(grep -o '127.0.0.1:[0-9]*' "$tmp/out" | head -1 | cut -d: -f2)
+stop
+
+# Restart: every object is still there.
+start
+"$kubectl" get deployment hello
+"$kubectl" get service hello
+"$kubectl" get node rudder
+wait_running
+
+# Port in use: a clear message and exit 1, promptly.
+set +e
+other=$(grep -o '127.0.0.1:[0-9]*' "$tmp/out" | head -1 | cut -d: -f2)
+timeout 20 "$rudder" up --data-dir "$tmp/second" --port "$other" >/dev/null 2>"$tmp/e1"; rc=$?
+[ "$rc" -eq 1 ] && grep -q "cannot serve the API on 127.0.0.1:$other" "$tmp/e1" || {
+  echo "port in use: rc=$rc"; cat "$tmp/e1"; exit 1; }
+# Locked data directory (the running instance holds it).
+timeout 20 "$rudder" up --data-dir "$dir" --port 0 >/dev/null 2>"$tmp/e2"; rc=$?
+[ "$rc" -eq 1 ] && grep -q "cannot open the store" "$tmp/e2" || {
+  echo "locked data dir: rc=$rc"; cat "$tmp/e2"; exit 1; }
+set -e
+stop
+
+set +e
+# Unknown flag.
+timeout 20 "$rudder" up --no-such-flag >/dev/null 2>"$tmp/e3"; rc=$?
+[ "$rc" -eq 2 ] && grep -q "unknown flag --no-such-flag" "$tmp/e3" || {
+  echo "unknown flag: rc=$rc"; cat "$tmp/e3"; exit 1; }
+# Corrupt data directory.
+mkdir -p "$tmp/corrupt/store"
+echo garbage >"$tmp/corrupt/store/CURRENT"
+timeout 20 "$rudder" up --data-dir "$tmp/corrupt" --port 0 >/dev/null 2>"$tmp/e4"; rc=$?
+[ "$rc" -eq 1 ] && grep -q "cannot open the store" "$tmp/e4" || {
+  echo "corrupt data dir: rc=$rc"; cat "$tmp/e4"; exit 1; }
+set -e
+echo PASS
