@@ -10,8 +10,10 @@
 #include "lib/base/status_macros.h"
 #include "lib/controllers/daemonset/daemonset.h"
 #include "lib/controllers/deployment/deployment.h"
+#include "lib/controllers/disruption/disruption.h"
 #include "lib/controllers/endpoints/endpoints.h"
 #include "lib/controllers/job/job.h"
+#include "lib/controllers/nodelifecycle/nodelifecycle.h"
 #include "lib/controllers/replicaset/replicaset.h"
 #include "lib/controllers/serviceaccount/serviceaccount.h"
 
@@ -29,6 +31,8 @@ const std::vector<ControllerDescriptor>& BuiltinControllers() {
       {"serviceaccount", [](ctrl::Manager* m) { return AddServiceAccountController(m); }},
       {"endpoint", [](ctrl::Manager* m) { return AddEndpointsController(m); }},
       {"endpointslice", [](ctrl::Manager* m) { return AddEndpointSliceController(m); }},
+      {"nodelifecycle", [](ctrl::Manager* m) { return AddNodeLifecycleController(m); }},
+      {"disruption", [](ctrl::Manager* m) { return AddDisruptionController(m); }},
   };
   return *table;
 }
