@@ -60,6 +60,19 @@ class InProcessClient final : public Client {
     return registry_->DeleteCollection(kind, ns, selectors, options).status();
   }
 
+  absl::StatusOr<ObjectPtr> FinalizeNamespace(ObjectPtr ns_obj,
+                                              const WriteOptions& options) override {
+    if (ns_obj == nullptr) return absl::InvalidArgumentError("FinalizeNamespace: no object");
+    std::shared_ptr<const api::KindInfo> kind = scheme().ByResource({"", "v1", "namespaces"});
+    if (kind == nullptr) return absl::NotFoundError("the scheme has no namespaces");
+    const api::meta::v1::ObjectMeta* meta = api::GetObjectMeta(*ns_obj);
+    if (meta == nullptr || meta->name().empty()) {
+      return absl::InvalidArgumentError("FinalizeNamespace: the object has no metadata.name");
+    }
+    std::string name = meta->name();
+    return registry_->FinalizeNamespace(*kind, name, std::move(ns_obj), options);
+  }
+
   absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
                                                        const std::string& ns,
                                                        const WatchOptions& options) override {
@@ -97,6 +110,10 @@ absl::Status Client::DeleteCollection(const api::KindInfo& kind, const std::stri
     if (!r.ok() && !absl::IsNotFound(r.status())) return r.status();
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<ObjectPtr> Client::FinalizeNamespace(ObjectPtr ns_obj, const WriteOptions& options) {
+  return absl::UnimplementedError("this client does not offer namespaces/finalize");
 }
 
 std::unique_ptr<Client> NewInProcessClient(apiserver::Registry* registry) {

@@ -92,6 +92,11 @@ class Client {
   // a deletecollection call override it.
   virtual absl::Status DeleteCollection(const api::KindInfo& kind, const std::string& ns,
                                         const ListOptions& selectors, const DeleteOptions& options);
+  // The namespaces/finalize subresource: sets spec.finalizers of the namespace named by
+  // `ns_obj` (a core/v1 Namespace) to its own; a terminating namespace left with none is
+  // removed. The default is Unimplemented; the in-process and REST transports implement it.
+  virtual absl::StatusOr<ObjectPtr> FinalizeNamespace(ObjectPtr ns_obj,
+                                                      const WriteOptions& options);
   // Watches objects of `kind` in `ns` (empty: every namespace).
   virtual absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
                                                                const std::string& ns,

@@ -95,6 +95,20 @@ TEST_F(ClientTest, DeleteCollectionBySelector) {
   EXPECT_EQ(left->items[0]->metadata().name(), "c");
 }
 
+TEST_F(ClientTest, FinalizeNamespaceRemovesATerminatingNamespace) {
+  TypedClient<api::core::v1::Namespace> namespaces(client_.get());
+  api::core::v1::Namespace ns;
+  ns.mutable_metadata()->set_name("gone-soon");
+  ASSERT_TRUE(namespaces.Create(ns).ok());
+  ASSERT_TRUE(namespaces.Delete("", "gone-soon").ok());
+  absl::StatusOr<std::unique_ptr<api::core::v1::Namespace>> terminating =
+      namespaces.Get("", "gone-soon");
+  ASSERT_TRUE(terminating.ok()) << "a namespace with spec.finalizers stays Terminating";
+  (*terminating)->mutable_spec()->clear_finalizers();
+  ASSERT_TRUE(client_->FinalizeNamespace(std::move(*terminating), {}).ok());
+  EXPECT_EQ(namespaces.Get("", "gone-soon").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(ClientTest, UnregisteredTypeIsNotFound) {
   // A message type that is not an API kind.
   TypedClient<api::meta::v1::ObjectMeta> bogus(client_.get());

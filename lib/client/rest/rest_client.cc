@@ -352,6 +352,21 @@ class RestClient final : public Client {
     return DecodeObject(kind, out);
   }
 
+  absl::StatusOr<ObjectPtr> FinalizeNamespace(ObjectPtr ns_obj,
+                                              const WriteOptions& options) override {
+    if (ns_obj == nullptr) return absl::InvalidArgumentError("FinalizeNamespace: no object");
+    std::shared_ptr<const KindInfo> kind = scheme().ByResource({"", "v1", "namespaces"});
+    if (kind == nullptr) return absl::NotFoundError("the scheme has no namespaces");
+    const meta::ObjectMeta* m = api::GetObjectMeta(*ns_obj);
+    if (m == nullptr || m->name().empty()) {
+      return absl::InvalidArgumentError("FinalizeNamespace: the object has no metadata.name");
+    }
+    RUDDER_ASSIGN_OR_RETURN(std::string body, EncodeBody(*kind, *ns_obj));
+    std::string path = PathOf(*kind, "", m->name(), "finalize") + WriteQuery(options);
+    RUDDER_ASSIGN_OR_RETURN(std::string out, Send("PUT", path, body, kJson));
+    return DecodeObject(*kind, out);
+  }
+
   absl::StatusOr<ObjectPtr> Patch(const KindInfo& kind, const std::string& ns,
                                   const std::string& name, PatchType type, const std::string& patch,
                                   bool status, const WriteOptions& options) override {

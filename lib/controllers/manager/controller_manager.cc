@@ -13,6 +13,7 @@
 #include "lib/controllers/disruption/disruption.h"
 #include "lib/controllers/endpoints/endpoints.h"
 #include "lib/controllers/job/job.h"
+#include "lib/controllers/namespace/namespace.h"
 #include "lib/controllers/nodelifecycle/nodelifecycle.h"
 #include "lib/controllers/replicaset/replicaset.h"
 #include "lib/controllers/serviceaccount/serviceaccount.h"
@@ -28,6 +29,7 @@ const std::vector<ControllerDescriptor>& BuiltinControllers() {
       {"daemonset", [](ctrl::Manager* m) { return AddDaemonSetController(m); }},
       {"job", [](ctrl::Manager* m) { return AddJobController(m); }},
       {"ttl-after-finished", [](ctrl::Manager* m) { return AddTtlAfterFinishedController(m); }},
+      {"namespace", [](ctrl::Manager* m) { return AddNamespaceController(m, {}); }},
       {"serviceaccount", [](ctrl::Manager* m) { return AddServiceAccountController(m); }},
       {"endpoint", [](ctrl::Manager* m) { return AddEndpointsController(m); }},
       {"endpointslice", [](ctrl::Manager* m) { return AddEndpointSliceController(m); }},

@@ -180,7 +180,10 @@ NamespaceFinalizeFunc RegistryNamespaceFinalizer(apiserver::Registry* registry) 
 
 absl::Status AddNamespaceController(ctrl::Manager* manager, NamespaceControllerOptions options) {
   if (!options.finalize) {
-    return absl::InvalidArgumentError("NamespaceControllerOptions.finalize: required");
+    client::Client* c = manager->GetClient();
+    options.finalize = [c](const Namespace& ns) -> absl::Status {
+      return c->FinalizeNamespace(std::make_unique<Namespace>(ns), {}).status();
+    };
   }
   int workers = options.workers;
   return ctrl::Builder(manager)

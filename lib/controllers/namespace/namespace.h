@@ -27,7 +27,6 @@ namespace rudder::controllers {
 inline constexpr char kNamespaceFinalizer[] = "kubernetes";
 
 // Calls the namespaces/finalize subresource with `ns` (spec.finalizers as they should be).
-// The Client interface has no such call, so the host supplies it.
 using NamespaceFinalizeFunc = std::function<absl::Status(const api::core::v1::Namespace& ns)>;
 
 // A NamespaceFinalizeFunc calling `registry` (borrowed; must outlive the controller).
@@ -35,7 +34,7 @@ NamespaceFinalizeFunc RegistryNamespaceFinalizer(apiserver::Registry* registry);
 
 // Options of the Namespace controller.
 struct NamespaceControllerOptions {
-  // Required: how to call namespaces/finalize.
+  // How to call namespaces/finalize; unset: the manager's client (Client::FinalizeNamespace).
   NamespaceFinalizeFunc finalize;
   // How often a namespace with content left is looked at again.
   absl::Duration recheck = absl::Seconds(5);
@@ -43,7 +42,6 @@ struct NamespaceControllerOptions {
 };
 
 // Adds the controller ("namespace") to `manager` (borrowed; it owns the controller).
-// InvalidArgument when options.finalize is unset.
 absl::Status AddNamespaceController(ctrl::Manager* manager, NamespaceControllerOptions options);
 
 }  // namespace rudder::controllers

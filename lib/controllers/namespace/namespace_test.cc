@@ -114,12 +114,22 @@ TEST_F(NamespaceTest, WaitsForFinalizersOfItsContent) {
   ASSERT_TRUE(Eventually([&] { return Ns() == nullptr; }, &clock_, absl::Seconds(1)));
 }
 
-TEST(NamespaceOptionsTest, FinalizeIsRequired) {
+TEST(NamespaceOptionsTest, DefaultFinalizerUsesTheManagersClient) {
   FakeClock clock;
   ctrl::testing::TestCluster cluster;
   auto m = ctrl::Manager::New(cluster.client.get(), {.clock = &clock});
   ASSERT_TRUE(m.ok());
-  EXPECT_EQ(AddNamespaceController(m->get(), {}).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(AddNamespaceController(m->get(), {}).ok());
+  ASSERT_TRUE((*m)->Start().ok());
+  client::TypedClient<Namespace> namespaces(cluster.client.get());
+  Namespace ns;
+  ns.mutable_metadata()->set_name("short-lived");
+  ASSERT_TRUE(namespaces.Create(ns).ok());
+  ASSERT_TRUE(namespaces.Delete("", "short-lived").ok());
+  // Only namespaces/finalize (through Client::FinalizeNamespace) can remove the namespace.
+  EXPECT_TRUE(
+      Eventually([&] { return absl::IsNotFound(namespaces.Get("", "short-lived").status()); }));
+  (*m)->Stop();
 }
 
 }  // namespace

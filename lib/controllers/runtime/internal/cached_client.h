@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "lib/base/mutex.h"
@@ -57,6 +58,10 @@ class CachedClient : public client::Client {
   absl::Status DeleteCollection(const api::KindInfo& kind, const std::string& ns,
                                 const client::ListOptions& selectors,
                                 const client::DeleteOptions& options) override;
+  absl::StatusOr<client::ObjectPtr> FinalizeNamespace(
+      client::ObjectPtr ns_obj, const client::WriteOptions& options) override {
+    return direct_->FinalizeNamespace(std::move(ns_obj), options);
+  }
   absl::StatusOr<std::unique_ptr<client::ObjectWatcher>> Watch(
       const api::KindInfo& kind, const std::string& ns,
       const client::WatchOptions& options) override {
