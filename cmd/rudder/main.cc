@@ -13,6 +13,7 @@ constexpr char kUsage[] =
     "\n"
     "Commands:\n"
     "  up        run the API server, controllers and a node in one process\n"
+    "  apiserver the REST API server alone (--data-dir or --etcd-servers)\n"
     "  demo      decode a manifest, store it durably, watch, patch, select, print it back\n"
     "  version   print the version\n"
     "\n"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   std::string command = args[0];
   args.erase(args.begin());
   if (command == "up") return rudder::cmd::RunUp(args);
+  if (command == "apiserver") return rudder::cmd::RunApiserver(args);
   if (command == "demo") return rudder::cmd::RunDemo(args);
   if (command == "version") {
     std::cout << "rudder 0.1.0\n";

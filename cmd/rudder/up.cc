@@ -19,6 +19,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cmd/rudder/flags.h"
@@ -31,6 +32,7 @@
 #include "lib/controllers/manager/controller_manager.h"
 #include "lib/runtime/agent/agent.h"
 #include "lib/runtime/process/process_runtime.h"
+#include "lib/store/etcd/etcd_store.h"
 #include "lib/store/rocks/rocks_store.h"
 
 namespace rudder::cmd {
@@ -232,6 +234,74 @@ int RunUp(const std::vector<std::string>& args) {
   (*server)->Shutdown();
   agent->reset();
   rt->reset();  // stops the pods' processes
+  return 0;
+}
+
+int RunApiserver(const std::vector<std::string>& args) {
+  FlagSet flags("apiserver");
+  flags.String("data-dir", "", "RocksDB store directory (exclusive with --etcd-servers)");
+  flags.String("etcd-servers", "", "etcd client endpoints, comma-separated (host:port)");
+  flags.String("port", "6443", "port of the API server on 127.0.0.1 (plain HTTP)");
+  flags.Bool("help", false, "print the flags");
+  if (absl::Status s = flags.Parse(args); !s.ok()) {
+    std::cerr << "rudder apiserver: " << s.message() << "\n\n" << flags.Usage();
+    return 2;
+  }
+  if (flags.GetBool("help")) {
+    std::cout << flags.Usage();
+    return 0;
+  }
+  int port = 0;
+  if (!absl::SimpleAtoi(flags.Get("port"), &port) || port < 0 || port > 65535) {
+    std::cerr << "rudder apiserver: --port: \"" << flags.Get("port") << "\" is not a port number\n";
+    return 2;
+  }
+  if (flags.Get("data-dir").empty() == flags.Get("etcd-servers").empty()) {
+    std::cerr << "rudder apiserver: give exactly one of --data-dir and --etcd-servers\n";
+    return 2;
+  }
+  if (absl::Status p = CheckPortFree(port); !p.ok()) {
+    std::cerr << "rudder apiserver: cannot serve the API on 127.0.0.1:" << port << ": "
+              << p.message() << "\n";
+    return 1;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  absl::StatusOr<std::unique_ptr<store::Store>> st;
+  if (!flags.Get("data-dir").empty()) {
+    store::RocksStoreOptions so;
+    so.dir = flags.Get("data-dir");
+    st = store::OpenRocksStore(so);
+  } else {
+    store::EtcdStoreOptions eo;
+    eo.endpoints = absl::StrSplit(flags.Get("etcd-servers"), ',', absl::SkipEmpty());
+    st = store::NewEtcdStore(eo);
+  }
+  if (!st.ok()) {
+    std::cerr << "rudder apiserver: cannot open the store: " << st.status().message() << "\n";
+    return 1;
+  }
+  std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
+  apiserver::ApiServerOptions ao;
+  ao.store = st->get();
+  ao.scheme = scheme.get();
+  ao.port = port;
+  ao.admission = apiserver::admission::NewDefaultChain();
+  absl::StatusOr<std::unique_ptr<apiserver::ApiServer>> server = apiserver::ApiServer::Start(ao);
+  if (!server.ok()) {
+    std::cerr << "rudder apiserver: cannot serve the API on 127.0.0.1:" << port << ": "
+              << server.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "API server on http://127.0.0.1:" << (*server)->port()
+            << " (plain HTTP, no authentication)\nready\n"
+            << std::flush;
+  int sig = 0;
+  sigwait(&set, &sig);
+  (*server)->Shutdown();
   return 0;
 }
 

@@ -12,6 +12,10 @@ namespace rudder::cmd {
 // flags.
 int RunUp(const std::vector<std::string>& args);
 
+// Runs `rudder apiserver` (the REST API server alone, over RocksDB in --data-dir or over etcd
+// with --etcd-servers) until SIGINT or SIGTERM. Exit codes as RunUp.
+int RunApiserver(const std::vector<std::string>& args);
+
 }  // namespace rudder::cmd
 
 #endif  // RUDDER_CMD_RUDDER_UP_H_

@@ -19,12 +19,17 @@ trap cleanup EXIT
 start() {
   "$rudder" up --data-dir "$dir" --port 0 >"$tmp/out" 2>"$tmp/err" &
   pid=$!
-  for _ in $(seq 600); do
+  local end=$((SECONDS + 60))
+  while ((SECONDS < end)); do
     grep -qx ready "$tmp/out" && break
     kill -0 "$pid" 2>/dev/null || { cat "$tmp/err"; echo "rudder up exited"; exit 1; }
     sleep 0.1
   done
-  grep -qx ready "$tmp/out" || { echo "rudder up never printed ready"; exit 1; }
+  grep -qx ready "$tmp/out" || {
+    cat "$tmp/out" "$tmp/err"
+    echo "rudder up never printed ready"
+    exit 1
+  }
   grep -q "^export KUBECONFIG=$dir/kubeconfig\$" "$tmp/out"
   export KUBECONFIG=$dir/kubeconfig
 }
