@@ -33,21 +33,21 @@ void PodTemplate(core::PodTemplate* t) { SetPodTemplateSpecDefaults(t->mutable_t
 
 void Service(core::Service* svc) {
   core::ServiceSpec* spec = svc->mutable_spec();
-  if (!spec->has_sessionaffinity()) spec->set_sessionaffinity("None");
-  if (!spec->has_type()) spec->set_type("ClusterIP");
+  if (spec->sessionaffinity().empty()) spec->set_sessionaffinity("None");
+  if (spec->type().empty()) spec->set_type("ClusterIP");
   if (spec->sessionaffinity() == "ClientIP" &&
       !spec->sessionaffinityconfig().clientip().has_timeoutseconds()) {
     spec->mutable_sessionaffinityconfig()->mutable_clientip()->set_timeoutseconds(10800);
   }
   for (core::ServicePort& p : *spec->mutable_ports()) {
-    if (!p.has_protocol()) p.set_protocol("TCP");
+    if (p.protocol().empty()) p.set_protocol("TCP");
     const intstr::IntOrString& t = p.targetport();
     bool zero = !p.has_targetport() || (t.type() == 0 && t.intval() == 0) ||
                 (t.type() == 1 && t.strval().empty());
     if (zero) *p.mutable_targetport() = IntValue(p.port());
   }
   const std::string& type = spec->type();
-  if ((type == "NodePort" || type == "LoadBalancer") && !spec->has_externaltrafficpolicy()) {
+  if ((type == "NodePort" || type == "LoadBalancer") && spec->externaltrafficpolicy().empty()) {
     spec->set_externaltrafficpolicy("Cluster");
   }
   if (type != "ExternalName" && !spec->has_internaltrafficpolicy()) {
@@ -78,7 +78,7 @@ void Namespace(core::Namespace* ns) {
         ns->metadata().name();
   }
   if (ns->spec().finalizers().empty()) ns->mutable_spec()->add_finalizers("kubernetes");
-  if (!ns->status().has_phase()) ns->mutable_status()->set_phase("Active");
+  if (ns->status().phase().empty()) ns->mutable_status()->set_phase("Active");
 }
 
 void Node(core::Node* node) {
@@ -91,13 +91,13 @@ void Node(core::Node* node) {
 void Endpoints(core::Endpoints* ep) {
   for (core::EndpointSubset& s : *ep->mutable_subsets()) {
     for (core::EndpointPort& p : *s.mutable_ports()) {
-      if (!p.has_protocol()) p.set_protocol("TCP");
+      if (p.protocol().empty()) p.set_protocol("TCP");
     }
   }
 }
 
 void Secret(core::Secret* s) {
-  if (!s->has_type()) s->set_type("Opaque");
+  if (s->type().empty()) s->set_type("Opaque");
 }
 
 void PersistentVolumeClaimSpec(core::PersistentVolumeClaimSpec* spec) {
@@ -106,14 +106,15 @@ void PersistentVolumeClaimSpec(core::PersistentVolumeClaimSpec* spec) {
 
 void PersistentVolumeClaim(core::PersistentVolumeClaim* pvc) {
   PersistentVolumeClaimSpec(pvc->mutable_spec());
-  if (!pvc->status().has_phase()) pvc->mutable_status()->set_phase("Pending");
+  if (pvc->status().phase().empty()) pvc->mutable_status()->set_phase("Pending");
 }
 
 void PersistentVolume(core::PersistentVolume* pv) {
   core::PersistentVolumeSpec* spec = pv->mutable_spec();
-  if (!spec->has_persistentvolumereclaimpolicy()) spec->set_persistentvolumereclaimpolicy("Retain");
+  if (spec->persistentvolumereclaimpolicy().empty())
+    spec->set_persistentvolumereclaimpolicy("Retain");
   if (!spec->has_volumemode()) spec->set_volumemode("Filesystem");
-  if (!pv->status().has_phase()) pv->mutable_status()->set_phase("Pending");
+  if (pv->status().phase().empty()) pv->mutable_status()->set_phase("Pending");
 }
 
 void LimitRange(core::LimitRange* lr) {
@@ -138,7 +139,7 @@ void Deployment(apps::Deployment* d) {
   apps::DeploymentSpec* spec = d->mutable_spec();
   if (!spec->has_replicas()) spec->set_replicas(1);
   apps::DeploymentStrategy* strategy = spec->mutable_strategy();
-  if (!strategy->has_type()) strategy->set_type("RollingUpdate");
+  if (strategy->type().empty()) strategy->set_type("RollingUpdate");
   if (strategy->type() == "RollingUpdate") {
     apps::RollingUpdateDeployment* ru = strategy->mutable_rollingupdate();
     if (!ru->has_maxunavailable()) *ru->mutable_maxunavailable() = StringValue("25%");
@@ -157,7 +158,7 @@ void ReplicaSet(apps::ReplicaSet* rs) {
 void DaemonSet(apps::DaemonSet* ds) {
   apps::DaemonSetSpec* spec = ds->mutable_spec();
   apps::DaemonSetUpdateStrategy* s = spec->mutable_updatestrategy();
-  if (!s->has_type()) s->set_type("RollingUpdate");
+  if (s->type().empty()) s->set_type("RollingUpdate");
   if (s->type() == "RollingUpdate") {
     apps::RollingUpdateDaemonSet* ru = s->mutable_rollingupdate();
     if (!ru->has_maxunavailable()) *ru->mutable_maxunavailable() = IntValue(1);
@@ -169,15 +170,15 @@ void DaemonSet(apps::DaemonSet* ds) {
 
 void StatefulSet(apps::StatefulSet* sts) {
   apps::StatefulSetSpec* spec = sts->mutable_spec();
-  if (!spec->has_podmanagementpolicy()) spec->set_podmanagementpolicy("OrderedReady");
+  if (spec->podmanagementpolicy().empty()) spec->set_podmanagementpolicy("OrderedReady");
   apps::StatefulSetUpdateStrategy* s = spec->mutable_updatestrategy();
-  if (!s->has_type()) s->set_type("RollingUpdate");
+  if (s->type().empty()) s->set_type("RollingUpdate");
   if (s->type() == "RollingUpdate" && !s->rollingupdate().has_partition()) {
     s->mutable_rollingupdate()->set_partition(0);
   }
   auto* retention = spec->mutable_persistentvolumeclaimretentionpolicy();
-  if (!retention->has_whendeleted()) retention->set_whendeleted("Retain");
-  if (!retention->has_whenscaled()) retention->set_whenscaled("Retain");
+  if (retention->whendeleted().empty()) retention->set_whendeleted("Retain");
+  if (retention->whenscaled().empty()) retention->set_whenscaled("Retain");
   if (!spec->has_replicas()) spec->set_replicas(1);
   if (!spec->has_revisionhistorylimit()) spec->set_revisionhistorylimit(10);
   for (core::PersistentVolumeClaim& pvc : *spec->mutable_volumeclaimtemplates()) {
@@ -202,7 +203,7 @@ void JobSpec(batch::JobSpec* spec) {
   if (spec->has_podfailurepolicy()) {
     for (batch::PodFailurePolicyRule& r : *spec->mutable_podfailurepolicy()->mutable_rules()) {
       for (batch::PodFailurePolicyOnPodConditionsPattern& p : *r.mutable_onpodconditions()) {
-        if (!p.has_status()) p.set_status("True");
+        if (p.status().empty()) p.set_status("True");
       }
     }
   }
@@ -222,7 +223,7 @@ void Job(batch::Job* job) {
 
 void CronJob(batch::CronJob* cj) {
   batch::CronJobSpec* spec = cj->mutable_spec();
-  if (!spec->has_concurrencypolicy()) spec->set_concurrencypolicy("Allow");
+  if (spec->concurrencypolicy().empty()) spec->set_concurrencypolicy("Allow");
   if (!spec->has_suspend()) spec->set_suspend(false);
   if (!spec->has_successfuljobshistorylimit()) spec->set_successfuljobshistorylimit(3);
   if (!spec->has_failedjobshistorylimit()) spec->set_failedjobshistorylimit(1);
@@ -286,11 +287,11 @@ void NetworkPolicy(networking::v1::NetworkPolicy* np) {
 
 template <typename B>
 void RoleBindingLike(B* b) {
-  if (!b->roleref().has_apigroup()) {
+  if (b->roleref().apigroup().empty()) {
     b->mutable_roleref()->set_apigroup("rbac.authorization.k8s.io");
   }
   for (rbac::v1::Subject& s : *b->mutable_subjects()) {
-    if (!s.has_apigroup() && (s.kind() == "User" || s.kind() == "Group")) {
+    if (s.apigroup().empty() && (s.kind() == "User" || s.kind() == "Group")) {
       s.set_apigroup("rbac.authorization.k8s.io");
     }
   }
@@ -326,12 +327,13 @@ void PriorityClass(scheduling::v1::PriorityClass* pc) {
 void CustomResourceDefinition(apiextensions::v1::CustomResourceDefinition* crd) {
   auto* spec = crd->mutable_spec();
   if (!spec->has_conversion()) spec->mutable_conversion()->set_strategy("None");
-  if (!spec->conversion().has_strategy()) spec->mutable_conversion()->set_strategy("None");
+  if (spec->conversion().strategy().empty()) spec->mutable_conversion()->set_strategy("None");
   auto* names = spec->mutable_names();
-  if (!names->has_singular() && names->has_kind()) {
+  if (names->singular().empty() && !names->kind().empty()) {
     names->set_singular(absl::AsciiStrToLower(names->kind()));
   }
-  if (!names->has_listkind() && names->has_kind()) names->set_listkind(names->kind() + "List");
+  if (names->listkind().empty() && !names->kind().empty())
+    names->set_listkind(names->kind() + "List");
 }
 
 using Defaulter = std::function<void(google::protobuf::Message*)>;

@@ -3,8 +3,11 @@
 // defaults.go), so objects read back match what `kubectl get -o yaml` shows on a real cluster.
 //
 // Guarantees: a defaulter only sets fields that are unset (it never overwrites a value the user
-// gave), and running it twice gives the same object as running it once. The functions are pure
-// and thread-safe; they modify only the object passed in.
+// gave), and running it twice gives the same object as running it once. As in Kubernetes, whose
+// Go types hold most strings and numbers by value, an empty string (or 0) in such a field counts
+// as unset: protobuf request bodies carry them explicitly ("imagePullPolicy": ""). Fields that
+// Kubernetes holds by pointer (replicas, volumeMode, ...) are unset only when absent. The functions
+// are pure and thread-safe; they modify only the object passed in.
 //
 // Example:
 //   apps::v1::Deployment d = ...;  // from `kubectl create deployment web --image=nginx`
@@ -15,6 +18,7 @@
 #define RUDDER_LIB_API_DEFAULTS_DEFAULTS_H_
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "google/protobuf/descriptor.h"
@@ -40,6 +44,14 @@ void SetPodSpecDefaults(core::v1::PodSpec* spec);
 void SetPodDefaults(core::v1::Pod* pod);
 void SetPodTemplateSpecDefaults(core::v1::PodTemplateSpec* tmpl);
 void SetContainerDefaults(core::v1::Container* c);
+
+// What Kubernetes' pod strategy sets when a pod is created (not on update): status.phase
+// "Pending" and status.qosClass, each only when not already given.
+void PreparePodForCreate(core::v1::Pod* pod);
+
+// The pod's QoS class (Kubernetes' ComputePodQOS over init and regular containers, CPU and
+// memory): "Guaranteed", "Burstable" or "BestEffort".
+std::string PodQOSClass(const core::v1::Pod& pod);
 
 // The image pull policy Kubernetes picks for an image without one: "Always" when the tag is
 // "latest" or there is neither tag nor digest, else "IfNotPresent".

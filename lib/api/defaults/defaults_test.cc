@@ -245,5 +245,57 @@ TEST(DefaultsTest, OtherKinds) {
   EXPECT_NE(DefaulterFor("rudder.api.scheduling.v1.PriorityClass"), nullptr);
 }
 
+// A protobuf request body (kubectl's default) carries Go's by-value fields even when empty, so
+// they arrive *set* to "" or 0; Kubernetes defaults them all the same.
+TEST(DefaultsTest, EmptyStringsFromProtobufBodiesAreDefaulted) {
+  auto d = FromJson<apps::Deployment>(kCreatedDeployment);
+  d.mutable_spec()->mutable_strategy()->set_type("");
+  core::PodSpec* spec = d.mutable_spec()->mutable_template_()->mutable_spec();
+  spec->set_dnspolicy("");
+  spec->set_restartpolicy("");
+  spec->set_schedulername("");
+  core::Container* c = spec->mutable_containers(0);
+  c->set_imagepullpolicy("");
+  c->set_terminationmessagepath("");
+  c->set_terminationmessagepolicy("");
+  core::Probe* probe = c->mutable_livenessprobe();
+  probe->set_timeoutseconds(0);
+  probe->set_periodseconds(0);
+  ASSERT_TRUE(c->has_imagepullpolicy());
+  SetDefaults(&d);
+  EXPECT_EQ(d.spec().strategy().type(), "RollingUpdate");
+  EXPECT_EQ(spec->dnspolicy(), "ClusterFirst");
+  EXPECT_EQ(spec->restartpolicy(), "Always");
+  EXPECT_EQ(spec->schedulername(), "default-scheduler");
+  EXPECT_EQ(c->imagepullpolicy(), "Always");
+  EXPECT_EQ(c->terminationmessagepath(), "/dev/termination-log");
+  EXPECT_EQ(c->terminationmessagepolicy(), "File");
+  EXPECT_EQ(probe->timeoutseconds(), 1);
+  EXPECT_EQ(probe->periodseconds(), 10);
+}
+
+TEST(DefaultsTest, PreparePodForCreateSetsPendingAndQOSClass) {
+  auto best = FromJson<core::Pod>(R"({"spec":{"containers":[{"name":"a","image":"x"}]}})");
+  PreparePodForCreate(&best);
+  EXPECT_EQ(best.status().phase(), "Pending");
+  EXPECT_EQ(best.status().qosclass(), "BestEffort");
+
+  auto guaranteed = FromJson<core::Pod>(R"({"spec":{"containers":[{"name":"a","image":"x",
+    "resources":{"limits":{"cpu":"1","memory":"1Gi"},"requests":{"cpu":"1000m","memory":"1Gi"}}}]}})");
+  PreparePodForCreate(&guaranteed);
+  EXPECT_EQ(guaranteed.status().qosclass(), "Guaranteed");
+
+  auto burstable = FromJson<core::Pod>(R"({"spec":{"containers":[{"name":"a","image":"x",
+    "resources":{"requests":{"cpu":"100m"}}}]}})");
+  PreparePodForCreate(&burstable);
+  EXPECT_EQ(burstable.status().qosclass(), "Burstable");
+
+  // A status the creator gave is kept.
+  auto running = FromJson<core::Pod>(R"({"spec":{"containers":[{"name":"a","image":"x"}]},
+    "status":{"phase":"Running"}})");
+  PreparePodForCreate(&running);
+  EXPECT_EQ(running.status().phase(), "Running");
+}
+
 }  // namespace
 }  // namespace rudder::api::defaults

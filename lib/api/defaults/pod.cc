@@ -4,6 +4,7 @@
 
 #include "lib/api/defaults/defaults.h"
 #include "lib/api/defaults/internal/util.h"
+#include "lib/api/resource/quantity.h"
 
 namespace rudder::api::defaults {
 
@@ -33,15 +34,15 @@ std::string_view DefaultImagePullPolicy(std::string_view image) {
 namespace {
 
 void SetProbeDefaults(core::Probe* p) {
-  if (!p->has_timeoutseconds()) p->set_timeoutseconds(1);
-  if (!p->has_periodseconds()) p->set_periodseconds(10);
-  if (!p->has_successthreshold()) p->set_successthreshold(1);
-  if (!p->has_failurethreshold()) p->set_failurethreshold(3);
+  if (p->timeoutseconds() == 0) p->set_timeoutseconds(1);
+  if (p->periodseconds() == 0) p->set_periodseconds(10);
+  if (p->successthreshold() == 0) p->set_successthreshold(1);
+  if (p->failurethreshold() == 0) p->set_failurethreshold(3);
 }
 
 void SetHTTPGetDefaults(core::HTTPGetAction* h) {
-  if (!h->has_path()) h->set_path("/");
-  if (!h->has_scheme()) h->set_scheme("HTTP");
+  if (h->path().empty()) h->set_path("/");
+  if (h->scheme().empty()) h->set_scheme("HTTP");
 }
 
 void SetProbeHandlerDefaults(core::Probe* p) {
@@ -55,7 +56,7 @@ void SetLifecycleHandlerDefaults(core::LifecycleHandler* h) {
 }
 
 void SetObjectFieldSelectorDefaults(core::ObjectFieldSelector* f) {
-  if (!f->has_apiversion()) f->set_apiversion("v1");
+  if (f->apiversion().empty()) f->set_apiversion("v1");
 }
 
 void SetVolumeDefaults(core::Volume* v) {
@@ -99,15 +100,15 @@ void SetVolumeDefaults(core::Volume* v) {
 
 template <typename C>
 void SetContainerFields(C* c) {
-  if (!c->has_imagepullpolicy()) {
+  if (c->imagepullpolicy().empty()) {
     c->set_imagepullpolicy(std::string(DefaultImagePullPolicy(c->image())));
   }
-  if (!c->has_terminationmessagepath()) c->set_terminationmessagepath("/dev/termination-log");
-  if (!c->has_terminationmessagepolicy()) c->set_terminationmessagepolicy("File");
+  if (c->terminationmessagepath().empty()) c->set_terminationmessagepath("/dev/termination-log");
+  if (c->terminationmessagepolicy().empty()) c->set_terminationmessagepolicy("File");
   // Kubernetes' resources is a plain struct, always printed ("resources: {}").
   c->mutable_resources();
   for (core::ContainerPort& p : *c->mutable_ports()) {
-    if (!p.has_protocol()) p.set_protocol("TCP");
+    if (p.protocol().empty()) p.set_protocol("TCP");
   }
   for (core::EnvVar& e : *c->mutable_env()) {
     if (e.has_valuefrom() && e.valuefrom().has_fieldref()) {
@@ -142,11 +143,11 @@ void SetRequestsFromLimits(core::Container* c) {
 void SetContainerDefaults(core::Container* c) { SetContainerFields(c); }
 
 void SetPodSpecDefaults(core::PodSpec* spec) {
-  if (!spec->has_dnspolicy()) spec->set_dnspolicy("ClusterFirst");
-  if (!spec->has_restartpolicy()) spec->set_restartpolicy("Always");
+  if (spec->dnspolicy().empty()) spec->set_dnspolicy("ClusterFirst");
+  if (spec->restartpolicy().empty()) spec->set_restartpolicy("Always");
   if (!spec->has_terminationgraceperiodseconds()) spec->set_terminationgraceperiodseconds(30);
   if (!spec->has_securitycontext()) spec->mutable_securitycontext();
-  if (!spec->has_schedulername()) spec->set_schedulername("default-scheduler");
+  if (spec->schedulername().empty()) spec->set_schedulername("default-scheduler");
   // serviceAccount is the deprecated twin of serviceAccountName; Kubernetes keeps them equal.
   if (spec->serviceaccountname().empty() && !spec->serviceaccount().empty()) {
     spec->set_serviceaccountname(spec->serviceaccount());
@@ -175,7 +176,7 @@ void SetPodDefaults(core::Pod* pod) {
     for (auto* list : {spec->mutable_initcontainers(), spec->mutable_containers()}) {
       for (core::Container& c : *list) {
         for (core::ContainerPort& p : *c.mutable_ports()) {
-          if (!p.has_hostport()) p.set_hostport(p.containerport());
+          if (p.hostport() == 0) p.set_hostport(p.containerport());
         }
       }
     }
@@ -184,6 +185,43 @@ void SetPodDefaults(core::Pod* pod) {
 
 void SetPodTemplateSpecDefaults(core::PodTemplateSpec* tmpl) {
   SetPodSpecDefaults(tmpl->mutable_spec());
+}
+
+std::string PodQOSClass(const core::Pod& pod) {
+  // Positive CPU and memory quantities only; a container whose limits miss either one, or
+  // whose requests differ from its limits, makes the pod at best Burstable.
+  auto positive = [](const resource::Quantity& q, Quantity* out) {
+    absl::StatusOr<Quantity> v = Quantity::Parse(q.string());
+    if (!v.ok() || v->Sign() <= 0) return false;
+    *out = *v;
+    return true;
+  };
+  bool any = false;
+  bool guaranteed = true;
+  for (const auto* list : {&pod.spec().initcontainers(), &pod.spec().containers()}) {
+    for (const core::Container& c : *list) {
+      for (const char* name : {"cpu", "memory"}) {
+        Quantity req, lim;
+        bool has_req = false, has_lim = false;
+        if (auto it = c.resources().requests().find(name); it != c.resources().requests().end()) {
+          has_req = positive(it->second, &req);
+        }
+        if (auto it = c.resources().limits().find(name); it != c.resources().limits().end()) {
+          has_lim = positive(it->second, &lim);
+        }
+        any = any || has_req || has_lim;
+        if (!has_lim || !has_req || req.Cmp(lim) != 0) guaranteed = false;
+      }
+    }
+  }
+  if (!any) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+void PreparePodForCreate(core::Pod* pod) {
+  core::PodStatus* st = pod->mutable_status();
+  if (st->phase().empty()) st->set_phase("Pending");
+  if (st->qosclass().empty()) st->set_qosclass(PodQOSClass(*pod));
 }
 
 }  // namespace rudder::api::defaults

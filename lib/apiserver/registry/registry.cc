@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "lib/api/defaults/defaults.h"
 #include "lib/api/field/errors.h"
 #include "lib/api/object/fields.h"
 #include "lib/api/object/object.h"
@@ -509,6 +510,10 @@ absl::StatusOr<ObjectPtr> Registry::Create(const api::KindInfo& kind, const std:
   meta->clear_deletiontimestamp();
   meta->clear_deletiongraceperiodseconds();
   if (kind.defaulter) kind.defaulter(obj.get());
+  // Kubernetes' pod strategy on create only: status.phase Pending and status.qosClass.
+  if (kind.descriptor == api::core::v1::Pod::descriptor()) {
+    api::defaults::PreparePodForCreate(static_cast<api::core::v1::Pod*>(obj.get()));
+  }
   const admission::Chain* chain = options_.admission.get();
   admission::Attributes attrs = Attrs(admission::Operation::kCreate, kind, meta->namespace_(), name,
                                       options.dry_run, options.user);

@@ -263,5 +263,23 @@ TEST_F(RegistryDeleteTest, DeleteCollectionBySelector) {
   EXPECT_TRUE(registry_->Get(*cm_, "default", "b1").ok());
 }
 
+TEST_F(RegistryDeleteTest, PodsArePendingWithQOSClassOnCreateOnly) {
+  absl::StatusOr<ObjectPtr> created = registry_->Create(*pod_, "default", Pod("p", ""));
+  ASSERT_TRUE(created.ok()) << created.status();
+  auto stored = registry_->Get(*pod_, "default", "p");
+  ASSERT_TRUE(stored.ok());
+  const auto& pod = static_cast<const api::core::v1::Pod&>(**stored);
+  EXPECT_EQ(pod.status().phase(), "Pending");
+  EXPECT_EQ(pod.status().qosclass(), "BestEffort");
+
+  // An update (here of the status) does not fill them in again.
+  auto next = std::make_unique<api::core::v1::Pod>(pod);
+  next->mutable_status()->clear_phase();
+  absl::StatusOr<ObjectPtr> updated =
+      registry_->Update(*pod_, "default", "p", std::move(next), /*status=*/true);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(static_cast<const api::core::v1::Pod&>(**updated).status().phase(), "");
+}
+
 }  // namespace
 }  // namespace rudder::apiserver
