@@ -258,6 +258,23 @@ out="$(k get cm cfg)"
 expect "deleted object is gone" "$out" 'NotFound'
 out="$(k delete deploy web)"
 expect "delete deployment" "$out" 'deployment.apps "web" deleted'
+
+# kubectl create sends protobuf, whose empty by-value fields ("imagePullPolicy": "") are defaulted.
+out="$(k create deployment webpb --image=nginx)"
+expect "create deployment (protobuf body)" "$out" '^deployment.apps/webpb created'
+out="$(k get deployment webpb)"
+expect "get deployment" "$out" '^webpb +0/1 +0 +0 +[0-9]+s'
+out="$(k get deployment webpb -o jsonpath='{.spec.template.spec.containers[0].imagePullPolicy} {.spec.template.spec.containers[0].terminationMessagePolicy}')"
+expect "empty fields were defaulted" "$out" '^Always File$'
+out="$(k delete deployment webpb)"
+expect "delete deployment webpb" "$out" 'deployment.apps "webpb" deleted'
+# A pod created without status is Pending, with its QoS class (the pod strategy on create).
+out="$(k run pending-pod --image=nginx)"
+expect "run a pod" "$out" '^pod/pending-pod created'
+out="$(k get pod pending-pod -o jsonpath='{.status.phase} {.status.qosClass}')"
+expect "new pod is Pending with a QoS class" "$out" '^Pending BestEffort$'
+out="$(k delete pod pending-pod --wait=false)"
+expect "delete pending-pod" "$out" 'pod "pending-pod" deleted'
 out="$(k get deploy)"
 expect "no deployments left" "$out" "No resources found"
 
