@@ -31,6 +31,7 @@
 #include "lib/client/client.h"
 #include "lib/controllers/manager/controller_manager.h"
 #include "lib/runtime/agent/agent.h"
+#include "lib/runtime/agent/pod_logs.h"
 #include "lib/runtime/process/process_runtime.h"
 #include "lib/store/etcd/etcd_store.h"
 #include "lib/store/rocks/rocks_store.h"
@@ -150,11 +151,21 @@ int RunUp(const std::vector<std::string>& args) {
               << "\n";
     return 1;
   }
+  // The node's runtime comes first: the API server serves pods' logs from it.
+  runtime::process::ProcessRuntimeOptions po;
+  po.isolation = runtime::process::Isolation::kNone;
+  absl::StatusOr<std::unique_ptr<runtime::process::ProcessRuntime>> rt =
+      runtime::process::NewProcessRuntime(po);
+  if (!rt.ok()) {
+    std::cerr << "rudder up: process runtime: " << rt.status().message() << "\n";
+    return 1;
+  }
   std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
   apiserver::ApiServerOptions ao;
   ao.store = st->get();
   ao.scheme = scheme.get();
   ao.port = port;
+  ao.pod_logs = runtime::agent::NewRuntimePodLogSource(rt->get());
   ao.admission = apiserver::admission::NewDefaultChain();
   absl::StatusOr<std::unique_ptr<apiserver::ApiServer>> server = apiserver::ApiServer::Start(ao);
   if (!server.ok()) {
@@ -178,16 +189,6 @@ int RunUp(const std::vector<std::string>& args) {
     return 1;
   }
 
-  runtime::process::ProcessRuntimeOptions po;
-  po.isolation = runtime::process::Isolation::kNone;
-  absl::StatusOr<std::unique_ptr<runtime::process::ProcessRuntime>> rt =
-      runtime::process::NewProcessRuntime(po);
-  if (!rt.ok()) {
-    std::cerr << "rudder up: process runtime: " << rt.status().message() << "\n";
-    (*cm)->Stop();
-    (*server)->Shutdown();
-    return 1;
-  }
   runtime::agent::AgentOptions ago;
   ago.node_name = flags.Get("node-name");
   ago.pod_log_dir = dir + "/pods";

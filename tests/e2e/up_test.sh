@@ -54,6 +54,26 @@ start
 "$kubectl" apply -f "$manifest"
 wait_running
 "$kubectl" get service hello
+# kubectl logs reads the container's log through the API server: busybox httpd -v logs the
+# readiness probe's requests ("response:200").
+logged=
+for _ in $(seq 100); do
+  if "$kubectl" logs deployment/hello 2>"$tmp/logs.err" | grep -q 'response:200'; then
+    logged=1
+    break
+  fi
+  sleep 0.2
+done
+if [ -z "$logged" ]; then
+  cat "$tmp/logs.err"
+  echo "kubectl logs never showed the probe's request"
+  exit 1
+fi
+if "$kubectl" logs deployment/hello -c nope >/dev/null 2>"$tmp/logs.err"; then
+  echo "kubectl logs -c nope succeeded"
+  exit 1
+fi
+grep -q 'nope' "$tmp/logs.err"
 port=$(grep -o '127.0.0.1:[0-9]*' "$tmp/out" | head -1 | cut -d: -f2)
 stop
 

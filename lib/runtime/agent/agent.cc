@@ -828,7 +828,10 @@ class AgentImpl : public Agent {
       kv->set_key(e.name());
       kv->set_value(e.value());
     }
+    // The kubelet's container labels: the pod's identity and the container's name.
     (*cfg->mutable_labels())[kPodUidLabel] = ps.pod->metadata().uid();
+    (*cfg->mutable_labels())[kPodNameLabel] = ps.pod->metadata().name();
+    (*cfg->mutable_labels())[kPodNamespaceLabel] = ps.pod->metadata().namespace_();
     (*cfg->mutable_labels())[kContainerNameLabel] = spec.name();
     cfg->set_log_path(absl::StrCat(spec.name(), "/", c.attempt, ".log"));
     cfg->set_tty(spec.tty());
