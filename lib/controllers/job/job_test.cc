@@ -74,7 +74,7 @@ class JobTest : public ::testing::Test {
   }
   std::unique_ptr<Pod> FirstActive(const std::string& name) {
     for (auto& p : Pods(name)) {
-      if (p->status().phase().empty()) return std::move(p);
+      if (p->status().phase().empty() || p->status().phase() == "Pending") return std::move(p);
     }
     ADD_FAILURE() << "no active pod of " << name;
     return std::make_unique<Pod>();
@@ -243,7 +243,8 @@ TEST_F(JobTest, IndexedCompletion) {
   EXPECT_EQ(indexes, (std::set<std::string>{"0", "1", "2"}));
   auto pod_for = [&](const std::string& i) -> std::unique_ptr<Pod> {
     for (auto& p : Pods("idx")) {
-      if (p->metadata().annotations().at(kJobCompletionIndex) == i && p->status().phase().empty()) {
+      if (p->metadata().annotations().at(kJobCompletionIndex) == i &&
+          (p->status().phase().empty() || p->status().phase() == "Pending")) {
         return std::move(p);
       }
     }
