@@ -697,7 +697,7 @@ TEST_F(AgentTest, WatchesOnlyItsPodsThroughInformer) {
   ASSERT_TRUE((*a)->SyncOnce().ok());  // registers, waits for the first list, syncs
   EXPECT_EQ((*a)->PodCount(), 1u);
   EXPECT_EQ(Get("mine").status().phase(), "Running");
-  EXPECT_EQ(Get("theirs").status().phase(), "");
+  EXPECT_EQ(Get("theirs").status().phase(), "Pending");  // as created: untouched
   (*a)->Stop();
 }
 
