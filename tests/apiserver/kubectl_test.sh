@@ -3,78 +3,11 @@
 # store). Starts the server on a free port, writes a kubeconfig, and checks kubectl's output.
 set -u
 
-KUBECTL="${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}"
-if [[ ! -x "$KUBECTL" ]]; then
-  echo "SKIPPED: $KUBECTL not found; the kubectl end-to-end test did not run."
-  exit 0
-fi
-
-SERVER="${1:-}"
-if [[ -z "$SERVER" ]]; then
-  SERVER="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-}/tests/apiserver/apiserver_main"
-fi
-if [[ ! -x "$SERVER" ]]; then
-  echo "cannot find apiserver_main (looked at $SERVER)"
-  exit 1
-fi
-
-TMP="$(mktemp -d "${TEST_TMPDIR:-/tmp}/kubectl_test.XXXXXX")"
-"$SERVER" "$TMP/port" 2>"$TMP/server.log" &
-SERVER_PID=$!
-cleanup() {
-  kill -TERM "$SERVER_PID" 2>/dev/null
-  wait "$SERVER_PID" 2>/dev/null
-}
-trap cleanup EXIT
-for _ in $(seq 1 200); do
-  [[ -s "$TMP/port" ]] && break
-  sleep 0.05
-done
-PORT="$(cat "$TMP/port" 2>/dev/null)"
-if [[ -z "$PORT" ]]; then
-  echo "server did not start:"; cat "$TMP/server.log"; exit 1
-fi
-URL="http://127.0.0.1:$PORT"
-cat >"$TMP/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- cluster: {server: "$URL"}
-  name: rudder
-contexts:
-- context: {cluster: rudder, user: test, namespace: default}
-  name: rudder
-current-context: rudder
-users:
-- name: test
-  user: {}
-KC
-export HOME="$TMP"
-k() { "$KUBECTL" --kubeconfig "$TMP/kubeconfig" --cache-dir "$TMP/cache" "$@" 2>&1; }
-
-FAILED=0
-# expect DESCRIPTION OUTPUT NEEDLE...: every needle (an extended regex) must match the output.
-expect() {
-  local what="$1" out="$2"
-  shift 2
-  for needle in "$@"; do
-    if ! grep -Eq -- "$needle" <<<"$out"; then
-      echo "FAIL: $what: expected /$needle/ in:"
-      echo "$out" | sed 's/^/    /'
-      FAILED=1
-      return
-    fi
-  done
-  echo "ok: $what"
-}
-# expect_not DESCRIPTION OUTPUT NEEDLE: the regex must not match.
-expect_not() {
-  if grep -Eq -- "$3" <<<"$2"; then
-    echo "FAIL: $1: did not expect /$3/ in:"; echo "$2" | sed 's/^/    /'; FAILED=1
-  else
-    echo "ok: $1"
-  fi
-}
+HARNESS="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-}/tests/lib/kubectl_harness.sh"
+[[ -f "$HARNESS" ]] || HARNESS="$(cd "$(dirname "$0")" && git rev-parse --show-toplevel)/tests/lib/kubectl_harness.sh"
+# shellcheck source=tests/lib/kubectl_harness.sh
+source "$HARNESS"
+kubectl_harness_start tests/apiserver/apiserver_main kubectl_test "${1:-}"
 
 cat >"$TMP/objs.yaml" <<'YAML'
 apiVersion: v1

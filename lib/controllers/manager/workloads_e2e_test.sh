@@ -4,69 +4,15 @@
 # test marks pods Running and Ready itself.
 set -u
 
-KUBECTL="${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}"
-if [[ ! -x "$KUBECTL" ]]; then
-  echo "SKIPPED: $KUBECTL not found; the kubectl end-to-end test did not run."
-  exit 0
-fi
-SERVER="${1:-}"
-if [[ -z "$SERVER" ]]; then
-  SERVER="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-}/lib/controllers/manager/workloads_e2e_main"
-fi
-if [[ ! -x "$SERVER" ]]; then
-  echo "cannot find workloads_e2e_main (looked at $SERVER)"
-  exit 1
-fi
-
-TMP="$(mktemp -d "${TEST_TMPDIR:-/tmp}/workloads_test.XXXXXX")"
-"$SERVER" "$TMP/port" 2>"$TMP/server.log" &
-SERVER_PID=$!
+HARNESS="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-}/tests/lib/kubectl_harness.sh"
+[[ -f "$HARNESS" ]] || HARNESS="$(cd "$(dirname "$0")" && git rev-parse --show-toplevel)/tests/lib/kubectl_harness.sh"
+# shellcheck source=tests/lib/kubectl_harness.sh
+source "$HARNESS"
 READY_PID=""
-cleanup() {
+harness_extra_cleanup() {
   [[ -n "$READY_PID" ]] && kill "$READY_PID" 2>/dev/null && wait "$READY_PID" 2>/dev/null
-  kill -TERM "$SERVER_PID" 2>/dev/null
-  wait "$SERVER_PID" 2>/dev/null
 }
-trap cleanup EXIT
-for _ in $(seq 1 200); do
-  [[ -s "$TMP/port" ]] && break
-  sleep 0.05
-done
-PORT="$(cat "$TMP/port" 2>/dev/null)"
-if [[ -z "$PORT" ]]; then
-  echo "server did not start:"; cat "$TMP/server.log"; exit 1
-fi
-cat >"$TMP/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- cluster: {server: "http://127.0.0.1:$PORT"}
-  name: rudder
-contexts:
-- context: {cluster: rudder, user: test, namespace: default}
-  name: rudder
-current-context: rudder
-users:
-- name: test
-  user: {}
-KC
-export HOME="$TMP"
-k() { "$KUBECTL" --kubeconfig "$TMP/kubeconfig" --cache-dir "$TMP/cache" "$@" 2>&1; }
-
-FAILED=0
-expect() {
-  local what="$1" out="$2"
-  shift 2
-  for needle in "$@"; do
-    if ! grep -Eq -- "$needle" <<<"$out"; then
-      echo "FAIL: $what: expected /$needle/ in:"
-      echo "$out" | sed 's/^/    /'
-      FAILED=1
-      return
-    fi
-  done
-  echo "ok: $what"
-}
+kubectl_harness_start lib/controllers/manager/workloads_e2e_main workloads_test "${1:-}"
 
 # Marks every pod that is not Ready as Running and Ready, over and over (the node agent's part).
 ready_loop() {
