@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "bench/fixtures/pod.h"
 #include "benchmark/benchmark.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/codec/unstructured.h"
@@ -14,46 +15,7 @@ namespace rudder::api {
 namespace {
 
 // A running pod as the API server returns it (about 3.7 KB of JSON).
-constexpr char kPodJson[] =
-    R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-7d4b9c8f6d-x2k9p",
-"generateName":"web-7d4b9c8f6d-","namespace":"prod","uid":"5f0c6d4e-1a2b-4c3d-9e8f-0a1b2c3d4e5f",
-"resourceVersion":"123456789","creationTimestamp":"2024-01-02T03:04:05Z",
-"labels":{"app":"web","pod-template-hash":"7d4b9c8f6d","tier":"frontend"},
-"annotations":{"kubectl.kubernetes.io/restartedAt":"2024-01-02T03:00:00Z","prometheus.io/scrape":"true"},
-"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-7d4b9c8f6d",
-"uid":"0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d","controller":true,"blockOwnerDeletion":true}]},
-"spec":{"volumes":[{"name":"data","emptyDir":{"sizeLimit":"1Gi"}},{"name":"cfg","configMap":{"name":"cfg",
-"items":[{"key":"a","path":"a.txt"}],"defaultMode":420}},{"name":"kube-api-access-abcde","projected":{"sources":[
-{"serviceAccountToken":{"expirationSeconds":3607,"path":"token"}},{"configMap":{"name":"kube-root-ca.crt",
-"items":[{"key":"ca.crt","path":"ca.crt"}]}},{"downwardAPI":{"items":[{"path":"namespace","fieldRef":{
-"apiVersion":"v1","fieldPath":"metadata.namespace"}}]}}],"defaultMode":420}}],
-"containers":[{"name":"web","image":"nginx:1.25","args":["--port","8080"],"ports":[{"name":"http",
-"containerPort":8080,"protocol":"TCP"}],"env":[{"name":"A","value":"1"},{"name":"POD","valueFrom":{"fieldRef":{
-"apiVersion":"v1","fieldPath":"metadata.name"}}}],"resources":{"limits":{"cpu":"500m","memory":"128Mi"},
-"requests":{"cpu":"250m","memory":"64Mi"}},"volumeMounts":[{"name":"data","mountPath":"/data"},
-{"name":"kube-api-access-abcde","readOnly":true,"mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"}],
-"livenessProbe":{"httpGet":{"path":"/healthz","port":"http","scheme":"HTTP"},"initialDelaySeconds":5,
-"timeoutSeconds":1,"periodSeconds":10,"successThreshold":1,"failureThreshold":3},"readinessProbe":{"tcpSocket":{
-"port":8080},"timeoutSeconds":1,"periodSeconds":10,"successThreshold":1,"failureThreshold":3},
-"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent",
-"securityContext":{"capabilities":{"drop":["ALL"]},"readOnlyRootFilesystem":true,"allowPrivilegeEscalation":false}}],
-"restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","serviceAccountName":"web",
-"serviceAccount":"web","nodeName":"node-17","securityContext":{"runAsUser":1000,"runAsNonRoot":true,"fsGroup":2000},
-"schedulerName":"default-scheduler","tolerations":[{"key":"node.kubernetes.io/not-ready","operator":"Exists",
-"effect":"NoExecute","tolerationSeconds":300},{"key":"node.kubernetes.io/unreachable","operator":"Exists",
-"effect":"NoExecute","tolerationSeconds":300}],"priority":0,"enableServiceLinks":true,
-"preemptionPolicy":"PreemptLowerPriority"},
-"status":{"phase":"Running","conditions":[{"type":"Initialized","status":"True","lastProbeTime":null,
-"lastTransitionTime":"2024-01-02T03:04:05Z"},{"type":"Ready","status":"True","lastProbeTime":null,
-"lastTransitionTime":"2024-01-02T03:04:15Z"},{"type":"ContainersReady","status":"True","lastProbeTime":null,
-"lastTransitionTime":"2024-01-02T03:04:15Z"},{"type":"PodScheduled","status":"True","lastProbeTime":null,
-"lastTransitionTime":"2024-01-02T03:04:05Z"}],"hostIP":"10.0.0.17","hostIPs":[{"ip":"10.0.0.17"}],
-"podIP":"10.244.3.21","podIPs":[{"ip":"10.244.3.21"}],"startTime":"2024-01-02T03:04:05Z",
-"containerStatuses":[{"name":"web","state":{"running":{"startedAt":"2024-01-02T03:04:08Z"}},"lastState":{},
-"ready":true,"restartCount":0,"image":"docker.io/library/nginx:1.25",
-"imageID":"docker.io/library/nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-"containerID":"containerd://0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","started":true}],
-"qosClass":"Burstable"}})";
+constexpr const char* kPodJson = bench::kRunningPodJson;
 
 std::string PodJson() {
   static const std::string* json = [] {
