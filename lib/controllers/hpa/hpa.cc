@@ -182,8 +182,12 @@ void SetCondition(HorizontalPodAutoscaler* hpa, const std::string& type, bool st
 
 class HpaReconciler : public ctrl::Reconciler {
  public:
-  HpaReconciler(ctrl::Manager* manager, HpaOptions options)
-      : manager_(manager), clock_(manager->clock()), options_(options) {}
+  HpaReconciler(ctrl::Manager* manager, HpaOptions options,
+                std::unique_ptr<MetricsSource> own_metrics)
+      : manager_(manager),
+        clock_(manager->clock()),
+        options_(options),
+        own_metrics_(std::move(own_metrics)) {}
 
   absl::StatusOr<ctrl::Result> Reconcile(const ctrl::Request& req) override {
     std::shared_ptr<ctrl::Cluster> cluster = manager_->GetCluster(req.cluster);
@@ -432,6 +436,7 @@ class HpaReconciler : public ctrl::Reconciler {
   ctrl::Manager* const manager_;
   Clock* const clock_;
   const HpaOptions options_;
+  const std::unique_ptr<MetricsSource> own_metrics_;  // when options_.metrics was null
   Mutex mu_;
   absl::flat_hash_map<std::string, History> history_ ABSL_GUARDED_BY(mu_);
 };
@@ -531,13 +536,17 @@ absl::StatusOr<ResourceReplicaResult> ComputeResourceReplicas(const ResourceRepl
 }
 
 absl::Status AddHpaController(ctrl::Manager* manager, HpaOptions options) {
-  if (options.metrics == nullptr) return absl::InvalidArgumentError("metrics: required");
+  std::unique_ptr<MetricsSource> own;
+  if (options.metrics == nullptr) {
+    own = NewPodMetricsSource(manager->GetClient());
+    options.metrics = own.get();
+  }
   int workers = options.workers;
   return ctrl::Builder(manager)
       .For<HorizontalPodAutoscaler>({ctrl::GenerationChanged()})
       .Named("horizontalpodautoscaler")
       .WithOptions({.max_concurrent_reconciles = workers})
-      .Complete(std::make_shared<HpaReconciler>(manager, options));
+      .Complete(std::make_shared<HpaReconciler>(manager, options, std::move(own)));
 }
 
 }  // namespace rudder::controllers

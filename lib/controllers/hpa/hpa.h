@@ -82,14 +82,16 @@ absl::StatusOr<ResourceReplicaResult> ComputeResourceReplicas(const ResourceRepl
 
 // Options of the HPA controller.
 struct HpaOptions {
-  MetricsSource* metrics = nullptr;  // borrowed; required
+  // Where pod usage is read (borrowed); nullptr: NewPodMetricsSource over the manager's client
+  // (PodMetrics as node agents publish them), owned by the controller.
+  MetricsSource* metrics = nullptr;
   absl::Duration sync_period = absl::Seconds(15);
   double tolerance = 0.1;
   int workers = 2;
 };
 
 // Adds the controller ("horizontalpodautoscaler") to `manager` (borrowed; it owns the
-// controller). Time comes from the manager's clock. InvalidArgument without a metrics source.
+// controller). Time comes from the manager's clock.
 absl::Status AddHpaController(ctrl::Manager* manager, HpaOptions options);
 
 }  // namespace rudder::controllers

@@ -12,6 +12,7 @@
 #include "lib/controllers/deployment/deployment.h"
 #include "lib/controllers/disruption/disruption.h"
 #include "lib/controllers/endpoints/endpoints.h"
+#include "lib/controllers/hpa/hpa.h"
 #include "lib/controllers/job/job.h"
 #include "lib/controllers/namespace/namespace.h"
 #include "lib/controllers/nodelifecycle/nodelifecycle.h"
@@ -35,6 +36,8 @@ const std::vector<ControllerDescriptor>& BuiltinControllers() {
       {"endpointslice", [](ctrl::Manager* m) { return AddEndpointSliceController(m); }},
       {"nodelifecycle", [](ctrl::Manager* m) { return AddNodeLifecycleController(m); }},
       {"disruption", [](ctrl::Manager* m) { return AddDisruptionController(m); }},
+      // Pod usage from metrics.k8s.io PodMetrics, as node agents publish them.
+      {"horizontalpodautoscaling", [](ctrl::Manager* m) { return AddHpaController(m, {}); }},
   };
   return *table;
 }

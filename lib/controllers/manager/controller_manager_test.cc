@@ -8,7 +8,9 @@
 
 #include "gtest/gtest.h"
 #include "lib/api/proto/apps/v1/apps.pb.h"
+#include "lib/api/proto/autoscaling/v2/autoscaling.pb.h"
 #include "lib/api/proto/core/v1/core.pb.h"
+#include "lib/api/proto/metrics/v1beta1/metrics.pb.h"
 #include "lib/client/client.h"
 #include "lib/controllers/runtime/internal/testing.h"
 
@@ -86,6 +88,91 @@ TEST(ControllerManagerTest, RunsSelectedAndHostControllers) {
   EXPECT_TRUE(Eventually([&] {
     auto list = pods.List("default");
     return list.ok() && list->items.size() == 3;
+  }));
+  (*cm)->Stop();
+}
+
+// The HPA runs by default and reads metrics.k8s.io PodMetrics (as node agents publish them,
+// with their pod's labels) through the manager's client.
+TEST(ControllerManagerTest, HpaIsBuiltInAndScalesOnPublishedPodMetrics) {
+  bool listed = false;
+  for (const ControllerDescriptor& d : BuiltinControllers()) {
+    if (d.name == "horizontalpodautoscaling") listed = d.enabled_by_default;
+  }
+  EXPECT_TRUE(listed);
+  FakeClock clock;
+  ctrl::testing::TestCluster cluster;
+  ControllerManagerOptions opts;
+  opts.controllers = {"horizontalpodautoscaling"};
+  opts.manager.clock = &clock;
+  auto cm = ControllerManager::New(cluster.client.get(), opts);
+  ASSERT_TRUE(cm.ok()) << cm.status();
+  ASSERT_TRUE((*cm)->Start().ok());
+
+  api::apps::v1::Deployment d;
+  d.mutable_metadata()->set_namespace_("default");
+  d.mutable_metadata()->set_name("web");
+  d.mutable_spec()->set_replicas(2);
+  (*d.mutable_spec()->mutable_selector()->mutable_matchlabels())["app"] = "web";
+  auto* t = d.mutable_spec()->mutable_template_();
+  (*t->mutable_metadata()->mutable_labels())["app"] = "web";
+  auto* tc = t->mutable_spec()->add_containers();
+  tc->set_name("c");
+  tc->set_image("busybox");
+  client::TypedClient<api::apps::v1::Deployment> deployments(cluster.client.get());
+  auto created_d = deployments.Create(d);
+  ASSERT_TRUE(created_d.ok()) << created_d.status();
+  client::TypedClient<api::core::v1::Pod> pods(cluster.client.get());
+  client::TypedClient<api::metrics::v1beta1::PodMetrics> metrics(cluster.client.get());
+  for (const char* name : {"web-0", "web-1"}) {
+    api::core::v1::Pod p;
+    p.mutable_metadata()->set_namespace_("default");
+    p.mutable_metadata()->set_name(name);
+    (*p.mutable_metadata()->mutable_labels())["app"] = "web";
+    auto* c = p.mutable_spec()->add_containers();
+    c->set_name("c");
+    c->set_image("busybox");
+    (*c->mutable_resources()->mutable_requests())["cpu"].set_string("100m");
+    auto created = pods.Create(p);
+    ASSERT_TRUE(created.ok()) << created.status();
+    p = **created;
+    p.mutable_status()->set_phase("Running");
+    auto* cond = p.mutable_status()->add_conditions();
+    cond->set_type("Ready");
+    cond->set_status("True");
+    ASSERT_TRUE(pods.UpdateStatus(p).ok());
+    api::metrics::v1beta1::PodMetrics m;
+    m.mutable_metadata()->set_namespace_("default");
+    m.mutable_metadata()->set_name(name);
+    (*m.mutable_metadata()->mutable_labels())["app"] = "web";
+    m.mutable_timestamp()->set_seconds(absl::ToUnixSeconds(clock.Now()));
+    auto* cm_usage = m.add_containers();
+    cm_usage->set_name("c");
+    (*cm_usage->mutable_usage())["cpu"].set_string("200m");
+    ASSERT_TRUE(metrics.Create(m).ok());
+  }
+  api::autoscaling::v2::HorizontalPodAutoscaler h;
+  h.mutable_metadata()->set_namespace_("default");
+  h.mutable_metadata()->set_name("web");
+  auto* ref = h.mutable_spec()->mutable_scaletargetref();
+  ref->set_apiversion("apps/v1");
+  ref->set_kind("Deployment");
+  ref->set_name("web");
+  h.mutable_spec()->set_minreplicas(1);
+  h.mutable_spec()->set_maxreplicas(10);
+  auto* metric = h.mutable_spec()->add_metrics();
+  metric->set_type("Resource");
+  metric->mutable_resource()->set_name("cpu");
+  metric->mutable_resource()->mutable_target()->set_type("Utilization");
+  metric->mutable_resource()->mutable_target()->set_averageutilization(50);
+  ASSERT_TRUE(
+      client::TypedClient<api::autoscaling::v2::HorizontalPodAutoscaler>(cluster.client.get())
+          .Create(h)
+          .ok());
+  // 200 % of a 50 % target wants 8; the first scale-up is limited to max(2 + 4, 2 * 2) = 6.
+  EXPECT_TRUE(Eventually([&] {
+    auto got = deployments.Get("default", "web");
+    return got.ok() && (*got)->spec().replicas() == 6;
   }));
   (*cm)->Stop();
 }
