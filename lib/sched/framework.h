@@ -24,6 +24,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "lib/api/proto/policy/v1/policy.pb.h"
 #include "lib/base/clock.h"
 #include "lib/sched/node_info.h"
 
@@ -386,6 +387,22 @@ class WaitingPod {
   virtual void Reject(std::string_view plugin, std::string_view msg) = 0;
 };
 
+// Cluster state and writes that plugins need beyond the node snapshot (preemption). The host
+// implements it (lib/sched/kube does so over the API); tests use FakeClusterAccess
+// (lib/sched/testing/fake_cluster_access.h). Implementations must be thread-safe.
+class ClusterAccess {
+ public:
+  virtual ~ClusterAccess() = default;
+  // PodDisruptionBudgets of every namespace, as last observed.
+  virtual std::vector<std::shared_ptr<const api::policy::v1::PodDisruptionBudget>> ListPDBs()
+      const = 0;
+  // Deletes a preemption victim, first adding the DisruptionTarget condition
+  // (reason PreemptionByScheduler) to its status. NotFound is not an error.
+  virtual absl::Status EvictVictim(const Pod& victim, const Pod& preemptor) = 0;
+  // Writes status.nominatedNodeName of `pod` ("" clears it).
+  virtual absl::Status SetNominatedNodeName(const Pod& pod, const std::string& node) = 0;
+};
+
 // The snapshot of the cluster for the current cycle.
 class NodeInfoLister {
  public:
@@ -406,6 +423,9 @@ class Handle {
   virtual const NodeInfoLister& Snapshot() const = 0;
   virtual Binder* binder() const = 0;
   virtual Clock* clock() const = 0;
+  // Cluster state and writes beyond the snapshot (PDBs, evictions, nominations); null when
+  // the host gave none (preemption then only reports what it would do). Borrowed.
+  virtual ClusterAccess* cluster() const = 0;
   // The pod waiting at Permit, or null. The pointer is valid inside `fn` only.
   virtual void WithWaitingPod(std::string_view uid, const std::function<void(WaitingPod*)>& fn) = 0;
   virtual void IterateOverWaitingPods(const std::function<void(WaitingPod*)>& fn) = 0;

@@ -17,6 +17,7 @@ class FakeHandle : public Handle {
   const NodeInfoLister& Snapshot() const override { return *snapshot; }
   Binder* binder() const override { return nullptr; }
   Clock* clock() const override { return Clock::Real(); }
+  ClusterAccess* cluster() const override { return nullptr; }
   void WithWaitingPod(std::string_view, const std::function<void(WaitingPod*)>& fn) override {
     fn(nullptr);
   }

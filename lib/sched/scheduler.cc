@@ -266,6 +266,7 @@ class Scheduler::Impl : public Handle {
   const NodeInfoLister& Snapshot() const override { return snapshot_; }
   Binder* binder() const override { return options_.binder; }
   Clock* clock() const override { return clock_; }
+  ClusterAccess* cluster() const override { return options_.cluster; }
   void WithWaitingPod(std::string_view uid, const std::function<void(WaitingPod*)>& fn) override {
     std::shared_ptr<WaitingPodImpl> w;
     {

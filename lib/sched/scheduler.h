@@ -78,6 +78,9 @@ struct SchedulerOptions {
   const PluginRegistry* registry = nullptr;
   // Where DefaultBinder writes bindings. Borrowed; required when a profile binds with it.
   Binder* binder = nullptr;
+  // PDBs, victim eviction and nominatedNodeName writes for preemption. Borrowed; null:
+  // DefaultPreemption only reports the node it would make room on.
+  ClusterAccess* cluster = nullptr;
   Clock* clock = nullptr;  // Borrowed; null means Clock::Real().
   uint64_t seed = 1;       // Ties between best-scored nodes are broken by an RNG with this seed.
   // Threads that run binding cycles; 0 runs each binding cycle inline in ScheduleOne (pods
