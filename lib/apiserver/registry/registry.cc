@@ -1023,6 +1023,108 @@ absl::StatusOr<ObjectPtr> Registry::FinalizeNamespace(const api::KindInfo& kind,
   return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
 }
 
+absl::StatusOr<ObjectPtr> Registry::BindPod(const std::string& ns, const std::string& name,
+                                            const api::core::v1::Binding& binding,
+                                            const WriteOptions& options,
+                                            std::optional<absl::Time> now) {
+  std::shared_ptr<const api::KindInfo> pods = scheme_->ByResource({"", "v1", "pods"});
+  if (pods == nullptr) return absl::NotFoundError("the scheme has no pods");
+  const api::KindInfo& kind = *pods;
+  const std::string& bname = binding.metadata().name();
+  if (!bname.empty() && bname != name) {
+    return absl::InvalidArgumentError("name in URL does not match name in Binding object");
+  }
+  if (!binding.metadata().namespace_().empty() && binding.metadata().namespace_() != ns) {
+    return absl::InvalidArgumentError(
+        "the namespace of the provided object does not match the namespace sent on the request");
+  }
+  {
+    api::field::FieldErrors errs;
+    const api::field::Path target("target");
+    const std::string& tk = binding.target().kind();
+    if (!tk.empty() && tk != "Node") {
+      errs.Add(api::field::Invalid(target.Child("kind"), api::field::Quote(tk),
+                                   "must be empty or 'Node'"));
+    }
+    if (binding.target().name().empty()) errs.Add(api::field::Required(target.Child("name"), ""));
+    if (!errs.empty()) return errs.ToStatus("Binding", name);
+  }
+  const std::string& node = binding.target().name();
+  if (const admission::Chain* chain = options_.admission.get()) {
+    admission::Attributes attrs =
+        Attrs(admission::Operation::kCreate, kind, ns, name, options.dry_run, options.user);
+    attrs.subresource = "binding";
+    api::core::v1::Binding copy = binding;
+    attrs.object = &copy;
+    RUDDER_RETURN_IF_ERROR(chain->Admit(attrs));
+    RUDDER_RETURN_IF_ERROR(chain->Validate(attrs));
+  }
+  const absl::Time t = absl::FromUnixSeconds(absl::ToUnixSeconds(now.value_or(absl::Now())));
+  const std::string key = KeyFor(kind, ns, name);
+  const std::string resource = "pods/binding";
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    RUDDER_ASSIGN_OR_RETURN(Current cur, Read(kind, key, name));
+    auto next = std::make_unique<api::core::v1::Pod>(
+        static_cast<const api::core::v1::Pod&>(*cur.obj));
+    ObjectMeta* nm = next->mutable_metadata();
+    if (!binding.metadata().uid().empty() && binding.metadata().uid() != nm->uid()) {
+      return Detailed(kind, name,
+                      ConflictError(resource, name,
+                                    absl::StrCat("Precondition failed: UID in precondition: ",
+                                                 binding.metadata().uid(),
+                                                 ", UID in object meta: ", nm->uid())));
+    }
+    if (!binding.metadata().resourceversion().empty() &&
+        binding.metadata().resourceversion() != absl::StrCat(cur.mod_revision)) {
+      return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
+    }
+    if (nm->has_deletiontimestamp()) {
+      return Detailed(kind, name,
+                      ConflictError(resource, name,
+                                    absl::StrCat("pod ", name,
+                                                 " is being deleted, cannot be assigned to a host")));
+    }
+    if (!next->spec().nodename().empty()) {
+      return Detailed(kind, name,
+                      ConflictError(resource, name,
+                                    absl::StrCat("pod ", name, " is already assigned to node \"",
+                                                 next->spec().nodename(), "\"")));
+    }
+    next->mutable_spec()->set_nodename(node);
+    for (const auto& [k, v] : binding.metadata().annotations()) {
+      (*nm->mutable_annotations())[k] = v;
+    }
+    api::core::v1::PodCondition* cond = nullptr;
+    for (api::core::v1::PodCondition& c : *next->mutable_status()->mutable_conditions()) {
+      if (c.type() == "PodScheduled") cond = &c;
+    }
+    if (cond == nullptr) {
+      cond = next->mutable_status()->add_conditions();
+      cond->set_type("PodScheduled");
+    }
+    if (cond->status() != "True") {
+      cond->set_status("True");
+      *cond->mutable_lasttransitiontime() = api::FromAbslTime(t);
+    }
+    cond->clear_reason();
+    cond->clear_message();
+    nm->clear_resourceversion();
+    if (options.dry_run) {
+      nm->set_resourceversion(absl::StrCat(cur.mod_revision));
+      return next;
+    }
+    store::TxnRequest txn;
+    txn.compares.push_back(
+        store::Compare::ModRevision(key, store::Compare::Op::kEqual, cur.mod_revision));
+    txn.success.push_back(store::TxnOp::Put(key, Stored(*next)));
+    RUDDER_ASSIGN_OR_RETURN(store::TxnResult r, store_->Txn(txn));
+    if (!r.succeeded) continue;
+    nm->set_resourceversion(absl::StrCat(r.revision));
+    return next;
+  }
+  return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
+}
+
 absl::StatusOr<std::vector<ObjectPtr>> Registry::DeleteCollection(const api::KindInfo& kind,
                                                                   const std::string& ns,
                                                                   const ListOptions& selectors,

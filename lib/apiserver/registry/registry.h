@@ -39,6 +39,7 @@
 #include "lib/api/labels/selector.h"
 #include "lib/api/patch/patch_meta.h"
 #include "lib/api/proto/autoscaling/v1/autoscaling.pb.h"
+#include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/api/proto/meta/v1/meta.pb.h"
 #include "lib/api/scheme/scheme.h"
 #include "lib/apiserver/admission/admission.h"
@@ -196,6 +197,19 @@ class Registry {
   absl::StatusOr<ObjectPtr> FinalizeNamespace(const api::KindInfo& kind, const std::string& name,
                                               ObjectPtr obj, const WriteOptions& options = {},
                                               bool* deleted = nullptr);
+  // The pods/binding subresource (a core/v1 Binding): assigns pod `name` of `ns` to the node
+  // binding.target.name (target kind empty or "Node"): sets spec.nodeName, adds the binding's
+  // annotations and the PodScheduled=True condition (lastTransitionTime from `now`, unset: the
+  // current time) in one optimistic write, retried on conflicts. binding.metadata.uid and
+  // resourceVersion, when set, are preconditions on the pod. Runs admission as a CREATE of
+  // pods/binding. Returns the pod as stored. Errors (Kubernetes'): NotFound for a missing pod
+  // (or namespace); Aborted (409 Conflict) when the pod is already assigned ("pod NAME is
+  // already assigned to node \"X\"") or being deleted; InvalidArgument for a binding without a
+  // target name, with another target kind, or whose name differs from `name`.
+  absl::StatusOr<ObjectPtr> BindPod(const std::string& ns, const std::string& name,
+                                    const api::core::v1::Binding& binding,
+                                    const WriteOptions& options = {},
+                                    std::optional<absl::Time> now = std::nullopt);
   // Deletes every object of `kind` in `ns` (empty: every namespace) that matches the label and
   // field selectors of `selectors` (its other fields are ignored), one Delete each. Returns the
   // objects as Delete returned them; stops at the first error other than NotFound.

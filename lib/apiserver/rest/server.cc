@@ -341,6 +341,32 @@ class ApiServerImpl : public ApiServer {
               R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201})");
   }
 
+  // POST pods/NAME/binding: a v1 Binding (JSON or protobuf); 201 with a Success Status.
+  void ServeBinding(const httplib::Request& req, httplib::Response& res, const Target& t,
+                    const admission::UserInfo& user) {
+    if (req.method != "POST") return WriteError(res, MethodNotAllowed());
+    api::core::v1::Binding binding;
+    if (IsProtobuf(req)) {
+      absl::Status st = DecodeProtobufBody(req.body, &binding, nullptr);
+      if (!st.ok()) return WriteError(res, absl::InvalidArgumentError(st.message()));
+    } else {
+      api::JsonDecodeOptions dec;
+      dec.validation = api::FieldValidation::kIgnore;
+      dec.max_bytes = options_.max_body_bytes;
+      absl::Status st = api::DecodeJson(req.body, &binding, dec).status();
+      if (!st.ok()) return WriteError(res, absl::InvalidArgumentError(st.message()));
+    }
+    WriteOptions wo;
+    wo.user = user;
+    absl::StatusOr<bool> dry = DryRun(req);
+    if (!dry.ok()) return WriteError(res, dry.status());
+    wo.dry_run = *dry;
+    absl::Status st = registry_.BindPod(t.ns, t.name, binding, wo).status();
+    if (!st.ok()) return WriteError(res, st);
+    WriteJson(res, 201,
+              R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201})");
+  }
+
   static bool IsNamespaceKind(const KindInfo& kind) {
     return kind.gvk.group.empty() && kind.gvk.kind == "Namespace";
   }
@@ -374,6 +400,7 @@ class ApiServerImpl : public ApiServer {
         !(t.subresource == "finalize" && IsNamespaceKind(*t.kind)) &&
         !(t.subresource == "scale" && t.kind->has_scale) &&
         !(t.subresource == "eviction" && IsPodKind(*t.kind)) &&
+        !(t.subresource == "binding" && IsPodKind(*t.kind)) &&
         !(t.subresource == "log" && IsPodKind(*t.kind))) {
       return NotFoundPath();
     }
@@ -517,6 +544,7 @@ class ApiServerImpl : public ApiServer {
     const bool status = t.subresource == "status";
     if (t.subresource == "scale") return ServeScale(req, res, t, user);
     if (t.subresource == "eviction") return ServeEviction(req, res, t, user);
+    if (t.subresource == "binding") return ServeBinding(req, res, t, user);
     if (t.subresource == "log") return ServePodLog(req, res, t);
     if (t.subresource == "finalize") {
       if (req.method != "PUT") return WriteError(res, MethodNotAllowed());
@@ -990,6 +1018,12 @@ class ApiServerImpl : public ApiServer {
         l->set_namespaced(true);
         l->set_kind(k->gvk.kind);
         l->add_verbs("get");
+        meta::APIResource* b = list.add_resources();
+        b->set_name(k->plural + "/binding");
+        b->set_singularname("");
+        b->set_namespaced(true);
+        b->set_kind("Binding");
+        b->add_verbs("create");
       }
       if (k->has_scale) {
         meta::APIResource* s = list.add_resources();
