@@ -42,6 +42,11 @@ class Framework {
   // Plugin names per extension point ("filter", "score", ...), for tests and diagnostics.
   std::vector<std::string> PluginNames(std::string_view point) const;
   int64_t ScoreWeight(std::string_view plugin) const;
+  // The plugins of some extension points, in order, for callers that run them one by one
+  // (the explanation API reports each plugin's verdict and scores).
+  std::span<const Named<FilterPlugin>> filter_plugins() const { return filter_; }
+  std::span<const Named<PreScorePlugin>> pre_score_plugins() const { return pre_score_; }
+  std::span<const Named<ScorePlugin>> score_plugins() const { return score_; }
 
   Status RunPreEnqueue(const PodInfo& pod);
   // Runs every PreFilter plugin; fills `active_filters` with the Filter plugins not skipped.
