@@ -20,6 +20,7 @@
 #include "lib/base/mutex.h"
 #include "lib/base/status_macros.h"
 #include "lib/runtime/cni/netns.h"
+#include "lib/runtime/internal/names_image_service.h"
 #include "lib/runtime/process/internal/spawn.h"
 
 namespace rudder::runtime::process {
@@ -157,10 +158,9 @@ struct Container {
 class ProcessRuntimeImpl : public ProcessRuntime {
  public:
   explicit ProcessRuntimeImpl(const ProcessRuntimeOptions& o)
-      : options_(o), clock_(o.clock ? o.clock : Clock::Real()) {
+      : options_(o), clock_(o.clock ? o.clock : Clock::Real()), images_("process", 0, o.images) {
     options_.log.clock = clock_;
     MutexLock l(&mu_);
-    for (const std::string& i : o.images) images_.insert(i);
     bool root = geteuid() == 0;
     use_namespaces_ = o.isolation != Isolation::kNone && root;
     if (o.isolation != Isolation::kNone && !root) {
@@ -191,12 +191,7 @@ class ProcessRuntimeImpl : public ProcessRuntime {
 
   // ---- controls
   void SetPullError(const std::string& image, absl::Status error) override {
-    MutexLock l(&mu_);
-    if (error.ok()) {
-      pull_errors_.erase(image);
-    } else {
-      pull_errors_[image] = error;
-    }
+    images_.SetPullError(image, std::move(error));
   }
   std::vector<std::string> IsolationReport() const override {
     MutexLock l(&mu_);
@@ -677,41 +672,19 @@ class ProcessRuntimeImpl : public ProcessRuntime {
   // ---- ImageService
   absl::StatusOr<v1::ListImagesResponse> ListImages(const v1::ListImagesRequest& req,
                                                     absl::Duration) override {
-    MutexLock l(&mu_);
-    v1::ListImagesResponse r;
-    for (const std::string& name : images_) {
-      if (req.filter().has_image() && !req.filter().image().image().empty() &&
-          req.filter().image().image() != name) {
-        continue;
-      }
-      FillImage(name, r.add_images());
-    }
-    return r;
+    return images_.ListImages(req);
   }
   absl::StatusOr<v1::ImageStatusResponse> ImageStatus(const v1::ImageStatusRequest& req,
                                                       absl::Duration) override {
-    MutexLock l(&mu_);
-    v1::ImageStatusResponse r;
-    if (images_.contains(req.image().image())) FillImage(req.image().image(), r.mutable_image());
-    return r;
+    return images_.ImageStatus(req);
   }
   absl::StatusOr<v1::PullImageResponse> PullImage(const v1::PullImageRequest& req,
                                                   absl::Duration) override {
-    const std::string& image = req.image().image();
-    if (image.empty()) return absl::InvalidArgumentError("image: empty image name");
-    MutexLock l(&mu_);
-    auto e = pull_errors_.find(image);
-    if (e != pull_errors_.end()) return e->second;
-    images_.insert(image);
-    v1::PullImageResponse r;
-    r.set_image_ref(ImageRef(image));
-    return r;
+    return images_.PullImage(req);
   }
   absl::StatusOr<v1::RemoveImageResponse> RemoveImage(const v1::RemoveImageRequest& req,
                                                       absl::Duration) override {
-    MutexLock l(&mu_);
-    images_.erase(req.image().image());
-    return v1::RemoveImageResponse();
+    return images_.RemoveImage(req);
   }
   absl::StatusOr<v1::ImageFsInfoResponse> ImageFsInfo(const v1::ImageFsInfoRequest&,
                                                       absl::Duration) override {
@@ -731,13 +704,6 @@ class ProcessRuntimeImpl : public ProcessRuntime {
   void Note(std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     fprintf(stderr, "process runtime: %s\n", line.c_str());
     report_.push_back(std::move(line));
-  }
-
-  static std::string ImageRef(const std::string& name) { return absl::StrCat("process://", name); }
-  static void FillImage(const std::string& name, v1::Image* i) {
-    i->set_id(ImageRef(name));
-    i->add_repo_tags(name);
-    i->set_size(0);
   }
 
   absl::StatusOr<std::shared_ptr<Container>> Find(const std::string& id)
@@ -909,8 +875,7 @@ class ProcessRuntimeImpl : public ProcessRuntime {
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::shared_ptr<Sandbox>> sandboxes_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<Container>> containers_ ABSL_GUARDED_BY(mu_);
-  std::set<std::string> images_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, absl::Status> pull_errors_ ABSL_GUARDED_BY(mu_);
+  runtime::internal::NamesImageService images_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "lib/api/resource/quantity.h"
 #include "lib/base/mutex.h"
 #include "lib/base/status_macros.h"
+#include "lib/runtime/internal/names_image_service.h"
 
 namespace rudder::runtime::sim {
 namespace {
@@ -94,6 +95,8 @@ absl::StatusOr<Script> ParseScript(const std::string& text) {
 
 namespace {
 
+constexpr uint64_t kImageSize = 10u << 20;  // what every simulated image reports
+
 struct Sandbox {
   v1::PodSandboxMetadata metadata;
   std::string key;  // "ns/name"
@@ -122,18 +125,12 @@ class SimRuntimeImpl : public SimRuntime {
   explicit SimRuntimeImpl(const SimOptions& o)
       : clock_(o.clock ? o.clock : Clock::Real()),
         default_text_(o.default_script),
-        ip_prefix_(o.ip_prefix) {
-    for (const std::string& i : o.images) images_[i] = true;
-  }
+        ip_prefix_(o.ip_prefix),
+        images_("sim", kImageSize, o.images) {}
 
   // ---- test controls
   void SetPullError(const std::string& image, absl::Status error) override {
-    MutexLock l(&mu_);
-    if (error.ok()) {
-      pull_errors_.erase(image);
-    } else {
-      pull_errors_[image] = error;
-    }
+    images_.SetPullError(image, std::move(error));
   }
   void SetExecExitCode(const std::string& pod_name, const std::string& container,
                        const std::string& command, int exit_code) override {
@@ -481,39 +478,23 @@ class SimRuntimeImpl : public SimRuntime {
   // ---- ImageService
   absl::StatusOr<v1::ListImagesResponse> ListImages(const v1::ListImagesRequest& req,
                                                     absl::Duration) override {
-    MutexLock l(&mu_);
-    v1::ListImagesResponse r;
-    for (const auto& [name, present] : images_) {
-      if (req.filter().has_image() && req.filter().image().image() != name) continue;
-      FillImage(name, r.add_images());
-    }
-    return r;
+    return images_.ListImages(req);
   }
   absl::StatusOr<v1::ImageStatusResponse> ImageStatus(const v1::ImageStatusRequest& req,
                                                       absl::Duration) override {
-    MutexLock l(&mu_);
-    v1::ImageStatusResponse r;
-    if (images_.contains(req.image().image())) FillImage(req.image().image(), r.mutable_image());
-    return r;
+    return images_.ImageStatus(req);
   }
   absl::StatusOr<v1::PullImageResponse> PullImage(const v1::PullImageRequest& req,
                                                   absl::Duration) override {
-    const std::string& image = req.image().image();
-    if (image.empty()) return absl::InvalidArgumentError("pull: empty image name");
-    MutexLock l(&mu_);
-    Log(absl::StrCat("PullImage ", image));
-    auto e = pull_errors_.find(image);
-    if (e != pull_errors_.end()) return e->second;
-    images_[image] = true;
-    v1::PullImageResponse r;
-    r.set_image_ref(absl::StrCat("sim://", image));
-    return r;
+    {
+      MutexLock l(&mu_);
+      Log(absl::StrCat("PullImage ", req.image().image()));
+    }
+    return images_.PullImage(req);
   }
   absl::StatusOr<v1::RemoveImageResponse> RemoveImage(const v1::RemoveImageRequest& req,
                                                       absl::Duration) override {
-    MutexLock l(&mu_);
-    images_.erase(req.image().image());
-    return v1::RemoveImageResponse();
+    return images_.RemoveImage(req);
   }
   absl::StatusOr<v1::ImageFsInfoResponse> ImageFsInfo(const v1::ImageFsInfoRequest&,
                                                       absl::Duration) override {
@@ -522,8 +503,8 @@ class SimRuntimeImpl : public SimRuntime {
     v1::FilesystemUsage* u = r.add_image_filesystems();
     u->set_timestamp(Nanos(clock_->Now()));
     u->mutable_fs_id()->set_mountpoint("/sim/images");
-    u->mutable_used_bytes()->set_value(images_.size() * (10u << 20));
-    u->mutable_inodes_used()->set_value(images_.size());
+    u->mutable_used_bytes()->set_value(images_.Count() * kImageSize);
+    u->mutable_inodes_used()->set_value(images_.Count());
     return r;
   }
 
@@ -599,23 +580,15 @@ class SimRuntimeImpl : public SimRuntime {
     s->mutable_memory()->mutable_working_set_bytes()->set_value(mem);
     s->mutable_memory()->mutable_usage_bytes()->set_value(mem);
   }
-  static void FillImage(const std::string& name, v1::Image* img) {
-    img->set_id(absl::StrCat("sim://", name));
-    img->add_repo_tags(name);
-    img->set_size(10u << 20);
-    img->mutable_spec()->set_image(name);
-  }
-
   Clock* const clock_;
   const std::string default_text_;
   const std::string ip_prefix_;
+  runtime::internal::NamesImageService images_;
   mutable Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   uint32_t next_ip_ ABSL_GUARDED_BY(mu_) = 2;
   absl::flat_hash_map<std::string, Sandbox> sandboxes_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Ctr> containers_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, bool> images_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, absl::Status> pull_errors_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int> exec_overrides_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<const Script>> scripts_ ABSL_GUARDED_BY(mu_);
   bool log_on_ ABSL_GUARDED_BY(mu_) = false;
