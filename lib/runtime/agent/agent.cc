@@ -1336,6 +1336,8 @@ class AgentImpl : public Agent {
         const Pod& pod = *ps->second->pod;
         pm.mutable_metadata()->set_name(pod.metadata().name());
         pm.mutable_metadata()->set_namespace_(pod.metadata().namespace_());
+        // The pod's labels, as metrics-server serves them: autoscalers select by them.
+        *pm.mutable_metadata()->mutable_labels() = pod.metadata().labels();
         SetTime(now, pm.mutable_timestamp());
       }
       auto* cm = pm.add_containers();

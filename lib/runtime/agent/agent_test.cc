@@ -728,8 +728,9 @@ namespace {
 
 TEST_F(AgentTest, PublishesMetricsObjects) {
   MakeAgent({.publish_metrics = true});
-  CreatePod(R"({"metadata":{"name":"web","annotations":{"sim.rudder.dev/script":
-      "app: cpu=100 memory=32Mi"}},"spec":{"containers":[{"name":"app","image":"busybox"}]}})");
+  CreatePod(R"({"metadata":{"name":"web","labels":{"app":"web"},"annotations":{
+      "sim.rudder.dev/script":"app: cpu=100 memory=32Mi"}},
+      "spec":{"containers":[{"name":"app","image":"busybox"}]}})");
   Sync();
   Step(absl::Seconds(10));
   auto nk = client::KindFor(client_->scheme(), api::metrics::v1beta1::NodeMetrics::descriptor());
@@ -748,6 +749,10 @@ TEST_F(AgentTest, PublishesMetricsObjects) {
                 .at("cpu")
                 .string(),
             "100m");
+  // The pod's labels, so that autoscalers select its metrics.
+  EXPECT_EQ(
+      static_cast<const api::metrics::v1beta1::PodMetrics&>(**p).metadata().labels().at("app"),
+      "web");
   // A second sample updates in place; the pod's metrics go with the pod.
   Step(absl::Seconds(10));
   client::DeleteOptions d;
