@@ -125,6 +125,7 @@ class SimRuntimeImpl : public SimRuntime {
   explicit SimRuntimeImpl(const SimOptions& o)
       : clock_(o.clock ? o.clock : Clock::Real()),
         default_text_(o.default_script),
+        script_for_(o.script_for),
         ip_prefix_(o.ip_prefix),
         images_("sim", kImageSize, o.images) {}
 
@@ -176,8 +177,11 @@ class SimRuntimeImpl : public SimRuntime {
       return absl::InvalidArgumentError("sandbox config: metadata.name and metadata.uid required");
     }
     std::shared_ptr<const Script> script;
-    auto it = c.annotations().find(kScriptAnnotation);
-    const std::string& text = it != c.annotations().end() ? it->second : default_text_;
+    std::string text = script_for_ ? script_for_(c) : std::string();
+    if (text.empty()) {
+      auto it = c.annotations().find(kScriptAnnotation);
+      text = it != c.annotations().end() ? it->second : default_text_;
+    }
     MutexLock l(&mu_);
     RUDDER_ASSIGN_OR_RETURN(script, ScriptFor(text));
     for (const auto& [id, sb] : sandboxes_) {
@@ -582,6 +586,7 @@ class SimRuntimeImpl : public SimRuntime {
   }
   Clock* const clock_;
   const std::string default_text_;
+  const std::function<std::string(const v1::PodSandboxConfig&)> script_for_;
   const std::string ip_prefix_;
   runtime::internal::NamesImageService images_;
   mutable Mutex mu_;

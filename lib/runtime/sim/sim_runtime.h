@@ -25,6 +25,7 @@
 #ifndef RUDDER_LIB_RUNTIME_SIM_SIM_RUNTIME_H_
 #define RUDDER_LIB_RUNTIME_SIM_SIM_RUNTIME_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,10 @@ struct SimOptions {
   Clock* clock = nullptr;  // borrowed; Clock::Real() if null
   // The script of pods without the annotation.
   std::string default_script;
+  // When set, asked first for each new sandbox (the pod's namespace, name and annotations);
+  // a non-empty answer is the pod's script, an empty one falls back to the annotation or
+  // default_script. Called without the runtime's lock held; must be thread-safe.
+  std::function<std::string(const v1::PodSandboxConfig& sandbox)> script_for;
   // Images present before any pull.
   std::vector<std::string> images;
   // The sandbox IPs handed out: <prefix><n> for n = 2, 3, ... (wraps within the /16).

@@ -179,3 +179,42 @@ TEST_F(SimRuntimeTest, SandboxLifecycle) {
 
 }  // namespace
 }  // namespace rudder::runtime::sim
+
+namespace rudder::runtime::sim {
+namespace {
+
+TEST(SimRuntimeHookTest, ScriptForWinsOverTheAnnotation) {
+  FakeClock clock;
+  SimOptions o;
+  o.clock = &clock;
+  o.script_for = [](const v1::PodSandboxConfig& c) -> std::string {
+    return c.metadata().name() == "hooked" ? "app: exit=1s code=3" : "";
+  };
+  std::unique_ptr<SimRuntime> rt = NewSimRuntime(o);
+  auto run = [&](const std::string& name) {
+    v1::RunPodSandboxRequest req;
+    req.mutable_config()->mutable_metadata()->set_name(name);
+    req.mutable_config()->mutable_metadata()->set_namespace_("default");
+    req.mutable_config()->mutable_metadata()->set_uid(name);
+    (*req.mutable_config()->mutable_annotations())[kScriptAnnotation] = "app: exit=1s code=7";
+    v1::CreateContainerRequest cr;
+    cr.set_pod_sandbox_id(rt->RunPodSandbox(req, kT)->pod_sandbox_id());
+    cr.mutable_config()->mutable_metadata()->set_name("app");
+    cr.mutable_config()->mutable_image()->set_image("busybox");
+    std::string id = rt->CreateContainer(cr, kT)->container_id();
+    v1::StartContainerRequest s;
+    s.set_container_id(id);
+    EXPECT_TRUE(rt->StartContainer(s, kT).ok());
+    return id;
+  };
+  std::string hooked = run("hooked"), other = run("other");
+  clock.Advance(absl::Seconds(2));
+  v1::ContainerStatusRequest q;
+  q.set_container_id(hooked);
+  EXPECT_EQ(rt->ContainerStatus(q, kT)->status().exit_code(), 3);
+  q.set_container_id(other);
+  EXPECT_EQ(rt->ContainerStatus(q, kT)->status().exit_code(), 7);  // the hook said ""
+}
+
+}  // namespace
+}  // namespace rudder::runtime::sim
