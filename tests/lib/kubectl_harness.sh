@@ -3,13 +3,33 @@
 #   source .../tests/lib/kubectl_harness.sh
 #   kubectl_harness_start <server binary, runfiles path> <name> [<server binary override>]
 #
-# Skips the test (exit 0 with a SKIPPED line) when kubectl is missing, starts the server (which
-# writes its port to the file named by its first argument), writes a kubeconfig, and defines
+# kubectl is $KUBECTL (default: the machine's 1.33); a test target for another version sets
+# KUBECTL_ENV to the name of the variable holding its path (passed with --test_env by
+# tools/test.sh). Skips the test when kubectl is missing (harness_skip: a SKIPPED line and a
+# JUnit report with one skipped case, so the summary counts it as skipped), starts the server
+# (which writes its port to the file named by its first argument), writes a kubeconfig, and defines
 #   k ARGS...                        kubectl against the server (stderr folded into stdout)
 #   expect WHAT OUTPUT NEEDLE...     every extended regex must match OUTPUT, else FAILED=1
 #   expect_not WHAT OUTPUT NEEDLE    the regex must not match
-# and the variables KUBECTL, SERVER, SERVER_PID, TMP, PORT, URL and FAILED. A script may define
-# harness_extra_cleanup, which runs before the server is stopped at exit.
+# and the variables KUBECTL, KUBECTL_MINOR (20, 27, 33, ...), SERVER, SERVER_PID, TMP, PORT,
+# URL and FAILED. A script may define harness_extra_cleanup, which runs before the server is
+# stopped at exit.
+
+# Prints a visible SKIPPED line, writes a JUnit report with one skipped case (when Bazel asks
+# for one) and exits 0.
+harness_skip() {
+  echo "SKIPPED: $1"
+  if [[ -n "${XML_OUTPUT_FILE:-}" ]]; then
+    local name="${TEST_TARGET:-test}"
+    cat >"$XML_OUTPUT_FILE" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites><testsuite name="$name" tests="1" skipped="1" failures="0" errors="0">
+<testcase name="$name" classname="$name" status="notrun"><skipped message="$1"/></testcase>
+</testsuite></testsuites>
+XML
+  fi
+  exit 0
+}
 
 kubectl_harness_cleanup() {
   if declare -F harness_extra_cleanup >/dev/null; then harness_extra_cleanup; fi
@@ -18,11 +38,18 @@ kubectl_harness_cleanup() {
 }
 
 kubectl_harness_start() {
+  if [[ -n "${KUBECTL_ENV:-}" ]]; then
+    KUBECTL="${!KUBECTL_ENV:-}"
+    if [[ -z "$KUBECTL" ]]; then
+      harness_skip "$KUBECTL_ENV is not set (tools/setup.sh fetches it, tools/test.sh passes it with --test_env); the kubectl end-to-end test did not run."
+    fi
+  fi
   KUBECTL="${KUBECTL:-/usr/lib/google-cloud-sdk/bin/kubectl.1.33}"
   if [[ ! -x "$KUBECTL" ]]; then
-    echo "SKIPPED: $KUBECTL not found; the kubectl end-to-end test did not run."
-    exit 0
+    harness_skip "$KUBECTL not found; the kubectl end-to-end test did not run."
   fi
+  KUBECTL_MINOR="$("$KUBECTL" version --client 2>/dev/null | grep -Eo 'v1\.[0-9]+' | head -1 | cut -d. -f2)"
+  echo "kubectl: $KUBECTL (1.${KUBECTL_MINOR:-?})"
   SERVER="${3:-}"
   if [[ -z "$SERVER" ]]; then
     SERVER="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-}/$1"

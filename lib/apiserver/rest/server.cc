@@ -24,6 +24,7 @@
 #include "lib/apiserver/registry/errors.h"
 #include "lib/apiserver/registry/eviction.h"
 #include "lib/apiserver/registry/registry.h"
+#include "lib/apiserver/rest/internal/openapi_v2_proto.h"
 #include "lib/apiserver/rest/internal/table.h"
 #include "lib/base/mutex.h"
 #include "lib/base/status_macros.h"
@@ -222,6 +223,10 @@ class ApiServerImpl : public ApiServer {
     }
     if (openapi::OpenApiService::Handles(req.path)) {
       if (req.method != "GET") return WriteError(res, MethodNotAllowed());
+      if (req.path == "/openapi/v2" &&
+          absl::StrContains(absl::AsciiStrToLower(req.get_header_value("Accept")), "protobuf")) {
+        return ServeOpenApiV2Proto(req, res);
+      }
       openapi::OpenApiResponse r =
           openapi_.Serve({req.path, Param(req, "hash"), req.get_header_value("Accept"),
                           req.get_header_value("If-None-Match")});
@@ -290,6 +295,39 @@ class ApiServerImpl : public ApiServer {
       return WriteError(res, s);
     }
     ServeResource(req, res, *t, az.user);
+  }
+
+  // GET /openapi/v2 asking for protobuf: the swagger document in its protobuf form, as
+  // application/octet-stream (kubectl 1.20 rejects the protobuf media type's parameters).
+  // Converted once per version of the JSON document.
+  void ServeOpenApiV2Proto(const httplib::Request& req, httplib::Response& res) {
+    openapi::OpenApiResponse r = openapi_.Serve({req.path, "", kJson, ""});
+    if (r.status != 200) return WriteError(res, NotFoundPath());
+    std::string etag = r.headers.count("ETag") ? r.headers["ETag"] : "";
+    std::shared_ptr<const std::string> body;
+    {
+      MutexLock l(&mu_);
+      if (openapi_v2_proto_ != nullptr && openapi_v2_etag_ == etag) body = openapi_v2_proto_;
+    }
+    if (body == nullptr) {
+      absl::StatusOr<std::string> b = rest_internal::SwaggerJsonToProto(r.body);
+      if (!b.ok()) return WriteError(res, b.status());
+      body = std::make_shared<const std::string>(std::move(*b));
+      MutexLock l(&mu_);
+      openapi_v2_etag_ = etag;
+      openapi_v2_proto_ = body;
+    }
+    if (!etag.empty()) {
+      std::string pe = "\"proto-" + etag.substr(etag.front() == '"' ? 1 : 0);
+      if (pe.back() != '"') pe += '"';
+      res.set_header("ETag", pe);
+      if (req.get_header_value("If-None-Match") == pe) {
+        res.status = 304;
+        return;
+      }
+    }
+    res.status = 200;
+    res.set_content(*body, "application/octet-stream");
   }
 
   // True for paths below a group version (/api/v1/..., /apis/g/v/...).
@@ -1056,6 +1094,8 @@ class ApiServerImpl : public ApiServer {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   Mutex mu_;
+  std::string openapi_v2_etag_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const std::string> openapi_v2_proto_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::set<ObjectWatcher*> watchers_ ABSL_GUARDED_BY(mu_);
 };
