@@ -73,6 +73,14 @@ class InProcessClient final : public Client {
     return registry_->FinalizeNamespace(*kind, name, std::move(ns_obj), options);
   }
 
+  absl::Status Bind(const std::string& ns, const api::core::v1::Binding& binding,
+                    const WriteOptions& options) override {
+    const std::string& n = ns.empty() ? binding.metadata().namespace_() : ns;
+    return registry_
+        ->BindPod(n.empty() ? "default" : n, binding.metadata().name(), binding, options)
+        .status();
+  }
+
   absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
                                                        const std::string& ns,
                                                        const WatchOptions& options) override {
@@ -114,6 +122,11 @@ absl::Status Client::DeleteCollection(const api::KindInfo& kind, const std::stri
 
 absl::StatusOr<ObjectPtr> Client::FinalizeNamespace(ObjectPtr ns_obj, const WriteOptions& options) {
   return absl::UnimplementedError("this client does not offer namespaces/finalize");
+}
+
+absl::Status Client::Bind(const std::string& ns, const api::core::v1::Binding& binding,
+                          const WriteOptions& options) {
+  return absl::UnimplementedError("this client does not offer pods/binding");
 }
 
 std::unique_ptr<Client> NewInProcessClient(apiserver::Registry* registry) {

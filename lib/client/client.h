@@ -30,6 +30,7 @@
 #include "google/protobuf/message.h"
 #include "lib/api/object/object.h"
 #include "lib/api/proto/autoscaling/v1/autoscaling.pb.h"
+#include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/api/scheme/scheme.h"
 #include "lib/apiserver/registry/registry.h"
 
@@ -97,6 +98,13 @@ class Client {
   // removed. The default is Unimplemented; the in-process and REST transports implement it.
   virtual absl::StatusOr<ObjectPtr> FinalizeNamespace(ObjectPtr ns_obj,
                                                       const WriteOptions& options);
+  // The pods/binding subresource: assigns the pod binding.metadata.name of `ns` (empty: the
+  // binding's namespace) to the node binding.target.name, setting spec.nodeName and the
+  // PodScheduled condition (see Registry::BindPod). Aborted (409) when the pod is already
+  // assigned, NotFound when it is missing. The default is Unimplemented; the in-process and
+  // REST transports implement it.
+  virtual absl::Status Bind(const std::string& ns, const api::core::v1::Binding& binding,
+                            const WriteOptions& options);
   // Watches objects of `kind` in `ns` (empty: every namespace).
   virtual absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
                                                                const std::string& ns,

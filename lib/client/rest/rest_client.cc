@@ -367,6 +367,19 @@ class RestClient final : public Client {
     return DecodeObject(*kind, out);
   }
 
+  absl::Status Bind(const std::string& ns, const api::core::v1::Binding& binding,
+                    const WriteOptions& options) override {
+    std::shared_ptr<const KindInfo> pods = scheme().ByResource({"", "v1", "pods"});
+    std::shared_ptr<const KindInfo> kind = scheme().ByResource({"", "v1", "bindings"});
+    if (pods == nullptr || kind == nullptr) return absl::NotFoundError("the scheme has no pods");
+    const std::string& n = ns.empty() ? binding.metadata().namespace_() : ns;
+    RUDDER_ASSIGN_OR_RETURN(std::string body, EncodeBody(*kind, binding));
+    std::string path = PathOf(*pods, n.empty() ? "default" : n, binding.metadata().name(),
+                              "binding") +
+                       WriteQuery(options);
+    return Send("POST", path, body, kJson).status();
+  }
+
   absl::StatusOr<ObjectPtr> Patch(const KindInfo& kind, const std::string& ns,
                                   const std::string& name, PatchType type, const std::string& patch,
                                   bool status, const WriteOptions& options) override {

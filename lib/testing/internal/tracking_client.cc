@@ -205,6 +205,18 @@ absl::StatusOr<client::ObjectPtr> TrackingClient::Create(const api::KindInfo& ki
   return r;
 }
 
+absl::Status TrackingClient::Bind(const std::string& ns, const api::core::v1::Binding& binding,
+                                  const client::WriteOptions& options) {
+  absl::Status s = next_->Bind(ns, binding, options);
+  if (!s.ok() || options.dry_run) return s;
+  // The binding's answer carries no resourceVersion: the pod's current one is at or past it.
+  std::shared_ptr<const api::KindInfo> pods = next_->scheme().ByResource({"", "v1", "pods"});
+  if (pods == nullptr) return s;
+  const std::string& n = ns.empty() ? binding.metadata().namespace_() : ns;
+  Note(*pods, next_->Get(*pods, n.empty() ? "default" : n, binding.metadata().name()), 0);
+  return s;
+}
+
 absl::StatusOr<client::ObjectPtr> TrackingClient::Get(const api::KindInfo& kind,
                                                       const std::string& ns,
                                                       const std::string& name) {

@@ -54,6 +54,9 @@ class TrackingClient : public client::Client {
   absl::StatusOr<std::unique_ptr<client::ObjectWatcher>> Watch(
       const api::KindInfo& kind, const std::string& ns,
       const client::WatchOptions& options) override;
+  // Binds through `next` and records the pod's write.
+  absl::Status Bind(const std::string& ns, const api::core::v1::Binding& binding,
+                    const client::WriteOptions& options) override;
   absl::StatusOr<std::unique_ptr<client::Scale>> GetScale(const api::KindInfo& kind,
                                                           const std::string& ns,
                                                           const std::string& name) override;
