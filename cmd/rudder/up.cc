@@ -22,6 +22,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cmd/rudder/common.h"
+#include "cmd/rudder/components.h"
 #include "cmd/rudder/flags.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/api/scheme/builtin.h"
@@ -38,54 +40,6 @@
 
 namespace rudder::cmd {
 namespace {
-
-std::string DefaultDataDir() {
-  const char* home = getenv("HOME");
-  return absl::StrCat(home != nullptr && *home != '\0' ? home : ".", "/.rudder");
-}
-
-// Writes a kubeconfig for http://127.0.0.1:port (atomically, through a temporary file).
-bool WriteKubeconfig(const std::string& path, int port) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << "apiVersion: v1\n"
-           "kind: Config\n"
-           "clusters:\n"
-           "- name: rudder\n"
-           "  cluster:\n"
-           "    server: http://127.0.0.1:"
-        << port
-        << "\n"
-           "contexts:\n"
-           "- name: rudder\n"
-           "  context:\n"
-           "    cluster: rudder\n"
-           "    user: rudder\n"
-           "current-context: rudder\n"
-           "users:\n"
-           "- name: rudder\n"
-           "  user: {}\n";
-    if (!out) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
-}
-
-// OK when nothing listens on 127.0.0.1:port (the server's own bind may share a port).
-absl::Status CheckPortFree(int port) {
-  if (port == 0) return absl::OkStatus();
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return absl::InternalError(strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int rc = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  int err = errno;
-  close(fd);
-  if (rc != 0) return absl::UnavailableError(strerror(err));
-  return absl::OkStatus();
-}
 
 bool NodeReady(const api::core::v1::Node& node) {
   for (const auto& c : node.status().conditions()) {
@@ -113,16 +67,12 @@ int RunUp(const std::vector<std::string>& args) {
     std::cout << flags.Usage();
     return 0;
   }
-  int port = 0;
-  if (!absl::SimpleAtoi(flags.Get("port"), &port) || port < 0 || port > 65535) {
-    std::cerr << "rudder up: --port: \"" << flags.Get("port") << "\" is not a port number\n";
+  absl::StatusOr<int> parsed_port = ParsePort("port", flags.Get("port"));
+  if (!parsed_port.ok()) {
+    std::cerr << "rudder up: " << parsed_port.status().message() << "\n";
     return 2;
   }
-  if (!flags.Get("cri-endpoint").empty()) {
-    std::cerr << "rudder up: --cri-endpoint is not supported by this build of `rudder up` yet; "
-                 "leave it empty to run pods as local processes\n";
-    return 2;
-  }
+  const int port = *parsed_port;
   if (absl::Status p = CheckPortFree(port); !p.ok()) {
     std::cerr << "rudder up: cannot serve the API on 127.0.0.1:" << port << ": " << p.message()
               << "\n";
@@ -136,11 +86,7 @@ int RunUp(const std::vector<std::string>& args) {
   }
 
   // Signals are taken by sigwait below, in this thread only.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  sigset_t set = BlockStopSignals();
 
   store::RocksStoreOptions so;
   so.dir = dir + "/store";
@@ -152,12 +98,10 @@ int RunUp(const std::vector<std::string>& args) {
     return 1;
   }
   // The node's runtime comes first: the API server serves pods' logs from it.
-  runtime::process::ProcessRuntimeOptions po;
-  po.isolation = runtime::process::Isolation::kNone;
-  absl::StatusOr<std::unique_ptr<runtime::process::ProcessRuntime>> rt =
-      runtime::process::NewProcessRuntime(po);
+  absl::StatusOr<std::unique_ptr<runtime::ContainerRuntime>> rt =
+      NewNodeRuntime(flags.Get("cri-endpoint"));
   if (!rt.ok()) {
-    std::cerr << "rudder up: process runtime: " << rt.status().message() << "\n";
+    std::cerr << "rudder up: " << rt.status().message() << "\n";
     return 1;
   }
   std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
@@ -205,7 +149,7 @@ int RunUp(const std::vector<std::string>& args) {
   (*agent)->Start();
 
   std::string kubeconfig = dir + "/kubeconfig";
-  if (!WriteKubeconfig(kubeconfig, (*server)->port())) {
+  if (!WriteKubeconfig(kubeconfig, absl::StrCat("http://127.0.0.1:", (*server)->port()))) {
     std::cerr << "rudder up: cannot write " << kubeconfig << "\n";
     return 1;
   }
@@ -217,17 +161,15 @@ int RunUp(const std::vector<std::string>& args) {
   // Ready once the node reports Ready (the agent's first status pass); a signal stops waiting.
   client::TypedClient<api::core::v1::Node> nodes(client.get());
   int sig = 0;
-  struct timespec tick = {0, 100 * 1000 * 1000};
   for (;;) {
     absl::StatusOr<std::unique_ptr<api::core::v1::Node>> n = nodes.Get("", ago.node_name);
     if (n.ok() && NodeReady(**n)) {
       std::cout << "ready\n" << std::flush;
       break;
     }
-    sig = sigtimedwait(&set, nullptr, &tick);
-    if (sig > 0) break;
+    if ((sig = WaitForSignal(set, absl::Milliseconds(100))) != 0) break;
   }
-  if (sig <= 0) sigwait(&set, &sig);
+  if (sig == 0) WaitForSignal(set);
 
   std::cerr << "rudder up: shutting down\n";
   (*agent)->Stop();
@@ -242,7 +184,13 @@ int RunApiserver(const std::vector<std::string>& args) {
   FlagSet flags("apiserver");
   flags.String("data-dir", "", "RocksDB store directory (exclusive with --etcd-servers)");
   flags.String("etcd-servers", "", "etcd client endpoints, comma-separated (host:port)");
-  flags.String("port", "6443", "port of the API server on 127.0.0.1 (plain HTTP)");
+  flags.String("etcd-prefix", "",
+               "prefix of every key in etcd, to keep several clusters in one etcd (API servers of "
+               "one cluster use the same prefix)");
+  flags.String("bind-address", "127.0.0.1",
+               "address to serve on (plain HTTP without authentication: keep it private)");
+  flags.String("port", "6443", "port of the API server (plain HTTP); 0 picks a free one");
+  flags.String("max-connections", "512", "connections served at once (watches included)");
   flags.Bool("help", false, "print the flags");
   if (absl::Status s = flags.Parse(args); !s.ok()) {
     std::cerr << "rudder apiserver: " << s.message() << "\n\n" << flags.Usage();
@@ -252,56 +200,70 @@ int RunApiserver(const std::vector<std::string>& args) {
     std::cout << flags.Usage();
     return 0;
   }
-  int port = 0;
-  if (!absl::SimpleAtoi(flags.Get("port"), &port) || port < 0 || port > 65535) {
-    std::cerr << "rudder apiserver: --port: \"" << flags.Get("port") << "\" is not a port number\n";
+  absl::StatusOr<int> port = ParsePort("port", flags.Get("port"));
+  int max_connections = 0;
+  if (!port.ok()) {
+    std::cerr << "rudder apiserver: " << port.status().message() << "\n";
+    return 2;
+  }
+  if (!absl::SimpleAtoi(flags.Get("max-connections"), &max_connections) || max_connections < 4) {
+    std::cerr << "rudder apiserver: --max-connections: \"" << flags.Get("max-connections")
+              << "\" is not a number >= 4\n";
     return 2;
   }
   if (flags.Get("data-dir").empty() == flags.Get("etcd-servers").empty()) {
     std::cerr << "rudder apiserver: give exactly one of --data-dir and --etcd-servers\n";
     return 2;
   }
-  if (absl::Status p = CheckPortFree(port); !p.ok()) {
-    std::cerr << "rudder apiserver: cannot serve the API on 127.0.0.1:" << port << ": "
-              << p.message() << "\n";
-    return 1;
+  const std::string host = flags.Get("bind-address");
+  if (host == "127.0.0.1") {
+    if (absl::Status p = CheckPortFree(*port); !p.ok()) {
+      std::cerr << "rudder apiserver: cannot serve the API on 127.0.0.1:" << *port << ": "
+                << p.message() << "\n";
+      return 1;
+    }
   }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  sigset_t set = BlockStopSignals();
   absl::StatusOr<std::unique_ptr<store::Store>> st;
   if (!flags.Get("data-dir").empty()) {
     store::RocksStoreOptions so;
     so.dir = flags.Get("data-dir");
+    so.auto_compaction_retention = 10000;
     st = store::OpenRocksStore(so);
   } else {
     store::EtcdStoreOptions eo;
     eo.endpoints = absl::StrSplit(flags.Get("etcd-servers"), ',', absl::SkipEmpty());
+    eo.key_prefix = flags.Get("etcd-prefix");
+    eo.dial_timeout = absl::Seconds(2);
+    eo.request_timeout = absl::Seconds(5);
     st = store::NewEtcdStore(eo);
   }
   if (!st.ok()) {
-    std::cerr << "rudder apiserver: cannot open the store: " << st.status().message() << "\n";
+    std::cerr << "rudder apiserver: cannot open the store ("
+              << (flags.Get("data-dir").empty() ? "etcd at " + flags.Get("etcd-servers")
+                                                : flags.Get("data-dir"))
+              << "): " << st.status().message() << "\n";
     return 1;
   }
   std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
   apiserver::ApiServerOptions ao;
   ao.store = st->get();
   ao.scheme = scheme.get();
-  ao.port = port;
+  ao.host = host;
+  ao.port = *port;
+  ao.max_threads = max_connections;
   ao.admission = apiserver::admission::NewDefaultChain();
   absl::StatusOr<std::unique_ptr<apiserver::ApiServer>> server = apiserver::ApiServer::Start(ao);
   if (!server.ok()) {
-    std::cerr << "rudder apiserver: cannot serve the API on 127.0.0.1:" << port << ": "
+    std::cerr << "rudder apiserver: cannot serve the API on " << host << ":" << *port << ": "
               << server.status().message() << "\n";
     return 1;
   }
-  std::cout << "API server on http://127.0.0.1:" << (*server)->port()
+  std::cout << "API server on http://" << host << ":" << (*server)->port()
             << " (plain HTTP, no authentication)\nready\n"
             << std::flush;
-  int sig = 0;
-  sigwait(&set, &sig);
+  WaitForSignal(set);
+  std::cerr << "rudder apiserver: shutting down\n";
   (*server)->Shutdown();
   return 0;
 }
