@@ -45,6 +45,28 @@ out="$(k api-resources)"
 expect "api-resources" "$out" "^deployments +deploy +apps/v1 +true +Deployment" \
   "^configmaps +cm +v1 +true +ConfigMap" "^namespaces +ns +v1 +false +Namespace"
 
+# Discovery: kubectl 1.26+ asks /api and /apis for the aggregated form (one request each);
+# older ones ask every group-version.
+out="$("$KUBECTL" --kubeconfig "$TMP/kubeconfig" --cache-dir "$TMP/cache-v6" get deploy -v=6 2>&1)"
+n="$(grep -Eo 'GET[ "a-z=]*http://[^ "]*' <<<"$out" | grep -Ev '/deployments\?' | grep -c .)"
+if (( KUBECTL_MINOR >= 26 )); then
+  expect "aggregated discovery: two requests" "requests=$n" "^requests=2$"
+else
+  expect "legacy discovery: one request per group-version" "requests=$n" "^requests=(1[0-9]|[2-9][0-9])$"
+fi
+agg='application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json'
+c="$(curl -s -o "$TMP/body" -w '%{http_code} %{content_type}' -H "Accept: $agg" "$URL/apis")"
+expect "GET /apis (aggregated v2)" "$c $(cat "$TMP/body")" \
+  '^200 application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList \{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2"' \
+  '"resource":"deployments","responseKind":\{"group":"apps","version":"v1","kind":"Deployment"\},"scope":"Namespaced","singularResource":"deployment","verbs":\[[^]]*"watch"\],"shortNames":\["deploy"\],"categories":\["all"\],"subresources":\[\{"subresource":"status".*\{"subresource":"scale","responseKind":\{"group":"autoscaling","version":"v1","kind":"Scale"\}'
+c="$(curl -s -o "$TMP/body" -w '%{http_code} %{content_type}' \
+  -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList' "$URL/api")"
+expect "GET /api (aggregated v2beta1)" "$c $(cat "$TMP/body")" \
+  '^200 application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList .*"items":\[\{"metadata":\{"creationTimestamp":null\},"versions":\[\{"version":"v1"' \
+  '"resource":"namespaces",[^{]*\{[^}]*\},"scope":"Cluster"'
+c="$(curl -s -o "$TMP/body" -w '%{http_code} %{content_type}' -H 'Accept: application/json, */*' "$URL/apis")"
+expect "GET /apis (plain)" "$c $(cat "$TMP/body")" '^200 application/json \{"kind":"APIGroupList"'
+
 out="$(k create -f "$TMP/objs.yaml")"
 expect "create -f" "$out" "^configmap/cfg created" "^deployment.apps/web created"
 
@@ -127,6 +149,7 @@ expect "watch stream" "$out" '^\{"type":"ADDED","object":\{"kind":"ConfigMap".*"
   '^\{"type":"MODIFIED","object":.*"seen":"yes"'
 
 # kubectl get -w: list, then a watch of one-row Tables.
+: >"$TMP/getw.out"
 timeout 4 "$KUBECTL" --kubeconfig "$TMP/kubeconfig" --cache-dir "$TMP/cache" get cm watched -w \
   >"$TMP/getw.out" 2>&1 &
 GETW_PID=$!

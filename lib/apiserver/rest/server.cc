@@ -24,6 +24,7 @@
 #include "lib/apiserver/registry/errors.h"
 #include "lib/apiserver/registry/eviction.h"
 #include "lib/apiserver/registry/registry.h"
+#include "lib/apiserver/rest/internal/discovery.h"
 #include "lib/apiserver/rest/internal/openapi_v2_proto.h"
 #include "lib/apiserver/rest/internal/table.h"
 #include "lib/base/mutex.h"
@@ -258,14 +259,14 @@ class ApiServerImpl : public ApiServer {
     if (seg[0] == "api") {
       if (seg.size() == 1) {
         if (req.method != "GET") return WriteError(res, MethodNotAllowed());
-        return DiscoveryApi(res);
+        return DiscoveryApi(req, res);
       }
       version = seg[1];
       rest = 2;
     } else if (seg[0] == "apis") {
       if (seg.size() == 1) {
         if (req.method != "GET") return WriteError(res, MethodNotAllowed());
-        return DiscoveryApis(res);
+        return DiscoveryApis(req, res);
       }
       if (seg.size() == 2) return WriteError(res, NotFoundPath());
       group = seg[1];
@@ -978,7 +979,28 @@ class ApiServerImpl : public ApiServer {
         });
   }
 
-  void DiscoveryApi(httplib::Response& res) {
+  // /api and /apis as one APIGroupDiscoveryList when the client asks for it (kubectl 1.26+).
+  // Returns false when it does not.
+  bool AggregatedDiscovery(const httplib::Request& req, httplib::Response& res, bool core) {
+    std::string version = rest_internal::AggregatedDiscoveryVersion(req.get_header_value("Accept"));
+    res.set_header("Vary", "Accept");
+    if (version.empty()) return false;
+    std::vector<rest_internal::DiscoveryGroup> groups;
+    for (const auto& [group, v] : options_.scheme->GroupVersions()) {
+      if (group.empty() != core) continue;
+      meta::APIResourceList list;
+      if (!ResourceList(group, v, &list)) continue;
+      if (groups.empty() || groups.back().name != group) groups.push_back({group, {}});
+      groups.back().versions.push_back(std::move(list));
+    }
+    res.status = 200;
+    res.set_content(rest_internal::AggregatedDiscoveryJson(groups, version),
+                    rest_internal::AggregatedDiscoveryContentType(version).c_str());
+    return true;
+  }
+
+  void DiscoveryApi(const httplib::Request& req, httplib::Response& res) {
+    if (AggregatedDiscovery(req, res, /*core=*/true)) return;
     WriteJson(res, 200,
               absl::StrCat(R"({"kind":"APIVersions","versions":["v1"],)"
                            R"("serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0",)"
@@ -986,7 +1008,8 @@ class ApiServerImpl : public ApiServer {
                            options_.host, ":", port_, R"("}]})"));
   }
 
-  void DiscoveryApis(httplib::Response& res) {
+  void DiscoveryApis(const httplib::Request& req, httplib::Response& res) {
+    if (AggregatedDiscovery(req, res, /*core=*/false)) return;
     meta::APIGroupList list;
     std::map<std::string, meta::APIGroup*> groups;
     for (const auto& [group, version] : options_.scheme->GroupVersions()) {
@@ -1012,6 +1035,20 @@ class ApiServerImpl : public ApiServer {
   void DiscoveryGroupVersion(httplib::Response& res, const std::string& group,
                              const std::string& version) {
     meta::APIResourceList list;
+    if (!ResourceList(group, version, &list)) return WriteError(res, NotFoundPath());
+    api::JsonEncodeOptions enc;
+    enc.api_version = "v1";
+    enc.kind = "APIResourceList";
+    absl::StatusOr<std::string> json = api::EncodeJson(list, enc);
+    if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
+    WriteJson(res, 200, *json);
+  }
+
+  // The resources of a group-version (subresources as "plural/sub"); false when it serves
+  // none.
+  bool ResourceList(const std::string& group, const std::string& version,
+                    meta::APIResourceList* out) {
+    meta::APIResourceList& list = *out;
     list.set_groupversion(group.empty() ? version : absl::StrCat(group, "/", version));
     bool any = false;
     for (const std::shared_ptr<const KindInfo>& k : options_.scheme->All()) {
@@ -1074,13 +1111,7 @@ class ApiServerImpl : public ApiServer {
         for (const char* v : {"get", "patch", "update"}) s->add_verbs(v);
       }
     }
-    if (!any) return WriteError(res, NotFoundPath());
-    api::JsonEncodeOptions enc;
-    enc.api_version = "v1";
-    enc.kind = "APIResourceList";
-    absl::StatusOr<std::string> json = api::EncodeJson(list, enc);
-    if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
-    WriteJson(res, 200, *json);
+    return any;
   }
 
   ApiServerOptions options_;
