@@ -47,6 +47,11 @@
 #include "lib/controllers/runtime/manager.h"
 #include "lib/store/store.h"
 
+namespace rudder::sched::kube {
+class SchedulerRunner;
+struct SchedulerRunnerOptions;
+}  // namespace rudder::sched::kube
+
 namespace rudder::testing {
 
 namespace internal {
@@ -102,6 +107,12 @@ struct TestClusterOptions {
   bool scheduler = false;
   std::function<absl::StatusOr<std::unique_ptr<RunningController>>(const ControllerContext&)>
       scheduler_factory;
+  // With `scheduler` and no scheduler_factory, the cluster runs a sched::kube::SchedulerRunner
+  // over the controllers' client on the fake clock (informers, pods/binding, PodScheduled
+  // conditions, Events, preemption), and quiescence includes it: no scheduling cycle running,
+  // activeQ empty (the pods left are unschedulable or backing off), no binding in flight.
+  // `scheduler_options`, when set, adjusts its options (profiles, plugins) before it starts.
+  std::function<void(sched::kube::SchedulerRunnerOptions*)> scheduler_options;
   int nodes = 0;
   std::function<absl::StatusOr<std::unique_ptr<RunningController>>(const ControllerContext&,
                                                                    int index)>
@@ -140,6 +151,9 @@ class TestCluster {
   const std::string& kubeconfig_path() const { return kubeconfig_path_; }
   // Watch connections dropped by perturbation so far.
   int64_t DroppedWatches() const;
+  // The scheduler the cluster runs (`scheduler` without a factory), else nullptr. Owned by
+  // the cluster.
+  sched::kube::SchedulerRunner* scheduler() const { return scheduler_; }
 
   // Moves the clock by `d`, then waits for quiescence.
   absl::Status Advance(absl::Duration d);
@@ -184,6 +198,7 @@ class TestCluster {
   std::unique_ptr<ctrl::Manager> manager_;
   std::vector<std::unique_ptr<RunningController>> running_;
   std::unique_ptr<Rest> rest_;
+  sched::kube::SchedulerRunner* scheduler_ = nullptr;  // in running_ when the cluster made it
   std::string server_url_;
   std::string kubeconfig_path_;
 };
