@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
+#include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/api/scheme/scheme.h"
 #include "lib/apiserver/registry/registry.h"
 #include "lib/base/clock.h"
@@ -47,16 +49,16 @@
 #include "lib/controllers/runtime/manager.h"
 #include "lib/store/store.h"
 
-namespace rudder::sched::kube {
-class SchedulerRunner;
-struct SchedulerRunnerOptions;
-}  // namespace rudder::sched::kube
+namespace rudder::runtime::sim {
+class SimRuntime;
+}
 
 namespace rudder::testing {
 
 namespace internal {
 class TrackingClient;
-}
+class SimNodes;
+}  // namespace internal
 
 // What a controller factory gets: the cluster's pieces, all borrowed from the TestCluster.
 struct ControllerContext {
@@ -96,27 +98,46 @@ struct PerturbationOptions {
   int max_reorder_window = 8;      // Events considered for reordering at once.
 };
 
+// One simulated node's settings (see TestClusterOptions::nodes).
+struct SimNodeOptions {
+  // Capacity quantities ("cpu", "memory", "pods", ...); empty: cpu=4, memory=16Gi, pods=110.
+  // Allocatable equals capacity.
+  std::map<std::string, std::string> capacity;
+  // Added to kubernetes.io/hostname, kubernetes.io/os and kubernetes.io/arch.
+  std::map<std::string, std::string> labels;
+  std::vector<api::core::v1::Taint> taints;
+};
+
 struct TestClusterOptions {
   // Registers the host program's kinds before anything starts.
   std::function<absl::Status(api::Scheme*)> register_kinds;
   // Controllers to start, in order.
   std::vector<ControllerFactory> controllers;
-  // Seams for the scheduler and simulated nodes: called after the controllers with the same
-  // context. Unset while the cluster cannot provide them itself: `nodes` > 0 or
-  // `scheduler` = true then fail with Unimplemented.
+  // Seams for the scheduler and nodes: called after the controllers with the same context.
+  // `scheduler` = true without a factory fails with Unimplemented.
   bool scheduler = false;
   std::function<absl::StatusOr<std::unique_ptr<RunningController>>(const ControllerContext&)>
       scheduler_factory;
-  // With `scheduler` and no scheduler_factory, the cluster runs a sched::kube::SchedulerRunner
-  // over the controllers' client on the fake clock (informers, pods/binding, PodScheduled
-  // conditions, Events, preemption), and quiescence includes it: no scheduling cycle running,
-  // activeQ empty (the pods left are unschedulable or backing off), no binding in flight.
-  // `scheduler_options`, when set, adjusts its options (profiles, plugins) before it starts.
-  std::function<void(sched::kube::SchedulerRunnerOptions*)> scheduler_options;
+  //
+  // `nodes` = N starts N node agents (lib/runtime/agent) named node-0 .. node-<N-1>, each over
+  // a simulated runtime (lib/runtime/sim) on the fake clock, registered (Node and Lease)
+  // before Start returns. They run the pods bound to them (by the scheduler or by
+  // spec.nodeName) and write their status; an agent syncs when one of its pods changes and
+  // every `node_sync_interval` of fake time, and quiescence waits for both. A pod's containers
+  // do what its script says (sim_runtime.h): `pod_script`, else its sim.rudder.dev/script
+  // annotation, else they run until stopped. `node_factory`, when set, replaces all of this
+  // with the test's own node per index.
   int nodes = 0;
   std::function<absl::StatusOr<std::unique_ptr<RunningController>>(const ControllerContext&,
                                                                    int index)>
       node_factory;
+  // Settings of simulated node `index`; unset: defaults.
+  std::function<SimNodeOptions(int index)> node_options;
+  // The script of pod (namespace, name) on a simulated node; "" falls back to the annotation.
+  std::function<std::string(const std::string& ns, const std::string& name)> pod_script;
+  // Simulated nodes also publish metrics.k8s.io NodeMetrics and PodMetrics (every 10 s).
+  bool publish_node_metrics = false;
+  absl::Duration node_sync_interval = absl::Seconds(1);
   // Serve REST on a loopback port and write a kubeconfig for it.
   bool serve_rest = false;
   // Where the kubeconfig goes; empty: a file in TEST_TMPDIR (or /tmp).
@@ -149,11 +170,11 @@ class TestCluster {
   // "http://127.0.0.1:<port>" and the kubeconfig's path when serving REST, else empty.
   const std::string& server_url() const { return server_url_; }
   const std::string& kubeconfig_path() const { return kubeconfig_path_; }
+  // The simulated runtime of node `index` (test controls such as SetExecExitCode); nullptr
+  // without simulated nodes or out of range. Owned by the cluster.
+  runtime::sim::SimRuntime* node_runtime(int index) const;
   // Watch connections dropped by perturbation so far.
   int64_t DroppedWatches() const;
-  // The scheduler the cluster runs (`scheduler` without a factory), else nullptr. Owned by
-  // the cluster.
-  sched::kube::SchedulerRunner* scheduler() const { return scheduler_; }
 
   // Moves the clock by `d`, then waits for quiescence.
   absl::Status Advance(absl::Duration d);
@@ -198,7 +219,7 @@ class TestCluster {
   std::unique_ptr<ctrl::Manager> manager_;
   std::vector<std::unique_ptr<RunningController>> running_;
   std::unique_ptr<Rest> rest_;
-  sched::kube::SchedulerRunner* scheduler_ = nullptr;  // in running_ when the cluster made it
+  internal::SimNodes* sim_nodes_ = nullptr;  // in running_ when the cluster made the nodes
   std::string server_url_;
   std::string kubeconfig_path_;
 };

@@ -112,10 +112,7 @@ TEST(TestClusterTest, WaitForExplainsFailureWithTheLastState) {
                   .ok());
 }
 
-TEST(TestClusterTest, SchedulerAndNodesNeedTheirFactories) {
-  TestClusterOptions o;
-  o.nodes = 2;
-  EXPECT_TRUE(absl::IsUnimplemented(TestCluster::Start(std::move(o)).status()));
+TEST(TestClusterTest, SchedulerNeedsItsFactory) {
   TestClusterOptions s;
   s.scheduler = true;
   EXPECT_TRUE(absl::IsUnimplemented(TestCluster::Start(std::move(s)).status()));
