@@ -14,6 +14,7 @@
 #include "lib/apiserver/rest/server.h"
 #include "lib/base/status_macros.h"
 #include "lib/controllers/gc/gc.h"
+#include "lib/sched/kube/scheduler_runner.h"
 #include "lib/store/memory/memory_store.h"
 #include "lib/testing/internal/sim_nodes.h"
 #include "lib/testing/internal/tracking_client.h"
@@ -34,6 +35,17 @@ class GcHandle : public RunningController {
 
  private:
   std::unique_ptr<controllers::GarbageCollector> gc_;
+};
+
+class SchedulerHandle : public RunningController {
+ public:
+  explicit SchedulerHandle(std::unique_ptr<sched::kube::SchedulerRunner> r)
+      : runner_(std::move(r)) {}
+  void Stop() override { runner_->Stop(); }
+  bool Idle() const override { return runner_->Idle(); }
+
+ private:
+  std::unique_ptr<sched::kube::SchedulerRunner> runner_;
 };
 
 std::string ToYaml(const google::protobuf::Message& m) {
@@ -61,9 +73,6 @@ absl::StatusOr<std::unique_ptr<TestCluster>> TestCluster::Start(TestClusterOptio
   std::unique_ptr<TestCluster> tc(new TestCluster());
   tc->options_ = std::move(options);
   const TestClusterOptions& o = tc->options_;
-  if (o.scheduler && !o.scheduler_factory) {
-    return absl::UnimplementedError("TestCluster: no scheduler_factory for scheduler = true");
-  }
   tc->clock_ = std::make_unique<FakeClock>(o.start_time);
   RUDDER_ASSIGN_OR_RETURN(tc->store_, store::NewMemoryStore());
   tc->scheme_ = api::NewBuiltinScheme();
@@ -93,9 +102,18 @@ absl::StatusOr<std::unique_ptr<TestCluster>> TestCluster::Start(TestClusterOptio
     }
     if (*r != nullptr) tc->running_.push_back(*std::move(r));
   }
-  if (o.scheduler) {
+  if (o.scheduler && o.scheduler_factory) {
     RUDDER_ASSIGN_OR_RETURN(std::unique_ptr<RunningController> s, o.scheduler_factory(ctx));
     if (s != nullptr) tc->running_.push_back(std::move(s));
+  } else if (o.scheduler) {
+    sched::kube::SchedulerRunnerOptions so;
+    so.clock = tc->clock_.get();
+    if (o.scheduler_options) o.scheduler_options(&so);
+    RUDDER_ASSIGN_OR_RETURN(std::unique_ptr<sched::kube::SchedulerRunner> runner,
+                            sched::kube::SchedulerRunner::New(ctx.client, std::move(so)));
+    RUDDER_RETURN_IF_ERROR(runner->Start());
+    tc->scheduler_ = runner.get();
+    tc->running_.push_back(std::make_unique<SchedulerHandle>(std::move(runner)));
   }
   if (o.nodes > 0 && !o.node_factory) {
     RUDDER_ASSIGN_OR_RETURN(std::unique_ptr<internal::SimNodes> nodes,
@@ -152,6 +170,10 @@ int64_t TestCluster::DroppedWatches() const { return controllers_->Drops(); }
 std::string TestCluster::Busy() const {
   std::string pending = controllers_->Pending();
   if (!pending.empty()) return pending;
+  if (scheduler_ != nullptr) {
+    std::string busy = scheduler_->Busy();
+    if (!busy.empty()) return busy;
+  }
   for (size_t i = 0; i < running_.size(); ++i) {
     if (!running_[i]->Idle()) return absl::StrCat("controller #", i, " has work");
   }

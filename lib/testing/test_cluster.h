@@ -53,6 +53,11 @@ namespace rudder::runtime::sim {
 class SimRuntime;
 }
 
+namespace rudder::sched::kube {
+class SchedulerRunner;
+struct SchedulerRunnerOptions;
+}  // namespace rudder::sched::kube
+
 namespace rudder::testing {
 
 namespace internal {
@@ -114,10 +119,15 @@ struct TestClusterOptions {
   // Controllers to start, in order.
   std::vector<ControllerFactory> controllers;
   // Seams for the scheduler and nodes: called after the controllers with the same context.
-  // `scheduler` = true without a factory fails with Unimplemented.
   bool scheduler = false;
   std::function<absl::StatusOr<std::unique_ptr<RunningController>>(const ControllerContext&)>
       scheduler_factory;
+  // With `scheduler` and no scheduler_factory, the cluster runs a sched::kube::SchedulerRunner
+  // over the controllers' client on the fake clock (informers, pods/binding, PodScheduled
+  // conditions, Events, preemption), and quiescence includes it: no scheduling cycle running,
+  // activeQ empty (the pods left are unschedulable or backing off), no binding in flight.
+  // `scheduler_options`, when set, adjusts its options (profiles, plugins) before it starts.
+  std::function<void(sched::kube::SchedulerRunnerOptions*)> scheduler_options;
   //
   // `nodes` = N starts N node agents (lib/runtime/agent) named node-0 .. node-<N-1>, each over
   // a simulated runtime (lib/runtime/sim) on the fake clock, registered (Node and Lease)
@@ -175,6 +185,9 @@ class TestCluster {
   runtime::sim::SimRuntime* node_runtime(int index) const;
   // Watch connections dropped by perturbation so far.
   int64_t DroppedWatches() const;
+  // The scheduler the cluster runs (`scheduler` without a factory), else nullptr. Owned by
+  // the cluster.
+  sched::kube::SchedulerRunner* scheduler() const { return scheduler_; }
 
   // Moves the clock by `d`, then waits for quiescence.
   absl::Status Advance(absl::Duration d);
@@ -219,6 +232,7 @@ class TestCluster {
   std::unique_ptr<ctrl::Manager> manager_;
   std::vector<std::unique_ptr<RunningController>> running_;
   std::unique_ptr<Rest> rest_;
+  sched::kube::SchedulerRunner* scheduler_ = nullptr;  // in running_ when the cluster made it
   internal::SimNodes* sim_nodes_ = nullptr;  // in running_ when the cluster made the nodes
   std::string server_url_;
   std::string kubeconfig_path_;
