@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -48,8 +47,6 @@ using fmt::StoredKv;
 using store_internal::RevisionEvents;
 using store_internal::WatchHub;
 
-// At most this many requests share one commit.
-constexpr size_t kMaxBatchRequests = 4096;
 // A leader commits at most this many batches while an earlier fsync runs.
 constexpr size_t kMaxLeaderBatches = 64;
 // Physical compaction deletes index entries in write batches of this many.
@@ -290,6 +287,8 @@ class RocksStore : public Store {
     int64_t id = 0;
     int64_t number = 0;  // TTL or compaction revision.
     std::vector<int64_t> ids;
+    // The request submitted before this one (the submission stack's link).
+    Request* below = nullptr;
     // Results.
     absl::Status status;
     TxnResult txn_result;
@@ -424,8 +423,17 @@ class RocksStore : public Store {
   rocksdb::ColumnFamilyHandle* index_ = nullptr;
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
 
-  Mutex queue_mu_;
-  std::deque<Request*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  // Submitted requests not yet taken by a leader, newest first, linked by Request::below.
+  // nullptr: nobody leads; kLeading: a leader is active and nothing waits; else the newest
+  // waiting request (and a leader is active or has been chosen among the waiting). Pushing is
+  // one compare-and-swap, so writers never queue on a lock to submit. Only the leader takes
+  // requests off, so the waiting ones stay linked and readable until it does.
+  std::atomic<Request*> pending_head_{nullptr};
+  // Takes every waiting request, oldest first, leaving kLeading. Leader only.
+  void TakePending(std::vector<Request*>* out);
+  // Gives up the lead if nothing waits (returns nullptr), else returns the oldest waiting
+  // request, which must be handed the lead. Leader only.
+  Request* ReleaseOrNext();
 
   Mutex view_mu_;
   std::shared_ptr<const ReadView> view_ ABSL_GUARDED_BY(view_mu_);
@@ -728,36 +736,67 @@ absl::Status RocksStore::ReadMeta(const rocksdb::ReadOptions& ro, absl::string_v
 
 // ---- The write pipeline ----
 
+namespace {
+// The submission stack's "a leader is active, nothing waits" marker (never dereferenced).
+template <typename T>
+T* LeadingMarker() {
+  return reinterpret_cast<T*>(alignof(T));
+}
+}  // namespace
+
+void RocksStore::TakePending(std::vector<Request*>* out) {
+  Request* const kLeading = LeadingMarker<Request>();
+  Request* top = pending_head_.exchange(kLeading, std::memory_order_acq_rel);
+  if (top == kLeading || top == nullptr) return;
+  const size_t first = out->size();
+  for (Request* q = top; q != nullptr; q = q->below) out->push_back(q);
+  std::reverse(out->begin() + first, out->end());
+}
+
+RocksStore::Request* RocksStore::ReleaseOrNext() {
+  Request* expected = LeadingMarker<Request>();
+  if (pending_head_.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) {
+    return nullptr;
+  }
+  // Requests wait: the oldest one leads next. They stay on the stack (only a leader takes
+  // them off), so walking down from the top is safe.
+  Request* q = expected;
+  while (q->below != nullptr) q = q->below;
+  return q;
+}
+
 void RocksStore::Submit(Request* r) {
+  Request* const kLeading = LeadingMarker<Request>();
+  Request* top = pending_head_.load(std::memory_order_relaxed);
   bool lead;
-  {
-    MutexLock lock(&queue_mu_);
-    queue_.push_back(r);
-    lead = queue_.size() == 1;
+  while (true) {
+    lead = top == nullptr;
+    // Nobody leads: take the lead without waiting on the stack; else wait on it.
+    r->below = top == kLeading ? nullptr : top;
+    Request* desired = lead ? kLeading : r;
+    if (pending_head_.compare_exchange_weak(top, desired, std::memory_order_acq_rel,
+                                            std::memory_order_relaxed)) {
+      break;
+    }
   }
   if (!lead && r->Await() == Request::State::kDone) return;
   r->Reset();
-  // This request is at the front: lead a batch of everything queued. While an earlier batch's
-  // fsync is still running, keep committing (without fsync) whatever arrived meanwhile as
-  // further batches: the next fsync then covers them too, instead of their waiting for a
-  // later leader's fsync.
+  // This request leads: commit a batch of everything waiting (with this request itself if it
+  // took the lead without waiting). While an earlier batch's fsync is still running, keep
+  // committing (without fsync) whatever arrived meanwhile as further batches: the next fsync
+  // then covers them too, instead of their waiting for a later leader's fsync.
   std::vector<std::unique_ptr<Commit>> commits;
   Request* next = nullptr;
   int64_t durable_target = 0;
   bool ok = true;
+  bool self_pending = lead;
   while (true) {
     std::vector<Request*> batch;
-    {
-      MutexLock lock(&queue_mu_);
-      size_t n = std::min(queue_.size(), kMaxBatchRequests);
-      batch.assign(queue_.begin(), queue_.begin() + n);
-    }
+    if (self_pending) batch.push_back(r);
+    self_pending = false;
+    TakePending(&batch);
     auto commit = std::make_unique<Commit>(ProcessBatch(batch));
-    {
-      MutexLock lock(&queue_mu_);
-      queue_.erase(queue_.begin(), queue_.begin() + batch.size());
-      next = queue_.empty() ? nullptr : queue_.front();
-    }
+    next = ReleaseOrNext();
     commit->batch = std::move(batch);
     ok = ok && commit->status.ok();
     durable_target = std::max(durable_target, commit->durable_target);
