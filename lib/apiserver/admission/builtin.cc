@@ -11,6 +11,7 @@
 #include "lib/api/object/object.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/api/resource/quantity.h"
+#include "lib/apiserver/admission/priority.h"
 #include "lib/apiserver/registry/errors.h"
 #include "lib/base/status_macros.h"
 
@@ -555,11 +556,12 @@ void RegisterBuiltins(PluginRegistry* registry) {
   registry->Register("NamespaceLifecycle", [] { return NewNamespaceLifecycle(); });
   registry->Register("LimitRanger", [] { return NewLimitRanger(); });
   registry->Register("ServiceAccount", [] { return NewServiceAccount(); });
+  registry->Register("Priority", [] { return NewPriority(); });
   registry->Register("ResourceQuota", [] { return NewResourceQuota(); });
 }
 
 std::vector<std::string> DefaultPluginNames() {
-  return {"NamespaceLifecycle", "LimitRanger", "ServiceAccount", "ResourceQuota"};
+  return {"NamespaceLifecycle", "LimitRanger", "ServiceAccount", "Priority", "ResourceQuota"};
 }
 
 std::shared_ptr<Chain> NewDefaultChain() {
@@ -567,6 +569,7 @@ std::shared_ptr<Chain> NewDefaultChain() {
   plugins.push_back(NewNamespaceLifecycle());
   plugins.push_back(NewLimitRanger());
   plugins.push_back(NewServiceAccount());
+  plugins.push_back(NewPriority());
   plugins.push_back(NewResourceQuota());
   return std::make_shared<Chain>(std::move(plugins));
 }

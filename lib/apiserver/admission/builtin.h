@@ -52,11 +52,12 @@ struct ServiceAccountOptions {
 std::unique_ptr<Plugin> NewServiceAccount(const ServiceAccountOptions& options = {});
 std::unique_ptr<Plugin> NewResourceQuota();
 
-// Registers the six built-ins under their Kubernetes names ("AlwaysAdmit", "AlwaysDeny",
-// "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "ResourceQuota").
+// Registers the built-ins under their Kubernetes names ("AlwaysAdmit", "AlwaysDeny",
+// "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "Priority", "ResourceQuota").
 void RegisterBuiltins(PluginRegistry* registry);
 
-// The all-in-one server's chain: NamespaceLifecycle, LimitRanger, ServiceAccount, ResourceQuota.
+// The all-in-one server's chain: NamespaceLifecycle, LimitRanger, ServiceAccount, Priority
+// (priority.h), ResourceQuota.
 std::vector<std::string> DefaultPluginNames();
 
 // A chain of the default plugins (built from a registry holding only the built-ins).
