@@ -86,4 +86,23 @@ void PreFilterResult::Merge(const PreFilterResult& other) {
   node_names = std::move(out);
 }
 
+Status Handle::RunFilterPluginsWithNominatedPods(const CycleState&, const PodInfo&,
+                                                 const NodeInfo&) {
+  return Status::Error("this Handle does not run Filter plugins");
+}
+
+Status Handle::RunPreFilterExtensionAddPod(CycleState&, const PodInfo&, const PodInfo&,
+                                           const NodeInfo&) {
+  return Status::Error("this Handle does not run PreFilter extensions");
+}
+
+Status Handle::RunPreFilterExtensionRemovePod(CycleState&, const PodInfo&, const PodInfo&,
+                                              const NodeInfo&) {
+  return Status::Error("this Handle does not run PreFilter extensions");
+}
+
+std::vector<std::shared_ptr<const PodInfo>> Handle::NominatedPodsForNode(std::string_view) const {
+  return {};
+}
+
 }  // namespace rudder::sched

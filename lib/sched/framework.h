@@ -429,6 +429,23 @@ class Handle {
   // The pod waiting at Permit, or null. The pointer is valid inside `fn` only.
   virtual void WithWaitingPod(std::string_view uid, const std::function<void(WaitingPod*)>& fn) = 0;
   virtual void IterateOverWaitingPods(const std::function<void(WaitingPod*)>& fn) = 0;
+
+  // What-if runs for PostFilter plugins (preemption), in the scheduling cycle only. The
+  // defaults return kError ("not supported") and no nominated pods.
+  //
+  // Runs the Filter plugins of the pod's profile that PreFilter did not skip in `state` on
+  // `node`, first adding the pods nominated to it with a priority >= the pod's (through the
+  // PreFilter AddPod extensions, on a copy of `state`). Thread-safe.
+  virtual Status RunFilterPluginsWithNominatedPods(const CycleState& state, const PodInfo& pod,
+                                                   const NodeInfo& node);
+  // The PreFilter AddPod / RemovePod extensions of the pod's profile (plugins not skipped).
+  virtual Status RunPreFilterExtensionAddPod(CycleState& state, const PodInfo& pod,
+                                             const PodInfo& to_add, const NodeInfo& node);
+  virtual Status RunPreFilterExtensionRemovePod(CycleState& state, const PodInfo& pod,
+                                                const PodInfo& to_remove, const NodeInfo& node);
+  // The pods nominated to `node` (any priority). Thread-safe.
+  virtual std::vector<std::shared_ptr<const PodInfo>> NominatedPodsForNode(
+      std::string_view node) const;
 };
 
 }  // namespace rudder::sched

@@ -285,6 +285,33 @@ class Scheduler::Impl : public Handle {
     for (const auto& w : all) fn(w.get());
   }
 
+  Status RunFilterPluginsWithNominatedPods(const CycleState& state, const PodInfo& pod,
+                                           const NodeInfo& node) override {
+    Framework* fw = FrameworkFor(pod.pod());
+    if (!fw) return Status::Error("no profile for the pod");
+    std::vector<const Named<FilterPlugin>*> filters;
+    for (const auto& f : fw->filter_plugins()) {
+      if (!state.skip_filter_plugins().contains(f.name)) filters.push_back(&f);
+    }
+    return FilterWithNominatedPods(*fw, state, pod, node, filters);
+  }
+  Status RunPreFilterExtensionAddPod(CycleState& state, const PodInfo& pod, const PodInfo& to_add,
+                                     const NodeInfo& node) override {
+    Framework* fw = FrameworkFor(pod.pod());
+    if (!fw) return Status::Error("no profile for the pod");
+    return fw->RunPreFilterAddPod(state, pod, to_add, node);
+  }
+  Status RunPreFilterExtensionRemovePod(CycleState& state, const PodInfo& pod,
+                                        const PodInfo& to_remove, const NodeInfo& node) override {
+    Framework* fw = FrameworkFor(pod.pod());
+    if (!fw) return Status::Error("no profile for the pod");
+    return fw->RunPreFilterRemovePod(state, pod, to_remove, node);
+  }
+  std::vector<std::shared_ptr<const PodInfo>> NominatedPodsForNode(
+      std::string_view node) const override {
+    return queue_->NominatedPodsForNode(node);
+  }
+
   Framework* FrameworkFor(const Pod& pod) {
     const std::string& name = pod.spec().schedulername();
     auto it = frameworks_.find(name.empty() ? std::string_view(kDefaultSchedulerName) : name);
@@ -691,7 +718,18 @@ class Scheduler::Impl : public Handle {
   void Fail(std::unique_ptr<QueuedPodInfo> qp, int64_t cycle, const FailureInfo& f) {
     std::shared_ptr<const PodInfo> pod = qp->pod_info;
     queue_->AddUnschedulableIfNotPresent(std::move(qp), cycle);
-    if (!f.nominated_node.empty()) queue_->AddNominatedPod(pod, f.nominated_node);
+    if (!f.nominated_node.empty()) {
+      // Lower-priority pods nominated to the node lose their nomination (preemption made
+      // room for this pod); the host is told through ClusterAccess.
+      for (const auto& other : queue_->NominatedPodsForNode(f.nominated_node)) {
+        if (other->uid() == pod->uid() || other->priority() >= pod->priority()) continue;
+        queue_->DeleteNominatedPod(other->uid());
+        if (options_.cluster) (void)options_.cluster->SetNominatedNodeName(other->pod(), "");
+      }
+      queue_->AddNominatedPod(pod, f.nominated_node);
+      if (options_.cluster)
+        (void)options_.cluster->SetNominatedNodeName(pod->pod(), f.nominated_node);
+    }
     if (options_.on_failure) options_.on_failure(pod->pod(), f);
   }
 

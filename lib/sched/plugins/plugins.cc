@@ -5,7 +5,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "lib/sched/plugins/defaultpreemption.h"
 #include "lib/sched/plugins/interpodaffinity.h"
+#include "lib/sched/plugins/podtopologyspread.h"
 
 namespace rudder::sched::plugins {
 namespace {
@@ -1040,6 +1042,8 @@ absl::Status RegisterDefaultPlugins(PluginRegistry* r) {
       {kNodeResourcesBalancedAllocation, &BalancedAllocationPlugin::New},
       {kImageLocality, Simple<ImageLocalityPlugin>()},
       {kInterPodAffinity, &NewInterPodAffinity},
+      {kPodTopologySpread, &NewPodTopologySpread},
+      {kDefaultPreemption, &NewDefaultPreemption},
       {kDefaultBinder, Simple<DefaultBinderPlugin>()},
   };
   for (auto& [name, f] : all) {
