@@ -177,3 +177,32 @@ TEST(SimNodesTest, PodScriptHookAndPublishedMetrics) {
 
 }  // namespace
 }  // namespace rudder::testing
+
+namespace rudder::testing {
+namespace {
+
+TEST(SimNodesTest, ScheduledPodRunsOnItsNode) {
+  TestClusterOptions o;
+  o.scheduler = true;
+  o.nodes = 2;
+  auto tc = StartCluster(std::move(o));
+  ASSERT_NE(tc, nullptr);
+  client::TypedClient<Pod> pods(tc->client());
+  ASSERT_TRUE(pods.Create(MakePod("web", "")).ok());
+  absl::Status s = tc->WaitFor<Pod>(
+      "default", "web",
+      [](const Pod* p) {
+        return p != nullptr && !p->spec().nodename().empty() &&
+               p->status().phase() == "Running" && Condition(*p, "Ready") == "True";
+      },
+      "bound by the scheduler, then Running and Ready");
+  EXPECT_TRUE(s.ok()) << s;
+  auto p = pods.Get("default", "web");
+  ASSERT_TRUE(p.ok());
+  int node = (*p)->spec().nodename() == "node-0" ? 0 : 1;
+  EXPECT_EQ(tc->node_runtime(node)->SandboxCount(), 1u);
+  EXPECT_EQ(tc->node_runtime(1 - node)->SandboxCount(), 0u);
+}
+
+}  // namespace
+}  // namespace rudder::testing
