@@ -13,7 +13,7 @@
 #   expect_not WHAT OUTPUT NEEDLE    the regex must not match
 # and the variables KUBECTL, KUBECTL_MINOR (20, 27, 33, ...), SERVER, SERVER_PID, TMP, PORT,
 # URL and FAILED. A script may define harness_extra_cleanup, which runs before the server is
-# stopped at exit.
+# stopped at exit. With HARNESS_NO_KUBECTL=1 (tests of other clients) kubectl is not looked for.
 
 # Prints a visible SKIPPED line, writes a JUnit report with one skipped case (when Bazel asks
 # for one) and exits 0.
@@ -38,6 +38,12 @@ kubectl_harness_cleanup() {
 }
 
 kubectl_harness_start() {
+  if [[ "${HARNESS_NO_KUBECTL:-}" != 1 ]]; then harness_find_kubectl; fi
+  harness_start_server "$@"
+}
+
+# Sets KUBECTL and KUBECTL_MINOR, or skips.
+harness_find_kubectl() {
   if [[ -n "${KUBECTL_ENV:-}" ]]; then
     KUBECTL="${!KUBECTL_ENV:-}"
     if [[ -z "$KUBECTL" ]]; then
@@ -50,6 +56,10 @@ kubectl_harness_start() {
   fi
   KUBECTL_MINOR="$("$KUBECTL" version --client 2>/dev/null | grep -Eo 'v1\.[0-9]+' | head -1 | cut -d. -f2)"
   echo "kubectl: $KUBECTL (1.${KUBECTL_MINOR:-?})"
+}
+
+# Starts the server and writes the kubeconfig (the arguments of kubectl_harness_start).
+harness_start_server() {
   SERVER="${3:-}"
   if [[ -z "$SERVER" ]]; then
     SERVER="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-}/$1"
