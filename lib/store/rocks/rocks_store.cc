@@ -29,10 +29,10 @@
 #include "lib/base/status_macros.h"
 #include "lib/store/internal/watch_hub.h"
 #include "lib/store/rocks/internal/format.h"
+#include "lib/store/rocks/internal/log_file_system.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
-#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
@@ -47,6 +47,8 @@ using fmt::StoredKv;
 using store_internal::RevisionEvents;
 using store_internal::WatchHub;
 
+// At most this many log syncs run at once.
+constexpr int kMaxSyncsRunning = 4;
 // A leader commits at most this many batches while an earlier fsync runs.
 constexpr size_t kMaxLeaderBatches = 64;
 // Physical compaction deletes index entries in write batches of this many.
@@ -125,32 +127,6 @@ bool IsInterruptedCreation(const std::string& dir) {
     return false;
   }
   return !ec;
-}
-
-// The file system of the store's database: the default one, except that write-ahead log files
-// are preallocated in full (the file's size includes the preallocated space) instead of growing
-// by each append. An append then changes neither the file's size nor its extent map (beyond the
-// first write into each block), so the fdatasync that follows flushes data instead of also
-// journaling the inode. A log closed normally is trimmed to its content; a log cut short by a
-// crash ends in zeros, which recovery reads as the end of the log.
-class PreallocatedLogFileSystem : public rocksdb::FileSystemWrapper {
- public:
-  PreallocatedLogFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
-  const char* Name() const override { return "rudder.PreallocatedLogFileSystem"; }
-  rocksdb::FileOptions OptimizeForLogWrite(const rocksdb::FileOptions& file_options,
-                                           const rocksdb::DBOptions& db_options) const override {
-    rocksdb::FileOptions o = target()->OptimizeForLogWrite(file_options, db_options);
-    o.fallocate_with_keep_size = false;
-    return o;
-  }
-};
-
-// One Env over PreallocatedLogFileSystem for every store of the process (RocksDB's Env must
-// outlive every database that uses it).
-rocksdb::Env* StoreEnv() {
-  static rocksdb::Env* env =
-      rocksdb::NewCompositeEnv(std::make_shared<PreallocatedLogFileSystem>()).release();
-  return env;
 }
 
 // The user-key part of an index key (everything before the 8-byte revision).
@@ -416,6 +392,10 @@ class RocksStore : public Store {
 
   const RocksStoreOptions options_;
   Clock* const clock_;
+  // The database's file system (preallocated logs, synced by SyncLogs) and its Env; both
+  // outlive db_.
+  std::shared_ptr<fmt::LogFileSystem> fs_ = std::make_shared<fmt::LogFileSystem>();
+  std::unique_ptr<rocksdb::Env> env_ = rocksdb::NewCompositeEnv(fs_);
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // Owned; destroyed before db_.
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
@@ -451,7 +431,9 @@ class RocksStore : public Store {
   CondVar sync_cv_;
   int64_t written_seq_ ABSL_GUARDED_BY(sync_mu_) = 0;
   int64_t synced_seq_ ABSL_GUARDED_BY(sync_mu_) = 0;
-  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;
+  // The newest batch a running or finished sync covers, and the syncs running now.
+  int64_t sync_started_seq_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  int syncs_running_ ABSL_GUARDED_BY(sync_mu_) = 0;
   absl::Status sync_error_ ABSL_GUARDED_BY(sync_mu_);
 
   // Batches are published (view, watch events, acknowledgements) in order.
@@ -543,7 +525,7 @@ absl::Status RocksStore::Init() {
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 3;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_options.env = StoreEnv();
+  db_options.env = env_.get();
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
@@ -824,29 +806,34 @@ void RocksStore::Submit(Request* r) {
 
 bool RocksStore::SyncInProgress() {
   MutexLock lock(&sync_mu_);
-  return syncing_;
+  return syncs_running_ > 0;
 }
 
 absl::Status RocksStore::WaitDurable(int64_t target, const std::function<void()>& on_sync_start) {
   MutexLock lock(&sync_mu_);
   while (synced_seq_ < target) {
     if (!sync_error_.ok()) return sync_error_;
-    if (syncing_) {
+    if (sync_started_seq_ >= target || syncs_running_ >= kMaxSyncsRunning) {
+      // A running sync covers this batch, or enough syncs run already.
       sync_cv_.Wait(&sync_mu_);
       continue;
     }
-    // Sync everything written so far: one fsync for every batch waiting.
-    syncing_ = true;
+    // Sync everything written so far: one fsync for every batch waiting. It may overlap
+    // syncs that started earlier (and cover less): batches need not wait for those to end
+    // before their own sync starts, and the device sees a steady stream of flushes.
+    ++syncs_running_;
     const int64_t upto = written_seq_;
+    sync_started_seq_ = std::max(sync_started_seq_, upto);
     sync_mu_.Unlock();
     on_sync_start();
-    rocksdb::Status st = db_->SyncWAL();
+    absl::Status st = fs_->SyncLogs();
     sync_mu_.Lock();
-    syncing_ = false;
+    --syncs_running_;
     if (st.ok()) {
+      // Everything written before this sync started is durable, whatever earlier syncs do.
       synced_seq_ = std::max(synced_seq_, upto);
     } else {
-      sync_error_ = FromRocks(st, "syncing the write-ahead log");
+      sync_error_ = st;
     }
     sync_cv_.SignalAll();
   }
