@@ -154,6 +154,7 @@ void Cmp(const Schema& s, const TypeRef& t, const Value* l, const Value* r, cons
     const bool l_empty = l == nullptr || l->MemberCount() == 0;
     const bool r_empty = r == nullptr || r->MemberCount() == 0;
     if (t.atomic || (l_empty && r_empty)) return leaf();
+    static const Value* const kEmptyObject = new Value(rapidjson::kObjectType);
     if (r != nullptr) {
       for (auto it = r->MemberBegin(); it != r->MemberEnd(); ++it) {
         const Value* lc = nullptr;
@@ -161,6 +162,8 @@ void Cmp(const Schema& s, const TypeRef& t, const Value* l, const Value* r, cons
           auto li = l->FindMember(it->name);
           if (li != l->MemberEnd()) lc = &li->value;
         }
+        // The top-level structs (metadata, spec, status) always exist, empty or not.
+        if (lc == nullptr && depth == 0 && it->value.IsObject()) lc = kEmptyObject;
         std::string_view name(it->name.GetString(), it->name.GetStringLength());
         Cmp(s, s.Field(t, name), lc, &it->value, n.Child(FieldElement(it->name)), depth + 1);
       }
@@ -169,7 +172,8 @@ void Cmp(const Schema& s, const TypeRef& t, const Value* l, const Value* r, cons
       for (auto it = l->MemberBegin(); it != l->MemberEnd(); ++it) {
         if (r != nullptr && r->FindMember(it->name) != r->MemberEnd()) continue;
         std::string_view name(it->name.GetString(), it->name.GetStringLength());
-        Cmp(s, s.Field(t, name), &it->value, nullptr, n.Child(FieldElement(it->name)), depth + 1);
+        const Value* rc = depth == 0 && it->value.IsObject() ? kEmptyObject : nullptr;
+        Cmp(s, s.Field(t, name), &it->value, rc, n.Child(FieldElement(it->name)), depth + 1);
       }
     }
     if (l == nullptr) n.added->set_member(true);
@@ -463,16 +467,8 @@ absl::StatusOr<ApplyResult> Apply(const Schema& schema, const Value* live, const
 
 Managers Update(const Schema& schema, const Value* live, const Value& next, Managers managers,
                 const WriteOptions& o) {
+  // A create compares with an empty object (whose top-level structs exist, as in Kubernetes).
   Value baseline(rapidjson::kObjectType);
-  rapidjson::MemoryPoolAllocator<> alloc;
-  if (live == nullptr && next.IsObject()) {
-    // A create compares with an empty object of the kind, whose structs exist but are empty.
-    for (auto it = next.MemberBegin(); it != next.MemberEnd(); ++it) {
-      if (it->value.IsObject()) {
-        baseline.AddMember(Value(it->name, alloc), Value(rapidjson::kObjectType), alloc);
-      }
-    }
-  }
   Comparison cmp = Compare(schema, live != nullptr ? live : &baseline, &next);
   FieldSet changed = std::move(cmp.added);
   changed.Union(cmp.modified);

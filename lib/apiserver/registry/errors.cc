@@ -160,4 +160,13 @@ absl::Status TooManyRequestsError(const std::string& message,
   return status;
 }
 
+absl::Status ApplyConflictError(const std::string& message,
+                                const std::vector<api::meta::v1::StatusCause>& causes) {
+  absl::Status status = absl::AbortedError(message);
+  api::meta::v1::StatusDetails details;
+  for (const api::meta::v1::StatusCause& c : causes) *details.add_causes() = c;
+  status.SetPayload(kDetailsUrl, absl::Cord(details.SerializeAsString()));
+  return status;
+}
+
 }  // namespace rudder::apiserver

@@ -47,6 +47,11 @@ absl::Status ExpiredError(const std::string& message);
 // subresource refuses evictions that would violate a PodDisruptionBudget.
 absl::Status TooManyRequestsError(const std::string& message,
                                   const std::vector<api::meta::v1::StatusCause>& causes = {});
+// 409 Conflict of a server-side apply that would change fields other managers own: `message`
+// and one cause per field (reason FieldManagerConflict, message `conflict with "m" using
+// apps/v1`, field ".spec.replicas").
+absl::Status ApplyConflictError(const std::string& message,
+                                const std::vector<api::meta::v1::StatusCause>& causes);
 
 }  // namespace rudder::apiserver
 

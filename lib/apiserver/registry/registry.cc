@@ -472,6 +472,12 @@ absl::StatusOr<Registry::Current> Registry::Read(const api::KindInfo& kind, cons
 
 absl::StatusOr<ObjectPtr> Registry::Create(const api::KindInfo& kind, const std::string& ns,
                                            ObjectPtr obj, const WriteOptions& options) {
+  return CreateImpl(kind, ns, std::move(obj), options, /*track=*/true);
+}
+
+absl::StatusOr<ObjectPtr> Registry::CreateImpl(const api::KindInfo& kind, const std::string& ns,
+                                               ObjectPtr obj, const WriteOptions& options,
+                                               bool track) {
   if (obj == nullptr || obj->GetDescriptor() != kind.descriptor) {
     return absl::InvalidArgumentError("the object is not of the resource's kind");
   }
@@ -510,6 +516,7 @@ absl::StatusOr<ObjectPtr> Registry::Create(const api::KindInfo& kind, const std:
   meta->clear_deletiontimestamp();
   meta->clear_deletiongraceperiodseconds();
   if (kind.defaulter) kind.defaulter(obj.get());
+  if (track) TrackManagedFields(kind, nullptr, obj.get(), false, &options);
   // Kubernetes' pod strategy on create only: status.phase Pending and status.qosClass.
   if (kind.descriptor == api::core::v1::Pod::descriptor()) {
     api::defaults::PreparePodForCreate(static_cast<api::core::v1::Pod*>(obj.get()));
@@ -652,7 +659,7 @@ absl::StatusOr<ObjectPtr> Registry::Update(const api::KindInfo& kind, const std:
 
 absl::StatusOr<ObjectPtr> Registry::UpdateOnce(const api::KindInfo& kind, const std::string& ns,
                                                const std::string& name, ObjectPtr obj, bool status,
-                                               const WriteOptions* options) {
+                                               const WriteOptions* options, bool track) {
   if (obj == nullptr || obj->GetDescriptor() != kind.descriptor) {
     return absl::InvalidArgumentError("the object is not of the resource's kind");
   }
@@ -688,6 +695,10 @@ absl::StatusOr<ObjectPtr> Registry::UpdateOnce(const api::KindInfo& kind, const 
     next.reset(cur.obj->New());
     next->CopyFrom(*cur.obj);
     CopyField(*obj, next.get(), "status");
+    if (!track) {  // server-side apply computed them
+      *api::MutableObjectMeta(next.get())->mutable_managedfields() =
+          api::GetObjectMeta(*obj)->managedfields();
+    }
   } else {
     next = std::move(obj);
     if (kind.has_status) CopyField(*cur.obj, next.get(), "status");
@@ -710,6 +721,7 @@ absl::StatusOr<ObjectPtr> Registry::UpdateOnce(const api::KindInfo& kind, const 
   nm->set_generation(old_meta.generation());
   nm->clear_resourceversion();
   if (kind.defaulter) kind.defaulter(next.get());
+  if (track) TrackManagedFields(kind, cur.obj.get(), next.get(), status, options);
   const admission::Chain* chain = options != nullptr ? options_.admission.get() : nullptr;
   const bool dry_run = options != nullptr && options->dry_run;
   admission::Attributes attrs;
@@ -1153,6 +1165,9 @@ absl::StatusOr<ObjectPtr> Registry::Patch(const api::KindInfo& kind, const std::
   if (status && !kind.has_status) {
     return absl::NotFoundError("the server could not find the requested resource");
   }
+  if (type == PatchType::kApply) {
+    return ApplyPatch(kind, ns, name, patch, status, validation, options);
+  }
   const std::string key = KeyFor(kind, ns, name);
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     RUDDER_ASSIGN_OR_RETURN(Current cur, Read(kind, key, name));
@@ -1171,6 +1186,8 @@ absl::StatusOr<ObjectPtr> Registry::Patch(const api::KindInfo& kind, const std::
       case PatchType::kStrategicMerge:
         patched = api::patch::ApplyStrategicMergePatch(live, patch, PatchMetaFor(kind));
         break;
+      case PatchType::kApply:  // handled above
+        return absl::InternalError("unexpected apply patch");
     }
     if (!patched.ok()) {
       return absl::InvalidArgumentError(std::string(patched.status().message()));

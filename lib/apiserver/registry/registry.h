@@ -47,6 +47,10 @@
 #include "lib/base/mutex.h"
 #include "lib/store/store.h"
 
+namespace rudder::api::apply {
+class Schema;
+}
+
 namespace rudder::apiserver {
 
 using ObjectPtr = std::unique_ptr<google::protobuf::Message>;
@@ -73,8 +77,9 @@ struct ListResult {
   int64_t remaining = -1;        // items after this page when known, else -1
 };
 
-// The type of a patch, from its Content-Type.
-enum class PatchType { kMerge, kJson, kStrategicMerge };
+// The type of a patch, from its Content-Type. kApply is server-side apply
+// (application/apply-patch+yaml): the body is the applied configuration (YAML or JSON).
+enum class PatchType { kMerge, kJson, kStrategicMerge, kApply };
 
 // One event of an object watch.
 struct ObjectEvent {
@@ -104,8 +109,13 @@ struct WatchOptions {
 struct WriteOptions {
   // Kubernetes' dryRun=All: defaulting, validation and admission run, nothing is stored.
   bool dry_run = false;
-  // Who makes the change (fieldManager); informational for now.
+  // Who makes the change (fieldManager, or the REST client's user agent). Every write of a
+  // named manager is recorded in metadata.managedFields (an Update entry; an Apply entry for
+  // server-side apply, which requires it); writes without one are not recorded.
   std::string field_manager;
+  // Server-side apply: take over the fields other managers own instead of failing with a
+  // conflict (force=true).
+  bool force = false;
   // Who asks, for admission plugins.
   admission::UserInfo user;
 };
@@ -218,7 +228,11 @@ class Registry {
                                                           const ListOptions& selectors,
                                                           const DeleteOptions& options = {});
   // Applies a patch to the live object's JSON and updates it, retrying on conflicts unless the
-  // patch itself names a resourceVersion.
+  // patch itself names a resourceVersion. kApply (server-side apply) creates the object when
+  // it is missing, merges the configuration by the kind's list types, removes the fields the
+  // manager applied before and no longer does (unless others own them), and fails with a 409
+  // (causes of type FieldManagerConflict) when it would change fields other managers own,
+  // unless options.force; options.field_manager is required (422 otherwise).
   absl::StatusOr<ObjectPtr> Patch(const api::KindInfo& kind, const std::string& ns,
                                   const std::string& name, PatchType type, const std::string& patch,
                                   bool status = false,
@@ -256,9 +270,26 @@ class Registry {
   absl::StatusOr<Current> Read(const api::KindInfo& kind, const std::string& key,
                                const std::string& name);
   // One optimistic update; `options` null: an internal write that skips admission.
+  // `track`: record the write in managedFields (false when server-side apply already did).
   absl::StatusOr<ObjectPtr> UpdateOnce(const api::KindInfo& kind, const std::string& ns,
                                        const std::string& name, ObjectPtr obj, bool status,
-                                       const WriteOptions* options);
+                                       const WriteOptions* options, bool track = true);
+  absl::StatusOr<ObjectPtr> CreateImpl(const api::KindInfo& kind, const std::string& ns,
+                                       ObjectPtr obj, const WriteOptions& options, bool track);
+  // Server-side apply (apply.cc).
+  absl::StatusOr<ObjectPtr> ApplyPatch(const api::KindInfo& kind, const std::string& ns,
+                                       const std::string& name, const std::string& body,
+                                       bool status, api::FieldValidation validation,
+                                       const WriteOptions& options);
+  // Sets next's managedFields for a write from `live` (null: a create): the ones the client
+  // sent (a single empty entry clears them), else the live ones, then, when `options` names a
+  // manager, its Update entry (apply.cc).
+  void TrackManagedFields(const api::KindInfo& kind, const google::protobuf::Message* live,
+                          google::protobuf::Message* next, bool status,
+                          const WriteOptions* options);
+  // The apply structure of a kind, built on first use (rebuilt when a CRD's schema changes).
+  absl::StatusOr<std::shared_ptr<const api::apply::Schema>> ApplySchemaFor(
+      const api::KindInfo& kind);
   absl::StatusOr<ObjectPtr> DeleteOnce(const api::KindInfo& kind, const std::string& key,
                                        const std::string& ns, const std::string& name,
                                        const DeleteOptions& options, bool* deleted, bool* retry);
@@ -281,6 +312,10 @@ class Registry {
   uint64_t rng_ ABSL_GUARDED_BY(mu_);
   std::map<const google::protobuf::Descriptor*, std::unique_ptr<api::patch::PatchMeta>> patch_meta_
       ABSL_GUARDED_BY(mu_);
+  // Apply schemas by GVK, with the openAPIV3Schema they were built from (custom resources).
+  Mutex apply_mu_;
+  std::map<std::string, std::pair<std::string, std::shared_ptr<const api::apply::Schema>>>
+      apply_schemas_ ABSL_GUARDED_BY(apply_mu_);
 };
 
 }  // namespace rudder::apiserver

@@ -169,6 +169,10 @@ absl::StatusOr<ScalePtr> Registry::PatchScale(const api::KindInfo& kind, const s
                                               const std::string& name, PatchType type,
                                               const std::string& patch,
                                               const WriteOptions& options) {
+  if (type == PatchType::kApply) {
+    return absl::InvalidArgumentError(
+        "server-side apply is not supported on the scale subresource");
+  }
   for (int attempt = 0; attempt < 16; ++attempt) {
     RUDDER_ASSIGN_OR_RETURN(ScalePtr cur, GetScale(kind, ns, name));
     api::JsonEncodeOptions enc;
