@@ -8,6 +8,7 @@
 #include "lib/api/object/object.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/controllers/runtime/builder.h"
+#include "lib/sched/kube/scheduler_runner.h"
 
 namespace rudder::testing {
 namespace {
@@ -112,10 +113,14 @@ TEST(TestClusterTest, WaitForExplainsFailureWithTheLastState) {
                   .ok());
 }
 
-TEST(TestClusterTest, SchedulerNeedsItsFactory) {
+TEST(TestClusterTest, SchedulerIsBuiltIn) {
   TestClusterOptions s;
   s.scheduler = true;
-  EXPECT_TRUE(absl::IsUnimplemented(TestCluster::Start(std::move(s)).status()));
+  absl::StatusOr<std::unique_ptr<TestCluster>> tc = TestCluster::Start(std::move(s));
+  ASSERT_TRUE(tc.ok()) << tc.status();
+  ASSERT_NE((*tc)->scheduler(), nullptr);
+  ASSERT_TRUE((*tc)->WaitForQuiescence().ok());
+  EXPECT_TRUE((*tc)->scheduler()->Ready());
 }
 
 TEST(TestClusterTest, ServesRestAndWritesAKubeconfig) {
