@@ -22,6 +22,7 @@
 #include "lib/api/resource/quantity.h"
 #include "lib/base/mutex.h"
 #include "lib/base/status_macros.h"
+#include "lib/client/record/record.h"
 
 namespace rudder::runtime::agent {
 namespace {
@@ -97,7 +98,8 @@ struct CState {
   ProbeState live, ready, startup;
   bool started_ok = false;
   bool is_ready = false;
-  bool done = false;  // exited and will not run again
+  bool done = false;                                   // exited and will not run again
+  absl::Time backoff_reported = absl::InfinitePast();  // next_start of the last BackOff event
 };
 
 // What the agent knows of one pod.
@@ -110,8 +112,10 @@ struct PState {
   std::vector<CState> init, app;
   bool killed = false;
   bool sandbox_removed = false;
-  bool evicted = false;
+  bool evicted = false;  // failed by the agent: evicted, or past its active deadline
+  std::string fail_reason = "Evicted";
   std::string evict_message;
+  int64_t fail_grace = 0;
   absl::Time start_time = absl::InfinitePast();
   // The last status written, as a hash of its serialization (0: none yet).
   uint64_t written_hash = 0;
@@ -135,17 +139,6 @@ int64_t GracePeriod(const Pod& p) {
   }
   if (p.spec().has_terminationgraceperiodseconds()) return p.spec().terminationgraceperiodseconds();
   return 30;
-}
-
-int64_t MemoryRequest(const Pod& p) {
-  int64_t sum = 0;
-  for (const Container& c : p.spec().containers()) {
-    auto it = c.resources().requests().find("memory");
-    if (it == c.resources().requests().end()) continue;
-    absl::StatusOr<Quantity> q = Quantity::Parse(it->second.string());
-    if (q.ok()) sum += q->Value();
-  }
-  return sum;
 }
 
 std::string FormatBytes(int64_t b) {
@@ -385,6 +378,48 @@ class AgentImpl : public Agent {
     SetTime(now, c->mutable_lastheartbeattime());
   }
 
+  // Keeps the node.kubernetes.io/memory-pressure and disk-pressure NoSchedule taints in step
+  // with the pressure conditions (other taints are left alone).
+  absl::Status SyncPressureTaints(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+    static constexpr char kMemoryTaint[] = "node.kubernetes.io/memory-pressure";
+    static constexpr char kDiskTaint[] = "node.kubernetes.io/disk-pressure";
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      Node n = *node_;
+      auto* taints = n.mutable_spec()->mutable_taints();
+      bool has_mem = false, has_disk = false;
+      for (int i = taints->size() - 1; i >= 0; --i) {
+        const auto& t = taints->Get(i);
+        bool mem = t.key() == kMemoryTaint && t.effect() == "NoSchedule";
+        bool disk = t.key() == kDiskTaint && t.effect() == "NoSchedule";
+        if ((mem && !memory_pressure_) || (disk && !disk_pressure_)) {
+          taints->DeleteSubrange(i, 1);
+        }
+        has_mem |= mem;
+        has_disk |= disk;
+      }
+      bool changed = taints->size() != node_->spec().taints_size();
+      for (auto [want, has, key] : {std::tuple{memory_pressure_, has_mem, kMemoryTaint},
+                                    std::tuple{disk_pressure_, has_disk, kDiskTaint}}) {
+        if (!want || has) continue;
+        auto* t = taints->Add();
+        t->set_key(key);
+        t->set_effect("NoSchedule");
+        SetTime(now, t->mutable_timeadded());
+        changed = true;
+      }
+      if (!changed) return absl::OkStatus();
+      absl::StatusOr<std::unique_ptr<Node>> u = nodes_.Update(n);
+      CountWrite(u.ok(), &AgentCounters::node_status_writes);
+      if (u.ok()) {
+        node_ = std::move(*u);
+        return absl::OkStatus();
+      }
+      if (u.status().code() != absl::StatusCode::kAborted) return u.status();
+      RUDDER_ASSIGN_OR_RETURN(node_, nodes_.Get("", opt_.node_name));
+    }
+    return absl::AbortedError("node taints kept conflicting");
+  }
+
   // The conditions as "type=status/reason" lines, to see whether they changed.
   static std::string ConditionKey(const Node& n) {
     std::string k;
@@ -438,8 +473,10 @@ class AgentImpl : public Agent {
                  memory_pressure_ ? "kubelet has insufficient memory available"
                                   : "kubelet has sufficient memory available",
                  now);
-    SetCondition(&n, "DiskPressure", false, "KubeletHasNoDiskPressure",
-                 "kubelet has no disk pressure", now);
+    SetCondition(&n, "DiskPressure", disk_pressure_,
+                 disk_pressure_ ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure",
+                 disk_pressure_ ? "kubelet has disk pressure" : "kubelet has no disk pressure",
+                 now);
     SetCondition(&n, "PIDPressure", false, "KubeletHasSufficientPID",
                  "kubelet has sufficient PID available", now);
     SetCondition(&n, "Ready", runtime_ready, runtime_ready ? "KubeletReady" : "KubeletNotReady",
@@ -449,7 +486,9 @@ class AgentImpl : public Agent {
     if (!force && !changed && now < last_node_report_ + opt_.node_status_report_interval) {
       return absl::OkStatus();
     }
+    RUDDER_RETURN_IF_ERROR(SyncPressureTaints(now));
     n.mutable_metadata()->clear_resourceversion();
+    *n.mutable_spec() = node_->spec();
     absl::StatusOr<std::unique_ptr<Node>> u = nodes_.UpdateStatus(n);
     CountWrite(u.ok(), &AgentCounters::node_status_writes);
     if (!u.ok()) return u.status();
@@ -540,14 +579,45 @@ class AgentImpl : public Agent {
     return absl::StrCat(p.metadata().namespace_(), "/", p.metadata().name());
   }
 
+  // An event about the pod (its mirror for static pods), when there is a recorder.
+  void Emit(const PState& ps, const char* type, const std::string& reason,
+            const std::string& message) {
+    if (opt_.recorder == nullptr) return;
+    const Pod* target = ps.is_static ? ps.mirror.get() : ps.pod.get();
+    if (target == nullptr) return;
+    opt_.recorder->Event(*target, type, reason, message);
+  }
+
+  // Fails the pod once it has been active longer than spec.activeDeadlineSeconds (from its
+  // status.startTime, else from when the agent first saw it). True when it did.
+  bool CheckActiveDeadline(PState& ps, absl::Time now) {
+    const Pod& pod = *ps.pod;
+    if (!pod.spec().has_activedeadlineseconds() || ps.evicted || ps.is_static) return false;
+    if (pod.metadata().has_deletiontimestamp()) return false;
+    std::string phase = Phase(ps);
+    if (phase == "Succeeded" || phase == "Failed") return false;
+    absl::Time start = ps.start_time;
+    if (pod.status().has_starttime()) {
+      start = std::min(start, absl::FromUnixSeconds(pod.status().starttime().seconds()));
+    }
+    if (now - start < absl::Seconds(pod.spec().activedeadlineseconds())) return false;
+    ps.evicted = true;
+    ps.fail_reason = "DeadlineExceeded";
+    ps.evict_message = "Pod was active on the node longer than the specified deadline";
+    ps.fail_grace = GracePeriod(pod);
+    Emit(ps, record::kEventTypeNormal, "DeadlineExceeded", ps.evict_message);
+    return true;
+  }
+
   // ---------------------------------------------------------------- one pod
   absl::Status SyncPod(PState& ps, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
     const Pod& pod = *ps.pod;
     bool deleting = pod.metadata().has_deletiontimestamp() && !ps.is_static;
+    CheckActiveDeadline(ps, now);
     if (deleting || ps.evicted) {
       absl::Status st;
       if (!ps.killed) {
-        st = KillPod(ps, ps.evicted ? 0 : GracePeriod(pod));
+        st = KillPod(ps, ps.evicted && !deleting ? ps.fail_grace : GracePeriod(pod));
       }
       if (deleting) {
         if (!ps.sandbox_removed) RUDDER_RETURN_IF_ERROR(RemoveSandbox(ps));
@@ -805,6 +875,13 @@ class AgentImpl : public Agent {
           "back-off ", GoDuration(c.current_wait), " restarting failed container=", spec.name(),
           " pod=", ps.pod->metadata().name(), "_", ps.pod->metadata().namespace_(), "(",
           ps.pod->metadata().uid(), ")");
+      if (c.backoff_reported != c.next_start) {
+        c.backoff_reported = c.next_start;
+        Emit(ps, record::kEventTypeWarning, "BackOff",
+             absl::StrCat("Back-off restarting failed container ", spec.name(), " in pod ",
+                          ps.pod->metadata().name(), "_", ps.pod->metadata().namespace_(), "(",
+                          ps.pod->metadata().uid(), ")"));
+      }
       return absl::OkStatus();
     }
     if (!EnsureImage(ps, c, spec, now)) return absl::OkStatus();
@@ -869,7 +946,36 @@ class AgentImpl : public Agent {
     reset(c.ready, spec.readinessprobe(), false);
     reset(c.startup, spec.startupprobe(), false);
     if (c.started_ok && !spec.has_readinessprobe()) c.is_ready = true;
+    Emit(ps, record::kEventTypeNormal, "Started", absl::StrCat("Started container ", spec.name()));
+    if (spec.has_lifecycle() && spec.lifecycle().has_poststart()) RunPostStart(ps, c, spec, now);
     return absl::OkStatus();
+  }
+
+  // The postStart hook, right after the container started. On failure the container is
+  // killed and restarts by the pod's restartPolicy (the kubelet's FailedPostStartHook).
+  void RunPostStart(PState& ps, CState& c, const Container& spec, absl::Time now) {
+    const auto& hook = spec.lifecycle().poststart();
+    int64_t grace = GracePeriod(*ps.pod);
+    ProbeOutcome o = RunAction(ps, c, spec, hook, absl::Seconds(std::max<int64_t>(grace, 1)));
+    if (o.success) return;
+    std::string what =
+        hook.has_exec()
+            ? absl::StrCat("Exec lifecycle hook (", absl::StrJoin(hook.exec().command(), " "), ")")
+            : absl::StrCat("HTTP lifecycle hook (", hook.httpget().path(), ")");
+    std::string msg =
+        absl::StrCat(what, " for Container \"", spec.name(), "\" in Pod \"",
+                     ps.pod->metadata().name(), "_", ps.pod->metadata().namespace_(), "(",
+                     ps.pod->metadata().uid(), ")\" failed - error: ", o.message);
+    Emit(ps, record::kEventTypeWarning, "FailedPostStartHook", msg);
+    Emit(ps, record::kEventTypeNormal, "Killing",
+         absl::StrCat("FailedPostStartHook: stopping container ", spec.name()));
+    StopOne(ps, c, spec, grace, now, /*run_pre_stop=*/false);
+    c.term_message = msg;
+    OnExit(ps, c, false, now);
+    if (c.phase == CPhase::kWaiting) {
+      c.waiting_reason = "PostStartHookError";
+      c.waiting_message = msg;
+    }
   }
 
   int ResolvePort(const api::intstr::IntOrString& port, const Container& spec) {
@@ -910,7 +1016,7 @@ class AgentImpl : public Agent {
 
   // One probe if due; returns the new result.
   bool Step(const PState& ps, const CState& c, const Container& spec, const Probe& probe,
-            ProbeState& st, absl::Time now) {
+            ProbeState& st, absl::Time now, const char* kind) {
     if (now < st.next) return st.result;
     st.next = now + absl::Seconds(Period(probe));
     ProbeOutcome o = RunAction(ps, c, spec, probe.handler(), absl::Seconds(TimeoutSec(probe)));
@@ -918,6 +1024,8 @@ class AgentImpl : public Agent {
       st.failures = 0;
       if (++st.successes >= SuccessThreshold(probe)) st.result = true;
     } else {
+      Emit(ps, record::kEventTypeWarning, "Unhealthy",
+           absl::StrCat(kind, " probe failed: ", o.message));
       st.successes = 0;
       if (++st.failures >= FailureThreshold(probe)) st.result = false;
     }
@@ -927,7 +1035,7 @@ class AgentImpl : public Agent {
   void RunProbes(PState& ps, CState& c, const Container& spec, absl::Time now) {
     if (!c.started_ok) {
       const Probe& p = spec.startupprobe();
-      Step(ps, c, spec, p, c.startup, now);
+      Step(ps, c, spec, p, c.startup, now, "Startup");
       if (c.startup.successes >= SuccessThreshold(p)) {
         c.started_ok = true;
         c.live.next = std::max(c.live.next, now);
@@ -942,28 +1050,31 @@ class AgentImpl : public Agent {
     }
     if (spec.has_livenessprobe()) {
       const Probe& p = spec.livenessprobe();
-      bool ok = Step(ps, c, spec, p, c.live, now);
+      bool ok = Step(ps, c, spec, p, c.live, now, "Liveness");
       if (!ok && c.live.failures >= FailureThreshold(p)) {
         KillForRestart(ps, c, spec, "failed liveness probe", now);
         return;
       }
     }
     if (spec.has_readinessprobe())
-      c.is_ready = Step(ps, c, spec, spec.readinessprobe(), c.ready, now);
+      c.is_ready = Step(ps, c, spec, spec.readinessprobe(), c.ready, now, "Readiness");
   }
 
   void KillForRestart(PState& ps, CState& c, const Container& spec, const std::string& why,
                       absl::Time now) {
     int64_t grace = GracePeriod(*ps.pod);
+    Emit(ps, record::kEventTypeNormal, "Killing",
+         absl::StrCat("Container ", spec.name(), " ", why, ", will be restarted"));
     StopOne(ps, c, spec, grace, now);
     c.term_message = absl::StrCat("Container ", spec.name(), " ", why, ", will be restarted");
     OnExit(ps, c, false, now);
   }
 
   // preStop, then StopContainer with the grace period; the container ends exited.
-  void StopOne(PState& ps, CState& c, const Container& spec, int64_t grace, absl::Time now) {
+  void StopOne(PState& ps, CState& c, const Container& spec, int64_t grace, absl::Time now,
+               bool run_pre_stop = true) {
     if (c.phase != CPhase::kRunning) return;
-    if (spec.has_lifecycle() && spec.lifecycle().has_prestop() && grace > 0) {
+    if (run_pre_stop && spec.has_lifecycle() && spec.lifecycle().has_prestop() && grace > 0) {
       RunAction(ps, c, spec, spec.lifecycle().prestop(), absl::Seconds(grace));
     }
     v1::StopContainerRequest req;
@@ -1126,7 +1237,7 @@ class AgentImpl : public Agent {
     std::string phase = Phase(ps);
     s.set_phase(phase);
     if (ps.evicted) {
-      s.set_reason("Evicted");
+      s.set_reason(ps.fail_reason);
       s.set_message(ps.evict_message);
     }
     std::vector<std::string> not_init, not_ready;
@@ -1321,6 +1432,7 @@ class AgentImpl : public Agent {
     if (!r.ok()) return r.status();
     absl::flat_hash_map<std::string, api::metrics::v1beta1::PodMetrics> by_uid;
     pod_memory_.clear();
+    pod_disk_.clear();
     int64_t node_cpu_nano = 0, node_mem = 0;
     for (const v1::ContainerStats& s : r->stats()) {
       const auto& labels = s.attributes().labels();
@@ -1328,6 +1440,7 @@ class AgentImpl : public Agent {
       if (uid == labels.end()) continue;
       auto ps = states_.find(uid->second);
       if (ps == states_.end()) continue;
+      pod_disk_[uid->second] += static_cast<int64_t>(s.writable_layer().used_bytes().value());
       int64_t cpu = static_cast<int64_t>(s.cpu().usage_nano_cores().value());
       int64_t mem = static_cast<int64_t>(s.memory().working_set_bytes().value());
       if (cpu == 0 && mem == 0) continue;  // exited attempts
@@ -1396,31 +1509,74 @@ class AgentImpl : public Agent {
   }
 
   absl::Status MaybeEvict(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
-    if (opt_.eviction_memory_available_bytes <= 0) return absl::OkStatus();
+    bool mem_pressure = false;
     NodeMemory mem;
-    if (opt_.node_stats != nullptr) {
-      RUDDER_ASSIGN_OR_RETURN(mem, opt_.node_stats->Memory());
-    } else {
-      mem.capacity_bytes = memory_capacity_;
-      mem.available_bytes = memory_capacity_ - used_memory_;
+    if (opt_.eviction_memory_available_bytes > 0) {
+      if (opt_.node_stats != nullptr) {
+        RUDDER_ASSIGN_OR_RETURN(mem, opt_.node_stats->Memory());
+      } else {
+        mem.capacity_bytes = memory_capacity_;
+        mem.available_bytes = memory_capacity_ - used_memory_;
+      }
+      mem_pressure = mem.available_bytes < opt_.eviction_memory_available_bytes;
     }
-    bool pressure = mem.available_bytes < opt_.eviction_memory_available_bytes;
-    if (pressure != memory_pressure_) {
-      memory_pressure_ = pressure;
-      next_node_status_ = now;  // post the condition at once
-      if (now >= next_node_status_) RUDDER_RETURN_IF_ERROR(PostNodeStatus(now, false));
+    bool disk_pressure = false;
+    NodeFilesystem fs;
+    if (opt_.eviction_nodefs_available_percent > 0 && opt_.node_stats != nullptr) {
+      absl::StatusOr<NodeFilesystem> f = opt_.node_stats->Filesystem();
+      if (f.ok() && f->capacity_bytes > 0) {
+        fs = *f;
+        disk_pressure = static_cast<double>(fs.available_bytes) * 100 <
+                        opt_.eviction_nodefs_available_percent * fs.capacity_bytes;
+      } else if (!f.ok() && f.status().code() != absl::StatusCode::kUnimplemented) {
+        return f.status();
+      }
     }
-    if (!pressure) return absl::OkStatus();
-    // Rank: pods using more than they request first, then lower priority, then by how much
-    // usage exceeds the request.
+    if (mem_pressure != memory_pressure_ || disk_pressure != disk_pressure_) {
+      memory_pressure_ = mem_pressure;
+      disk_pressure_ = disk_pressure;
+      RUDDER_RETURN_IF_ERROR(PostNodeStatus(now, false));  // conditions and taints at once
+    }
+    if (mem_pressure) {
+      return EvictOne(now, "memory", pod_memory_, &AgentImpl::MemoryRequestOf,
+                      opt_.eviction_memory_available_bytes, mem.available_bytes);
+    }
+    if (disk_pressure) {
+      auto threshold =
+          static_cast<int64_t>(fs.capacity_bytes * opt_.eviction_nodefs_available_percent / 100);
+      return EvictOne(now, "ephemeral-storage", pod_disk_, &AgentImpl::StorageRequestOf, threshold,
+                      fs.available_bytes);
+    }
+    return absl::OkStatus();
+  }
+
+  static int64_t MemoryRequestOf(const Pod& p) { return RequestOf(p, "memory"); }
+  static int64_t StorageRequestOf(const Pod& p) { return RequestOf(p, "ephemeral-storage"); }
+  static int64_t RequestOf(const Pod& p, const std::string& resource) {
+    int64_t sum = 0;
+    for (const Container& c : p.spec().containers()) {
+      auto it = c.resources().requests().find(resource);
+      if (it == c.resources().requests().end()) continue;
+      absl::StatusOr<Quantity> q = Quantity::Parse(it->second.string());
+      if (q.ok()) sum += q->Value();
+    }
+    return sum;
+  }
+
+  // Evicts one pod for `resource`, ranked as the kubelet does: pods using more than they
+  // request first, then lower priority, then by how much usage exceeds the request.
+  absl::Status EvictOne(absl::Time now, const std::string& resource,
+                        absl::flat_hash_map<std::string, int64_t>& usage_by_uid,
+                        int64_t (*request_of)(const Pod&), int64_t threshold, int64_t available)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
     PState* victim = nullptr;
     std::tuple<bool, int32_t, int64_t> best;
     for (auto& [uid, ps] : states_) {
       if (ps->is_static || ps->killed || ps->evicted) continue;
       std::string phase = Phase(*ps);
       if (phase == "Succeeded" || phase == "Failed") continue;
-      int64_t usage = pod_memory_.contains(uid) ? pod_memory_[uid] : 0;
-      int64_t request = MemoryRequest(*ps->pod);
+      int64_t usage = usage_by_uid.contains(uid) ? usage_by_uid[uid] : 0;
+      int64_t request = request_of(*ps->pod);
       std::tuple<bool, int32_t, int64_t> key{!(usage > request), ps->pod->spec().priority(),
                                              -(usage - request)};
       if (victim == nullptr || key < best) {
@@ -1429,19 +1585,23 @@ class AgentImpl : public Agent {
       }
     }
     if (victim == nullptr) return absl::OkStatus();
-    int64_t usage = pod_memory_[victim->pod->metadata().uid()];
+    const std::string uid = victim->pod->metadata().uid();
+    int64_t usage = usage_by_uid.contains(uid) ? usage_by_uid[uid] : 0;
     victim->evicted = true;
-    victim->evict_message = absl::StrCat(
-        "The node was low on resource: memory. Threshold quantity: ",
-        FormatBytes(opt_.eviction_memory_available_bytes),
-        ", available: ", FormatBytes(mem.available_bytes), ". Pod was using ", FormatBytes(usage),
-        ", request is ", FormatBytes(MemoryRequest(*victim->pod)), ".");
+    victim->fail_reason = "Evicted";
+    victim->fail_grace = 0;
+    victim->evict_message = absl::StrCat("The node was low on resource: ", resource,
+                                         ". Threshold quantity: ", FormatBytes(threshold),
+                                         ", available: ", FormatBytes(available),
+                                         ". Pod was using ", FormatBytes(usage), ", request is ",
+                                         FormatBytes(request_of(*victim->pod)), ".");
+    Emit(*victim, record::kEventTypeWarning, "Evicted", victim->evict_message);
     {
       MutexLock l(&counters_mu_);
       counters_.evictions++;
     }
-    pod_memory_.erase(victim->pod->metadata().uid());
-    used_memory_ -= usage;
+    usage_by_uid.erase(uid);
+    if (resource == "memory") used_memory_ -= usage;
     return SyncPod(*victim, now);
   }
 
@@ -1514,6 +1674,8 @@ class AgentImpl : public Agent {
   bool memory_pressure_ ABSL_GUARDED_BY(sync_mu_) = false;
   int64_t used_memory_ ABSL_GUARDED_BY(sync_mu_) = 0;
   absl::flat_hash_map<std::string, int64_t> pod_memory_ ABSL_GUARDED_BY(sync_mu_);
+  absl::flat_hash_map<std::string, int64_t> pod_disk_ ABSL_GUARDED_BY(sync_mu_);
+  bool disk_pressure_ ABSL_GUARDED_BY(sync_mu_) = false;
   absl::flat_hash_map<std::string, PodRef> static_pods_ ABSL_GUARDED_BY(sync_mu_);
   std::map<std::string, std::unique_ptr<PState>> states_ ABSL_GUARDED_BY(sync_mu_);
 

@@ -16,8 +16,15 @@
 //  - on deletionTimestamp it runs preStop hooks, stops containers with the grace period, removes
 //    the sandbox and deletes the pod object (grace 0, uid precondition);
 //  - it runs static pods from a manifest directory, each mirrored read-only in the API;
+//  - it runs postStart hooks (exec, httpGet) right after a container starts; a failing hook
+//    kills the container (event FailedPostStartHook) and it restarts by restartPolicy;
+//  - a pod running longer than spec.activeDeadlineSeconds is killed and Failed with reason
+//    DeadlineExceeded;
 //  - it samples CPU and memory (ListContainerStats) for its MetricsProvider, and evicts pods when
-//    memory.available falls below the threshold (reason Evicted).
+//    memory.available or nodefs.available falls below its threshold (reason Evicted), posting
+//    the MemoryPressure/DiskPressure condition and the node.kubernetes.io/memory-pressure or
+//    disk-pressure NoSchedule taint while it lasts;
+//  - with a recorder, it writes the kubelet's events (Started, Killing, Unhealthy, BackOff, ...).
 //
 // Work happens in SyncOnce(): one pass over the node at the clock's current time. Start() runs
 // SyncOnce every `sync_interval` on a thread of its own; tests instead advance a FakeClock and
@@ -39,6 +46,7 @@
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/base/clock.h"
 #include "lib/client/client.h"
+#include "lib/client/record/record.h"
 #include "lib/runtime/agent/metrics.h"
 #include "lib/runtime/agent/pod_source.h"
 #include "lib/runtime/agent/prober.h"
@@ -53,11 +61,21 @@ struct NodeMemory {
   int64_t available_bytes = 0;
 };
 
-// Where eviction reads memory.available. Thread-safe.
+// The node's filesystem (nodefs: pod logs and writable layers) as the eviction manager sees it.
+struct NodeFilesystem {
+  int64_t capacity_bytes = 0;
+  int64_t available_bytes = 0;
+};
+
+// Where eviction reads memory.available and nodefs.available. Thread-safe.
 class NodeStatsSource {
  public:
   virtual ~NodeStatsSource() = default;
   virtual absl::StatusOr<NodeMemory> Memory() = 0;
+  // Unimplemented (the default): no disk figures, so no disk-pressure eviction.
+  virtual absl::StatusOr<NodeFilesystem> Filesystem() {
+    return absl::UnimplementedError("no filesystem stats");
+  }
 };
 
 // Configuration of an agent. Pointers are borrowed and must outlive the agent.
@@ -77,8 +95,12 @@ struct AgentOptions {
   Prober* prober = nullptr;
   // Pod network; nullptr: the runtime's sandbox IP (or the host IP for hostNetwork pods).
   cni::NetworkPlugin* network = nullptr;
-  // memory.available for eviction; nullptr: capacity minus the containers' working sets.
+  // memory.available (and nodefs.available) for eviction; nullptr: memory is capacity minus
+  // the containers' working sets, and there are no disk figures.
   NodeStatsSource* node_stats = nullptr;
+  // Events (Started, Killing, Unhealthy, BackOff, FailedPostStartHook, DeadlineExceeded,
+  // Evicted, ...) about pods, as the kubelet reports them; nullptr: none. Borrowed.
+  record::EventRecorder* recorder = nullptr;
   // Static pod manifests (*.yaml, *.yml, *.json); empty: none.
   std::string static_pod_dir;
   // Directory the runtime writes pod logs under (<dir>/<ns>_<name>_<uid>/<container>/<n>.log).
@@ -96,8 +118,11 @@ struct AgentOptions {
   absl::Duration backoff_max = absl::Minutes(5);
   // A container that ran this long before exiting restarts with a fresh back-off.
   absl::Duration backoff_reset = absl::Minutes(10);
-  // Hard eviction threshold memory.available<100Mi; 0 disables eviction.
+  // Hard eviction threshold memory.available<100Mi; 0 disables memory eviction.
   int64_t eviction_memory_available_bytes = 100LL << 20;
+  // Hard eviction threshold nodefs.available<10% (of the filesystem's capacity); 0 disables
+  // disk eviction. Read from node_stats->Filesystem().
+  double eviction_nodefs_available_percent = 10;
   // Also store each stats sample in the API as metrics.k8s.io/v1beta1 NodeMetrics (named after
   // the node) and PodMetrics (one per pod, removed with the pod), which the API server serves
   // read-only to `kubectl top` and autoscalers. One write per pod per stats_interval.

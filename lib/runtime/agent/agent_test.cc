@@ -17,6 +17,7 @@
 #include "lib/apiserver/registry/registry.h"
 #include "lib/base/clock.h"
 #include "lib/client/client.h"
+#include "lib/client/record/record.h"
 #include "lib/runtime/sim/sim_runtime.h"
 #include "lib/store/memory/memory_store.h"
 
@@ -26,6 +27,7 @@ namespace {
 using api::core::v1::ContainerStatus;
 using api::core::v1::Node;
 using api::core::v1::Pod;
+using api::core::v1::Taint;
 using Lease = api::coordination::v1::Lease;
 
 constexpr char kNode[] = "node-1";
@@ -760,6 +762,187 @@ TEST_F(AgentTest, PublishesMetricsObjects) {
   ASSERT_TRUE(pods_.Delete("default", "web", d).ok());
   Sync();
   EXPECT_EQ(client_->Get(**pk, "default", "web").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace rudder::runtime::agent
+
+namespace rudder::runtime::agent {
+namespace {
+
+class FakeDiskStats : public NodeStatsSource {
+ public:
+  absl::StatusOr<NodeMemory> Memory() override { return NodeMemory{8LL << 30, 4LL << 30}; }
+  absl::StatusOr<NodeFilesystem> Filesystem() override { return fs; }
+  NodeFilesystem fs{100LL << 30, 50LL << 30};
+};
+
+std::vector<std::string> Matching(const std::vector<std::string>& events,
+                                  const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const std::string& e : events) {
+    if (absl::StartsWith(e, prefix)) out.push_back(e);
+  }
+  return out;
+}
+
+TEST_F(AgentTest, EventsForLivenessRestartsAndBackOff) {
+  record::FakeRecorder events;
+  MakeAgent({.recorder = &events});
+  CreatePod(R"({"metadata":{"name":"live","annotations":{"sim.rudder.dev/script":
+      "app: exec-fail-after=5s"}},
+      "spec":{"containers":[{"name":"app","image":"busybox","livenessProbe":{
+        "exec":{"command":["check"]},"periodSeconds":10,"failureThreshold":1}}]}})");
+  Sync();
+  EXPECT_EQ(Matching(events.Events(), "Normal Started"),
+            std::vector<std::string>{"Normal Started Started container app"});
+  Step(absl::Seconds(10));  // the probe fails: killed, restarted at once
+  EXPECT_EQ(CS(Get("live")).restartcount(), 1);
+  EXPECT_EQ(Matching(events.Events(), "Warning Unhealthy").size(), 1u);
+  EXPECT_TRUE(absl::StrContains(Matching(events.Events(), "Warning Unhealthy")[0],
+                                "Liveness probe failed"));
+  EXPECT_EQ(Matching(events.Events(), "Normal Killing"),
+            std::vector<std::string>{
+                "Normal Killing Container app failed liveness probe, will be restarted"});
+  Step(absl::Seconds(10));  // fails again: now in back-off (10 s)
+  Pod p = Get("live");
+  EXPECT_EQ(State(CS(p)), "waiting:CrashLoopBackOff");
+  Step(absl::Seconds(1));  // the next pass finds it backing off
+  EXPECT_EQ(Matching(events.Events(), "Warning BackOff").size(), 1u);
+  Step(absl::Seconds(1));  // still the same wait: no second BackOff event
+  EXPECT_EQ(Matching(events.Events(), "Warning BackOff").size(), 1u);
+}
+
+TEST_F(AgentTest, PostStartExecFailureKillsTheContainer) {
+  record::FakeRecorder events;
+  MakeAgent({.recorder = &events});
+  rt_->SetExecExitCode("hooked", "app", "hook", 1);
+  CreatePod(R"({"metadata":{"name":"hooked"},"spec":{"restartPolicy":"Never","containers":[
+      {"name":"app","image":"busybox","lifecycle":{"postStart":{"exec":{"command":["hook"]}}}}]}})");
+  Sync();
+  Pod p = Get("hooked");
+  EXPECT_EQ(p.status().phase(), "Failed");
+  EXPECT_EQ(State(CS(p)), "terminated:Error:143");
+  EXPECT_TRUE(absl::StrContains(CS(p).state().terminated().message(),
+                                "Exec lifecycle hook (hook) for Container \"app\""))
+      << CS(p).state().terminated().message();
+  ASSERT_EQ(Matching(events.Events(), "Warning FailedPostStartHook").size(), 1u);
+  EXPECT_EQ(Calls("ExecSync default/hooked/app hook").size(), 1u);
+  EXPECT_EQ(Calls("StopContainer default/hooked/app").size(), 1u);
+}
+
+TEST_F(AgentTest, PostStartHookSuccessAndHttpFailureUnderAlways) {
+  record::FakeRecorder events;
+  MakeAgent({.recorder = &events});
+  CreatePod(R"({"metadata":{"name":"ok"},"spec":{"containers":[
+      {"name":"app","image":"busybox","lifecycle":{"postStart":{"exec":{"command":["hook"]}}}}]}})");
+  CreatePod(R"({"metadata":{"name":"web"},"spec":{"containers":[
+      {"name":"app","image":"busybox","ports":[{"name":"http","containerPort":8080}],
+       "lifecycle":{"postStart":{"httpGet":{"path":"/started","port":"http"}}}}]}})");
+  prober_.http_ok = false;
+  Sync();
+  EXPECT_EQ(State(CS(Get("ok"))), "running");
+  Pod p = Get("web");
+  EXPECT_EQ(p.status().phase(), "Running");  // restartPolicy Always: it will start again
+  EXPECT_EQ(State(CS(p)), "waiting:PostStartHookError");
+  EXPECT_TRUE(
+      absl::StrContains(CS(p).state().waiting().message(), "HTTP lifecycle hook (/started)"));
+  EXPECT_EQ(CS(p).laststate().terminated().exitcode(), 143);
+  EXPECT_EQ(prober_.calls, std::vector<std::string>{"http HTTP 10.88.0.3:8080/started"});
+  prober_.http_ok = true;
+  Sync();  // the first restart is immediate
+  p = Get("web");
+  EXPECT_EQ(State(CS(p)), "running");
+  EXPECT_EQ(CS(p).restartcount(), 1);
+  EXPECT_EQ(Matching(events.Events(), "Warning FailedPostStartHook").size(), 1u);
+}
+
+TEST_F(AgentTest, ActiveDeadlineFailsThePod) {
+  record::FakeRecorder events;
+  MakeAgent({.recorder = &events});
+  CreatePod(R"({"metadata":{"name":"job"},"spec":{"activeDeadlineSeconds":30,
+      "terminationGracePeriodSeconds":5,"containers":[{"name":"app","image":"busybox"}]}})");
+  Sync();
+  Step(absl::Seconds(29));
+  EXPECT_EQ(Get("job").status().phase(), "Running");
+  Step(absl::Seconds(1));
+  Pod p = Get("job");
+  EXPECT_EQ(p.status().phase(), "Failed");
+  EXPECT_EQ(p.status().reason(), "DeadlineExceeded");
+  EXPECT_EQ(p.status().message(), "Pod was active on the node longer than the specified deadline");
+  EXPECT_TRUE(CS(p).state().has_terminated());
+  EXPECT_EQ(Calls("StopContainer default/job/app 5").size(), 1u);
+  EXPECT_EQ(Matching(events.Events(), "Normal DeadlineExceeded").size(), 1u);
+  Step(absl::Minutes(5));  // nothing restarts
+  EXPECT_EQ(Calls("StartContainer default/job/app").size(), 1u);
+}
+
+TEST_F(AgentTest, DiskPressureEvictsByStorageOverRequestThenPriorityAndTaints) {
+  FakeDiskStats stats;
+  record::FakeRecorder events;
+  MakeAgent({.node_stats = &stats, .recorder = &events});
+  // a: within its ephemeral-storage request. b: above (no request), priority 10. c: above,
+  // priority 0, using less than b.
+  CreatePod(R"({"metadata":{"name":"a","annotations":{"sim.rudder.dev/script":"*: disk=5Gi"}},
+      "spec":{"containers":[{"name":"app","image":"busybox",
+        "resources":{"requests":{"ephemeral-storage":"10Gi"}}}]}})");
+  CreatePod(R"({"metadata":{"name":"b","annotations":{"sim.rudder.dev/script":"*: disk=3Gi"}},
+      "spec":{"priority":10,"containers":[{"name":"app","image":"busybox"}]}})");
+  CreatePod(R"({"metadata":{"name":"c","annotations":{"sim.rudder.dev/script":"*: disk=1Gi"}},
+      "spec":{"containers":[{"name":"app","image":"busybox"}]}})");
+  Sync();
+  Step(absl::Seconds(10));
+  EXPECT_EQ(NodeCondition("DiskPressure"), "False");
+  stats.fs.available_bytes = 9LL << 30;  // 9 % < 10 %
+  Step(absl::Seconds(1));
+  EXPECT_EQ(NodeCondition("DiskPressure"), "True");
+  client::TypedClient<Node> nodes(client_.get());
+  auto n = nodes.Get("", kNode);
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ((*n)->spec().taints_size(), 1);
+  EXPECT_EQ((*n)->spec().taints(0).key(), "node.kubernetes.io/disk-pressure");
+  EXPECT_EQ((*n)->spec().taints(0).effect(), "NoSchedule");
+  Pod c = Get("c");
+  EXPECT_EQ(c.status().phase(), "Failed");
+  EXPECT_EQ(c.status().reason(), "Evicted");
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "low on resource: ephemeral-storage"))
+      << c.status().message();
+  EXPECT_EQ(Matching(events.Events(), "Warning Evicted").size(), 1u);
+  Step(absl::Seconds(1));
+  EXPECT_EQ(Get("b").status().reason(), "Evicted");
+  EXPECT_EQ(Get("a").status().phase(), "Running");
+  stats.fs.available_bytes = 50LL << 30;
+  Step(absl::Seconds(1));
+  EXPECT_EQ(NodeCondition("DiskPressure"), "False");
+  n = nodes.Get("", kNode);
+  EXPECT_EQ((*n)->spec().taints_size(), 0);
+  EXPECT_EQ(Get("a").status().phase(), "Running");
+}
+
+TEST_F(AgentTest, MemoryPressureTaintsTheNodeWhileItLasts) {
+  FakeStats stats;
+  Taint keep;
+  keep.set_key("dedicated");
+  keep.set_effect("NoSchedule");
+  MakeAgent({.taints = {keep}, .node_stats = &stats});
+  Sync();
+  client::TypedClient<Node> nodes(client_.get());
+  auto keys = [&] {
+    std::vector<std::string> out;
+    absl::StatusOr<std::unique_ptr<Node>> n = nodes.Get("", kNode);
+    if (!n.ok()) return out;
+    for (const auto& t : (*n)->spec().taints()) out.push_back(t.key());
+    return out;
+  };
+  EXPECT_EQ(keys(), std::vector<std::string>{"dedicated"});
+  stats.mem.available_bytes = 10LL << 20;
+  Step(absl::Seconds(1));
+  EXPECT_EQ(NodeCondition("MemoryPressure"), "True");
+  EXPECT_EQ(keys(), (std::vector<std::string>{"dedicated", "node.kubernetes.io/memory-pressure"}));
+  stats.mem.available_bytes = 4LL << 30;
+  Step(absl::Seconds(1));
+  EXPECT_EQ(NodeCondition("MemoryPressure"), "False");
+  EXPECT_EQ(keys(), std::vector<std::string>{"dedicated"});
 }
 
 }  // namespace

@@ -78,6 +78,10 @@ absl::StatusOr<Script> ParseScript(const std::string& text) {
         absl::StatusOr<api::Quantity> q = api::Quantity::Parse(value);
         if (!q.ok() || q->Value() < 0) return bad();
         cs.memory_bytes = q->Value();
+      } else if (key == "disk") {
+        absl::StatusOr<api::Quantity> q = api::Quantity::Parse(value);
+        if (!q.ok() || q->Value() < 0) return bad();
+        cs.disk_bytes = q->Value();
       } else {
         return absl::InvalidArgumentError(
             absl::StrCat("script clause \"", name, "\": unknown key \"", key, "\""));
@@ -583,6 +587,9 @@ class SimRuntimeImpl : public SimRuntime {
     uint64_t mem = running ? c.script->memory_bytes : 0;
     s->mutable_memory()->mutable_working_set_bytes()->set_value(mem);
     s->mutable_memory()->mutable_usage_bytes()->set_value(mem);
+    s->mutable_writable_layer()->set_timestamp(ts);
+    s->mutable_writable_layer()->mutable_used_bytes()->set_value(running ? c.script->disk_bytes
+                                                                         : 0);
   }
   Clock* const clock_;
   const std::string default_text_;

@@ -18,6 +18,7 @@
 //                          with code 143 (terminated by SIGTERM)
 //   cpu=<millicores>       CPU usage while running
 //   memory=<quantity>      memory working set while running ("64Mi")
+//   disk=<quantity>        writable-layer disk usage while running ("1Gi")
 // Durations are Go-style ("500ms", "10s", "2m"). Example:
 //   "init: exit=2s; app: exit=30s code=1 memory=32Mi; *: cpu=5"
 //
@@ -51,6 +52,7 @@ struct ContainerScript {
   absl::Duration term = absl::ZeroDuration();
   int64_t cpu_millicores = 0;
   int64_t memory_bytes = 0;
+  int64_t disk_bytes = 0;
 };
 
 // A parsed script: clauses by container name, plus the `*` clause.
