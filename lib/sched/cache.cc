@@ -1,6 +1,7 @@
 #include "lib/sched/cache.h"
 
 #include "absl/strings/str_cat.h"
+#include "lib/sched/internal/affinity_index.h"
 
 namespace rudder::sched {
 
@@ -10,6 +11,9 @@ struct Cache::NodeItem {
   NodeItem* next = nullptr;
   bool in_order = false;  // Listed in order_ (has a Node object).
 };
+
+Snapshot::Snapshot() : affinity_index_(std::make_unique<internal::AffinityIndex>()) {}
+Snapshot::~Snapshot() = default;
 
 const NodeInfo* Snapshot::Get(std::string_view node_name) const {
   auto it = nodes_.find(AbslView(node_name));
@@ -273,6 +277,7 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
     } else {
       slot = std::make_unique<NodeInfo>(item->info);
     }
+    snapshot->affinity_index_->UpdateNode(item->info.name(), slot.get());
   }
   if (snapshot->image_generation_ != image_generation_) {
     snapshot->image_nodes_ =
@@ -284,6 +289,7 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
   if (removed) {
     for (auto it = snapshot->nodes_.begin(); it != snapshot->nodes_.end();) {
       if (!nodes_.contains(it->first)) {
+        snapshot->affinity_index_->UpdateNode(it->first, nullptr);
         snapshot->nodes_.erase(it++);
       } else {
         ++it;

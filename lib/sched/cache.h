@@ -34,7 +34,8 @@ namespace rudder::sched {
 // Node object only, in the order the nodes were added).
 class Snapshot : public NodeInfoLister {
  public:
-  Snapshot() = default;
+  Snapshot();
+  ~Snapshot() override;
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
 
@@ -43,9 +44,11 @@ class Snapshot : public NodeInfoLister {
   int ImageNumNodes(std::string_view image) const override;
   int64_t generation() const { return generation_; }
   int NumNodes() const { return static_cast<int>(list_.size()); }
+  const internal::AffinityIndex* affinity_index() const override { return affinity_index_.get(); }
 
  private:
   friend class Cache;
+  std::unique_ptr<internal::AffinityIndex> affinity_index_;
   absl::flat_hash_map<std::string, std::unique_ptr<NodeInfo>> nodes_;
   std::vector<const NodeInfo*> list_;
   std::shared_ptr<const absl::flat_hash_map<std::string, int>> image_nodes_;

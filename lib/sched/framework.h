@@ -403,10 +403,17 @@ class ClusterAccess {
   virtual absl::Status SetNominatedNodeName(const Pod& pod, const std::string& node) = 0;
 };
 
+namespace internal {
+class AffinityIndex;
+}  // namespace internal
+
 // The snapshot of the cluster for the current cycle.
 class NodeInfoLister {
  public:
   virtual ~NodeInfoLister() = default;
+  // The index of pods with affinity terms and of pods by label (lib/sched/internal), kept
+  // by the cache's Snapshot; null for other listers (plugins then scan every pod).
+  virtual const internal::AffinityIndex* affinity_index() const { return nullptr; }
   virtual std::span<const NodeInfo* const> List() const = 0;
   virtual const NodeInfo* Get(std::string_view node_name) const = 0;
   // How many nodes have this (normalized) image.

@@ -11,101 +11,32 @@
 #include "absl/strings/str_cat.h"
 #include "lib/api/labels/label_selector_proto.h"
 #include "lib/base/mutex.h"
+#include "lib/sched/internal/affinity_index.h"
 
 namespace rudder::sched::plugins {
 namespace {
-
-using api::core::v1::PodAffinityTerm;
 
 constexpr char kErrAffinity[] = "node(s) didn't match pod affinity rules";
 constexpr char kErrAntiAffinity[] = "node(s) didn't match pod anti-affinity rules";
 constexpr char kErrExistingAntiAffinity[] =
     "node(s) didn't satisfy existing pods anti-affinity rules";
 
-// A PodAffinityTerm ready to match pods.
-struct Term {
-  api::labels::Selector selector;
-  absl::flat_hash_set<std::string> namespaces;
-  bool all_namespaces = false;
-  std::optional<api::labels::Selector> ns_selector;  // non-empty namespaceSelector
-  std::string topology_key;
-  int32_t weight = 0;
-};
+using internal::AffinityTerm;
+using Term = internal::AffinityTerm;
+using PodTerms = internal::PodAffinityTerms;
+using internal::HasPodAffinity;
 
-// (topologyKey, value) packed as "key\0value".
 std::string Pair(std::string_view key, std::string_view value) {
-  std::string s;
-  s.reserve(key.size() + value.size() + 1);
-  s.append(key);
-  s.push_back('\0');
-  s.append(value);
-  return s;
+  return internal::LabelPair(key, value);
 }
+
+PodTerms CompilePodTerms(const Pod& pod) { return internal::CompilePodAffinityTerms(pod); }
 
 const std::string* NodeLabel(const NodeInfo& node, const std::string& key) {
   if (!node.node()) return nullptr;
   const auto& labels = node.node()->metadata().labels();
   auto it = labels.find(key);
   return it == labels.end() ? nullptr : &it->second;
-}
-
-bool CompileTerm(const PodAffinityTerm& t, const Pod& owner, int32_t weight, Term* out) {
-  absl::StatusOr<api::labels::Selector> sel =
-      api::labels::LabelSelectorAsSelector(t.has_labelselector() ? &t.labelselector() : nullptr);
-  if (!sel.ok()) return false;
-  out->selector = *std::move(sel);
-  out->topology_key = t.topologykey();
-  out->weight = weight;
-  for (const std::string& ns : t.namespaces()) out->namespaces.insert(ns);
-  if (t.has_namespaceselector()) {
-    absl::StatusOr<api::labels::Selector> ns =
-        api::labels::LabelSelectorAsSelector(&t.namespaceselector());
-    if (!ns.ok()) return false;
-    if (ns->Empty()) {
-      out->all_namespaces = true;
-    } else {
-      out->ns_selector = *std::move(ns);
-    }
-  } else if (t.namespaces().empty()) {
-    out->namespaces.insert(owner.metadata().namespace_());
-  }
-  return true;
-}
-
-struct PodTerms {
-  std::vector<Term> affinity, anti_affinity, pref_affinity, pref_anti_affinity;
-  bool empty() const {
-    return affinity.empty() && anti_affinity.empty() && pref_affinity.empty() &&
-           pref_anti_affinity.empty();
-  }
-};
-
-PodTerms CompilePodTerms(const Pod& pod) {
-  PodTerms out;
-  if (!pod.spec().has_affinity()) return out;
-  const auto& a = pod.spec().affinity();
-  auto add = [&](const PodAffinityTerm& t, int32_t w, std::vector<Term>* v) {
-    Term term;
-    if (CompileTerm(t, pod, w, &term)) v->push_back(std::move(term));
-  };
-  if (a.has_podaffinity()) {
-    for (const auto& t : a.podaffinity().requiredduringschedulingignoredduringexecution())
-      add(t, 0, &out.affinity);
-    for (const auto& t : a.podaffinity().preferredduringschedulingignoredduringexecution())
-      add(t.podaffinityterm(), t.weight(), &out.pref_affinity);
-  }
-  if (a.has_podantiaffinity()) {
-    for (const auto& t : a.podantiaffinity().requiredduringschedulingignoredduringexecution())
-      add(t, 0, &out.anti_affinity);
-    for (const auto& t : a.podantiaffinity().preferredduringschedulingignoredduringexecution())
-      add(t.podaffinityterm(), t.weight(), &out.pref_anti_affinity);
-  }
-  return out;
-}
-
-bool HasPodAffinity(const Pod& pod) {
-  return pod.spec().has_affinity() &&
-         (pod.spec().affinity().has_podaffinity() || pod.spec().affinity().has_podantiaffinity());
 }
 
 class IPAState : public StateData {
@@ -214,14 +145,69 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
   Status PreFilter(CycleState& state, const PodInfo& pod, PreFilterResult*) override {
     auto s = std::make_unique<IPAState>();
     s->terms = CompilePodTerms(pod.pod());
-    for (const NodeInfo* n : handle_->Snapshot().List()) {
-      for (const auto& p : n->pods()) Update(s.get(), pod.pod(), *p, &p, *n, 1);
+    const NodeInfoLister& snapshot = handle_->Snapshot();
+    if (const internal::AffinityIndex* index = snapshot.affinity_index()) {
+      IndexedPreFilter(*index, snapshot, pod.pod(), s.get());
+    } else {
+      for (const NodeInfo* n : snapshot.List()) {
+        for (const auto& p : n->pods()) Update(s.get(), pod.pod(), *p, &p, *n, 1);
+      }
     }
     const bool nothing = s->terms.affinity.empty() && s->terms.anti_affinity.empty() &&
                          s->existing_anti_affinity_counts.empty();
     state.Write(PreFilterKey(), std::move(s));
     return nothing ? Status::Skip() : Status();
   }
+
+  // PreFilter's counts through the snapshot's index: existing anti-affinity terms anchored on
+  // the incoming pod's labels (or without anchor), and for the incoming pod's own terms the
+  // pods carrying the term's anchor label (every pod only for terms without one).
+  void IndexedPreFilter(const internal::AffinityIndex& index, const NodeInfoLister& snapshot,
+                        const Pod& incoming, IPAState* s) const {
+    if (index.NumPodsWithRequiredAntiAffinity() > 0) {
+      index.ForEachAntiAffinityTermFor(
+          incoming.metadata().labels(), [&](const Term& t, const NodeInfo& n) {
+            if (!Matches(t, incoming)) return;
+            if (const std::string* v = NodeLabel(n, t.topology_key))
+              ++s->existing_anti_affinity_counts[Pair(t.topology_key, *v)];
+          });
+    }
+    auto for_each_candidate = [&](const std::string& anchor, const auto& fn) {
+      if (!anchor.empty()) {
+        index.ForEachPodWithLabel(anchor, [&](const PodInfo& p, const NodeInfo& n) {
+          if (n.node()) fn(p.pod(), n);
+        });
+        return;
+      }
+      for (const NodeInfo* n : snapshot.List()) {
+        for (const auto& p : n->pods()) fn(p->pod(), *n);
+      }
+    };
+    if (!s->terms.affinity.empty()) {
+      std::string anchor;
+      for (const Term& t : s->terms.affinity) {
+        if (!t.anchor.empty()) {
+          anchor = t.anchor;
+          break;
+        }
+      }
+      for_each_candidate(anchor, [&](const Pod& e, const NodeInfo& n) {
+        if (!MatchesAll(s->terms.affinity, e)) return;
+        for (const Term& t : s->terms.affinity) {
+          if (const std::string* v = NodeLabel(n, t.topology_key))
+            ++s->affinity_counts[Pair(t.topology_key, *v)];
+        }
+      });
+    }
+    for (const Term& t : s->terms.anti_affinity) {
+      for_each_candidate(t.anchor, [&](const Pod& e, const NodeInfo& n) {
+        if (!Matches(t, e)) return;
+        if (const std::string* v = NodeLabel(n, t.topology_key))
+          ++s->anti_affinity_counts[Pair(t.topology_key, *v)];
+      });
+    }
+  }
+
   PreFilterExtensions* Extensions() override { return this; }
   Status AddPod(CycleState& state, const PodInfo& pod, const PodInfo& add,
                 const NodeInfo& node) override {
@@ -279,31 +265,55 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
                   std::span<const NodeInfo* const>) override {
     PodTerms terms = CompilePodTerms(pod.pod());
     const bool has_pref = !terms.pref_affinity.empty() || !terms.pref_anti_affinity.empty();
+    const NodeInfoLister& snapshot = handle_->Snapshot();
+    const internal::AffinityIndex* index = snapshot.affinity_index();
     auto s = std::make_unique<IPAScoreState>();
     auto add = [&](const Term& t, const NodeInfo& n, int64_t w) {
       if (w == 0) return;
       if (const std::string* v = NodeLabel(n, t.topology_key)) s->scores[t.topology_key][*v] += w;
     };
+    // The existing pod's terms that score the incoming pod.
+    auto add_existing = [&](const PodTerms& et, const NodeInfo& n) {
+      for (const Term& t : et.affinity)
+        if (Matches(t, pod.pod())) add(t, n, hard_weight_);
+      for (const Term& t : et.pref_affinity)
+        if (Matches(t, pod.pod())) add(t, n, t.weight);
+      for (const Term& t : et.pref_anti_affinity)
+        if (Matches(t, pod.pod())) add(t, n, -t.weight);
+    };
     bool any_existing = false;
-    for (const NodeInfo* n : handle_->Snapshot().List()) {
-      for (const auto& p : n->pods()) {
-        const Pod& e = p->pod();
-        const bool e_aff = HasPodAffinity(e);
-        if (!has_pref && !e_aff) continue;
-        any_existing |= e_aff;
-        for (const Term& t : terms.pref_affinity)
-          if (Matches(t, e)) add(t, *n, t.weight);
-        for (const Term& t : terms.pref_anti_affinity)
-          if (Matches(t, e)) add(t, *n, -t.weight);
-        if (!e_aff) continue;
-        std::shared_ptr<const PodTerms> etp = TermsOf(p);
-        const PodTerms& et = *etp;
-        for (const Term& t : et.affinity)
-          if (Matches(t, pod.pod())) add(t, *n, hard_weight_);
-        for (const Term& t : et.pref_affinity)
-          if (Matches(t, pod.pod())) add(t, *n, t.weight);
-        for (const Term& t : et.pref_anti_affinity)
-          if (Matches(t, pod.pod())) add(t, *n, -t.weight);
+    if (!has_pref && index) {
+      // Only existing pods with scoring terms matter: visit their nodes alone.
+      for (const auto& [n, unused] : index->NodesWithScoringAffinity()) {
+        if (!n->node()) continue;
+        for (const auto& p : n->pods()) {
+          if (!internal::HasScoringAffinity(p->pod())) continue;
+          const PodTerms* et = index->TermsOf(p.get());
+          if (!et) continue;
+          any_existing = true;
+          add_existing(*et, *n);
+        }
+      }
+    } else {
+      for (const NodeInfo* n : snapshot.List()) {
+        for (const auto& p : n->pods()) {
+          const Pod& e = p->pod();
+          const bool e_aff = HasPodAffinity(e);
+          if (!has_pref && !e_aff) continue;
+          any_existing |= e_aff;
+          for (const Term& t : terms.pref_affinity)
+            if (Matches(t, e)) add(t, *n, t.weight);
+          for (const Term& t : terms.pref_anti_affinity)
+            if (Matches(t, e)) add(t, *n, -t.weight);
+          if (!e_aff) continue;
+          const PodTerms* indexed = index ? index->TermsOf(p.get()) : nullptr;
+          if (indexed) {
+            add_existing(*indexed, *n);
+          } else {
+            std::shared_ptr<const PodTerms> etp = TermsOf(p);
+            add_existing(*etp, *n);
+          }
+        }
       }
     }
     if (!has_pref && !any_existing) return Status::Skip();

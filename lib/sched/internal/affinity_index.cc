@@ -1,0 +1,194 @@
+#include "lib/sched/internal/affinity_index.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "lib/api/labels/label_selector_proto.h"
+
+namespace rudder::sched::internal {
+namespace {
+
+using api::core::v1::PodAffinityTerm;
+
+// The anchor of a selector: its first requirement that pins one value.
+std::string AnchorOf(const api::labels::Selector& s) {
+  for (const api::labels::Requirement& r : s.requirements()) {
+    const bool pins = r.op() == api::Operator::kEquals || r.op() == api::Operator::kDoubleEquals ||
+                      r.op() == api::Operator::kIn;
+    if (pins && r.values().size() == 1) return LabelPair(r.key(), r.values()[0]);
+  }
+  return std::string();
+}
+
+bool CompileTerm(const PodAffinityTerm& t, const Pod& owner, int32_t weight, AffinityTerm* out) {
+  absl::StatusOr<api::labels::Selector> sel =
+      api::labels::LabelSelectorAsSelector(t.has_labelselector() ? &t.labelselector() : nullptr);
+  if (!sel.ok()) return false;
+  out->selector = *std::move(sel);
+  out->topology_key = t.topologykey();
+  out->weight = weight;
+  for (const std::string& ns : t.namespaces()) out->namespaces.insert(ns);
+  if (t.has_namespaceselector()) {
+    absl::StatusOr<api::labels::Selector> ns =
+        api::labels::LabelSelectorAsSelector(&t.namespaceselector());
+    if (!ns.ok()) return false;
+    if (ns->Empty()) {
+      out->all_namespaces = true;
+    } else {
+      out->ns_selector = *std::move(ns);
+    }
+  } else if (t.namespaces().empty()) {
+    out->namespaces.insert(owner.metadata().namespace_());
+  }
+  out->anchor = AnchorOf(out->selector);
+  return true;
+}
+
+bool Indexable(const Pod& pod) { return !pod.metadata().labels().empty() || HasPodAffinity(pod); }
+
+}  // namespace
+
+std::string LabelPair(std::string_view key, std::string_view value) {
+  std::string s;
+  s.reserve(key.size() + value.size() + 1);
+  s.append(key);
+  s.push_back('\0');
+  s.append(value);
+  return s;
+}
+
+PodAffinityTerms CompilePodAffinityTerms(const Pod& pod) {
+  PodAffinityTerms out;
+  if (!pod.spec().has_affinity()) return out;
+  const auto& a = pod.spec().affinity();
+  auto add = [&](const PodAffinityTerm& t, int32_t w, std::vector<AffinityTerm>* v) {
+    AffinityTerm term;
+    if (CompileTerm(t, pod, w, &term)) v->push_back(std::move(term));
+  };
+  if (a.has_podaffinity()) {
+    for (const auto& t : a.podaffinity().requiredduringschedulingignoredduringexecution())
+      add(t, 0, &out.affinity);
+    for (const auto& t : a.podaffinity().preferredduringschedulingignoredduringexecution())
+      add(t.podaffinityterm(), t.weight(), &out.pref_affinity);
+  }
+  if (a.has_podantiaffinity()) {
+    for (const auto& t : a.podantiaffinity().requiredduringschedulingignoredduringexecution())
+      add(t, 0, &out.anti_affinity);
+    for (const auto& t : a.podantiaffinity().preferredduringschedulingignoredduringexecution())
+      add(t.podaffinityterm(), t.weight(), &out.pref_anti_affinity);
+  }
+  return out;
+}
+
+bool HasPodAffinity(const Pod& pod) {
+  return pod.spec().has_affinity() &&
+         (pod.spec().affinity().has_podaffinity() || pod.spec().affinity().has_podantiaffinity());
+}
+
+bool HasRequiredAntiAffinity(const Pod& pod) {
+  return pod.spec().has_affinity() && pod.spec().affinity().has_podantiaffinity() &&
+         pod.spec()
+                 .affinity()
+                 .podantiaffinity()
+                 .requiredduringschedulingignoredduringexecution_size() > 0;
+}
+
+bool HasScoringAffinity(const Pod& pod) {
+  if (!HasPodAffinity(pod)) return false;
+  const auto& a = pod.spec().affinity();
+  return (a.has_podaffinity() &&
+          (a.podaffinity().requiredduringschedulingignoredduringexecution_size() > 0 ||
+           a.podaffinity().preferredduringschedulingignoredduringexecution_size() > 0)) ||
+         (a.has_podantiaffinity() &&
+          a.podantiaffinity().preferredduringschedulingignoredduringexecution_size() > 0);
+}
+
+AffinityIndex::AffinityIndex() = default;
+AffinityIndex::~AffinityIndex() = default;
+
+const PodAffinityTerms* AffinityIndex::TermsOf(const PodInfo* pod) const {
+  auto it = pods_.find(pod);
+  return it == pods_.end() ? nullptr : it->second.terms.get();
+}
+
+void AffinityIndex::UpdateNode(const std::string& name, const NodeInfo* node) {
+  std::vector<const PodInfo*> now;
+  if (node) {
+    for (const auto& p : node->pods()) {
+      if (Indexable(p->pod())) now.push_back(p.get());
+    }
+  }
+  auto it = node_pods_.find(name);
+  if (it == node_pods_.end()) {
+    if (now.empty()) return;
+    it = node_pods_.emplace(name, NodeEntry{node, {}}).first;
+  }
+  std::sort(now.begin(), now.end());
+  NodeEntry& entry = it->second;
+  std::vector<const PodInfo*> gone, added;
+  std::set_difference(entry.pods.begin(), entry.pods.end(), now.begin(), now.end(),
+                      std::back_inserter(gone));
+  std::set_difference(now.begin(), now.end(), entry.pods.begin(), entry.pods.end(),
+                      std::back_inserter(added));
+  // Removals first, while the old records are intact. A pod that moved to another node
+  // already processed keeps its new record.
+  for (const PodInfo* p : gone) RemovePod(p, entry.node);
+  if (!added.empty()) {
+    for (const auto& p : node->pods()) {
+      if (std::binary_search(added.begin(), added.end(), p.get())) AddPod(p, node);
+    }
+  }
+  if (now.empty()) {
+    node_pods_.erase(it);
+  } else {
+    entry.node = node;
+    entry.pods = std::move(now);
+  }
+}
+
+void AffinityIndex::AddPod(const std::shared_ptr<const PodInfo>& pod, const NodeInfo* node) {
+  if (pods_.contains(pod.get())) RemovePod(pod.get(), nullptr);  // moved from another node
+  PodRecord& rec = pods_[pod.get()];
+  rec.pod = pod;
+  rec.node = node;
+  const Pod& p = pod->pod();
+  for (const auto& [k, v] : p.metadata().labels()) by_label_[LabelPair(k, v)][pod.get()] = node;
+  if (HasPodAffinity(p)) {
+    rec.terms = std::make_shared<const PodAffinityTerms>(CompilePodAffinityTerms(p));
+    for (int i = 0; i < static_cast<int>(rec.terms->anti_affinity.size()); ++i) {
+      const AffinityTerm& t = rec.terms->anti_affinity[i];
+      anti_terms_[t.anchor][{pod.get(), i}] = {&t, node};
+    }
+    if (HasRequiredAntiAffinity(p)) ++num_anti_;
+    if (HasScoringAffinity(p)) ++scoring_nodes_[node];
+  }
+}
+
+void AffinityIndex::RemovePod(const PodInfo* pod, const NodeInfo* node) {
+  auto it = pods_.find(pod);
+  if (it == pods_.end() || (node && it->second.node != node)) return;
+  PodRecord& rec = it->second;
+  const Pod& p = pod->pod();
+  for (const auto& [k, v] : p.metadata().labels()) {
+    auto b = by_label_.find(LabelPair(k, v));
+    if (b == by_label_.end()) continue;
+    b->second.erase(pod);
+    if (b->second.empty()) by_label_.erase(b);
+  }
+  if (rec.terms) {
+    for (int i = 0; i < static_cast<int>(rec.terms->anti_affinity.size()); ++i) {
+      auto a = anti_terms_.find(rec.terms->anti_affinity[i].anchor);
+      if (a == anti_terms_.end()) continue;
+      a->second.erase(std::make_pair(pod, i));
+      if (a->second.empty()) anti_terms_.erase(a);
+    }
+    if (HasRequiredAntiAffinity(p)) --num_anti_;
+    if (HasScoringAffinity(p)) {
+      auto s = scoring_nodes_.find(rec.node);
+      if (s != scoring_nodes_.end() && --s->second == 0) scoring_nodes_.erase(s);
+    }
+  }
+  pods_.erase(it);
+}
+
+}  // namespace rudder::sched::internal

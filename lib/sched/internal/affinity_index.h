@@ -1,0 +1,140 @@
+// Pod affinity terms compiled for matching, and the per-snapshot index InterPodAffinity uses
+// so that a scheduling cycle does not visit every pod in the cluster:
+//
+//  - existing pods' required anti-affinity terms, keyed by an "anchor" (a key=value the
+//    term's selector requires: `key=value`, `key==value` or `key in (value)`); a new pod only
+//    looks at the terms anchored on one of its own labels plus the terms without anchor;
+//  - existing pods by label (key=value), so an incoming term with an anchor visits only the
+//    pods carrying it;
+//  - the nodes holding pods whose affinity terms matter for scoring (required affinity,
+//    preferred affinity and anti-affinity).
+//
+// The Snapshot owns one and updates it (UpdateNode) for every NodeInfo that changed, touching
+// only the pods that came or went. Not thread-safe: updated and read on the scheduling thread.
+#ifndef RUDDER_LIB_SCHED_INTERNAL_AFFINITY_INDEX_H_
+#define RUDDER_LIB_SCHED_INTERNAL_AFFINITY_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "lib/api/labels/selector.h"
+#include "lib/sched/node_info.h"
+
+namespace rudder::sched::internal {
+
+// A PodAffinityTerm ready to match pods. Namespaces: the term's list, or the owner's
+// namespace when it has neither namespaces nor namespaceSelector; an empty namespaceSelector
+// selects all namespaces (all_namespaces); a non-empty one is kept in ns_selector.
+struct AffinityTerm {
+  api::labels::Selector selector;
+  absl::flat_hash_set<std::string> namespaces;
+  bool all_namespaces = false;
+  std::optional<api::labels::Selector> ns_selector;
+  std::string topology_key;
+  int32_t weight = 0;
+  // "key\0value" every pod matching `selector` carries, or "" when there is none.
+  std::string anchor;
+};
+
+// A pod's four kinds of terms. Terms whose selectors do not parse are dropped.
+struct PodAffinityTerms {
+  std::vector<AffinityTerm> affinity, anti_affinity, pref_affinity, pref_anti_affinity;
+  bool empty() const {
+    return affinity.empty() && anti_affinity.empty() && pref_affinity.empty() &&
+           pref_anti_affinity.empty();
+  }
+};
+
+PodAffinityTerms CompilePodAffinityTerms(const Pod& pod);
+
+// "key\0value".
+std::string LabelPair(std::string_view key, std::string_view value);
+
+// True if the pod has pod affinity or anti-affinity of any kind.
+bool HasPodAffinity(const Pod& pod);
+// True if the pod has required anti-affinity terms.
+bool HasRequiredAntiAffinity(const Pod& pod);
+// True if the pod's terms count when scoring other pods: required affinity, or preferred
+// affinity / anti-affinity.
+bool HasScoringAffinity(const Pod& pod);
+
+class AffinityIndex {
+ public:
+  AffinityIndex();
+  ~AffinityIndex();
+  AffinityIndex(const AffinityIndex&) = delete;
+  AffinityIndex& operator=(const AffinityIndex&) = delete;
+
+  // `node` (the snapshot's NodeInfo, whose address must stay stable while indexed) changed;
+  // null: the node named `name` left the snapshot.
+  void UpdateNode(const std::string& name, const NodeInfo* node);
+
+  // Calls fn(term, node) for each required anti-affinity term of existing pods that may match
+  // a pod with `labels`: terms anchored on one of the labels and terms without anchor.
+  template <typename LabelMap, typename Fn>
+  void ForEachAntiAffinityTermFor(const LabelMap& labels, Fn fn) const {
+    auto visit = [&](const std::string& anchor) {
+      auto it = anti_terms_.find(anchor);
+      if (it == anti_terms_.end()) return;
+      for (const auto& [ref, val] : it->second) fn(*val.first, *val.second);
+    };
+    visit(std::string());
+    for (const auto& [k, v] : labels) visit(LabelPair(k, v));
+  }
+
+  // Calls fn(pod, node) for the existing pods carrying the label pair `anchor`.
+  template <typename Fn>
+  void ForEachPodWithLabel(const std::string& anchor, Fn fn) const {
+    auto it = by_label_.find(anchor);
+    if (it == by_label_.end()) return;
+    for (const auto& [pod, node] : it->second) fn(*pod, *node);
+  }
+
+  // The nodes holding pods with scoring-relevant affinity (HasScoringAffinity), with how
+  // many such pods each holds. Unordered.
+  const absl::flat_hash_map<const NodeInfo*, int>& NodesWithScoringAffinity() const {
+    return scoring_nodes_;
+  }
+  // How many existing pods have required anti-affinity terms.
+  int64_t NumPodsWithRequiredAntiAffinity() const { return num_anti_; }
+
+  // The compiled terms of an indexed pod with pod affinity, or null.
+  const PodAffinityTerms* TermsOf(const PodInfo* pod) const;
+
+ private:
+  struct PodRecord {
+    std::shared_ptr<const PodInfo> pod;
+    std::shared_ptr<const PodAffinityTerms> terms;  // null without pod affinity
+    const NodeInfo* node = nullptr;
+  };
+  void AddPod(const std::shared_ptr<const PodInfo>& pod, const NodeInfo* node);
+  // Removes the pod's record if it is on `node` (any node when null).
+  void RemovePod(const PodInfo* pod, const NodeInfo* node);
+
+  absl::flat_hash_map<const PodInfo*, PodRecord> pods_;
+  struct NodeEntry {
+    const NodeInfo* node = nullptr;
+    std::vector<const PodInfo*> pods;  // the indexed pods on it, sorted by address
+  };
+  absl::flat_hash_map<std::string, NodeEntry> node_pods_;
+  // anchor ("" for none) -> (pod, term index) -> (term, node).
+  absl::flat_hash_map<std::string,
+                      absl::flat_hash_map<std::pair<const PodInfo*, int>,
+                                          std::pair<const AffinityTerm*, const NodeInfo*>>>
+      anti_terms_;
+  // label pair -> pod -> node.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<const PodInfo*, const NodeInfo*>> by_label_;
+  absl::flat_hash_map<const NodeInfo*, int> scoring_nodes_;
+  int64_t num_anti_ = 0;
+};
+
+}  // namespace rudder::sched::internal
+
+#endif  // RUDDER_LIB_SCHED_INTERNAL_AFFINITY_INDEX_H_
