@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "httplib.h"
 #include "lib/api/codec/json.h"
+#include "lib/api/field/errors.h"
 #include "lib/api/object/object.h"
 #include "lib/api/proto/meta/v1/meta.pb.h"
 #include "lib/api/proto/policy/v1/policy.pb.h"
@@ -613,7 +614,10 @@ class ApiServerImpl : public ApiServer {
     }
     WriteOptions wo;
     wo.user = user;
+    // Writes are recorded in managedFields under fieldManager, else the user agent's product
+    // name ("kubectl" of "kubectl/v1.33.0 (linux/amd64) ..."), as Kubernetes does.
     wo.field_manager = Param(req, "fieldManager");
+    if (wo.field_manager.empty()) wo.field_manager = ManagerFromUserAgent(req);
     if (req.method != "DELETE") {
       absl::StatusOr<bool> dry = DryRun(req);
       if (!dry.ok()) return WriteError(res, dry.status());
@@ -648,11 +652,18 @@ class ApiServerImpl : public ApiServer {
         return WriteUnsupportedMediaType(
             res, absl::InvalidArgumentError(
                      "the body of the request was in an unknown format - accepted media types "
-                     "include: application/json-patch+json, application/merge-patch+json"));
+                     "include: application/json-patch+json, application/merge-patch+json, "
+                     "application/apply-patch+yaml"));
       }
+      absl::Status opts = ApplyOptions(req, *type, &wo);
+      if (!opts.ok()) return WriteError(res, opts);
+      // Apply creates what is missing: 201 then, as Kubernetes answers.
+      const bool creates = *type == PatchType::kApply && !status &&
+                           absl::IsNotFound(registry_.Get(kind, t.ns, t.name).status());
       return Respond(
           req, res, kind,
-          registry_.Patch(kind, t.ns, t.name, *type, req.body, status, Validation(req), wo), 200);
+          registry_.Patch(kind, t.ns, t.name, *type, req.body, status, Validation(req), wo),
+          creates ? 201 : 200);
     }
     if (req.method == "DELETE") {
       if (!HasVerb(kind, "delete") || status) return WriteError(res, MethodNotAllowed());
@@ -763,10 +774,43 @@ class ApiServerImpl : public ApiServer {
     if (ct == "application/merge-patch+json") return PatchType::kMerge;
     if (ct == "application/json-patch+json") return PatchType::kJson;
     if (ct == "application/strategic-merge-patch+json") return PatchType::kStrategicMerge;
+    if (ct == "application/apply-patch+yaml") return PatchType::kApply;
     return absl::InvalidArgumentError(
         "the body of the request was in an unknown format - accepted media types include: "
         "application/json-patch+json, application/merge-patch+json, "
-        "application/strategic-merge-patch+json");
+        "application/apply-patch+yaml, application/strategic-merge-patch+json");
+  }
+
+  // The manager named by a User-Agent: its text before the first "/", printable characters
+  // only, at most 128.
+  static std::string ManagerFromUserAgent(const httplib::Request& req) {
+    std::string ua = req.get_header_value("User-Agent");
+    std::string out;
+    for (char c : ua.substr(0, ua.find('/'))) {
+      if (out.size() >= 128) break;
+      if (absl::ascii_isprint(static_cast<unsigned char>(c))) out += c;
+    }
+    return out;
+  }
+
+  // PATCH's apply options: fieldManager (required for apply; not the user agent) and force
+  // (apply only). 422 as Kubernetes' PatchOptions validation.
+  static absl::Status ApplyOptions(const httplib::Request& req, PatchType type, WriteOptions* wo) {
+    std::string force = Param(req, "force");
+    api::field::FieldErrors errs;
+    if (type == PatchType::kApply) {
+      wo->field_manager = Param(req, "fieldManager");
+      wo->force = force == "true" || force == "1";
+      if (wo->field_manager.empty()) {
+        errs.Add(
+            api::field::Required(api::field::Path("fieldManager"), "is required for apply patch"));
+      }
+    } else if (!force.empty()) {
+      errs.Add(api::field::Forbidden(api::field::Path("force"),
+                                     "may not be specified for non-apply patch"));
+    }
+    if (errs.empty()) return absl::OkStatus();
+    return errs.ToStatus("PatchOptions.meta.k8s.io", "");
   }
 
   static void WriteUnsupportedMediaType(httplib::Response& res, const absl::Status& s) {

@@ -78,7 +78,7 @@ TEST_F(ServerTest, CreateGetTableAndErrors) {
   EXPECT_TRUE(absl::StrContains(r->body, R"("kind":"Table")")) << r->body;
   EXPECT_TRUE(absl::StrContains(r->body, R"("cells":["c",)")) << r->body;
   // Unsupported patch type.
-  r = client_->Patch(std::string(kCmPath) + "/c", "{}", "application/apply-patch+yaml");
+  r = client_->Patch(std::string(kCmPath) + "/c", "{}", "application/apply-patch+cbor");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 415);
   // Delete with a failing precondition.
