@@ -5,6 +5,9 @@
 //   bazel run -c opt //lib/store/rocks:rocks_store_benchmark
 //
 // Data directories live under $TEST_TMPDIR or /tmp and are removed at exit.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -88,6 +91,32 @@ BENCHMARK(BM_RocksPut)->Threads(1)->Threads(16)->Threads(256)->UseRealTime();
 
 void BM_EtcdPut(benchmark::State& state) { RunPuts(state, Etcd()); }
 BENCHMARK(BM_EtcdPut)->Threads(1)->Threads(16)->Threads(256)->UseRealTime();
+
+// The device itself, measured in the same run: append a 900-byte record to a preallocated
+// file and fdatasync it, as a store's one writer does per put. Bounds BM_RocksPut at one writer
+// and shows how fast the disk syncs at the moment of the run.
+void BM_RawFdatasync(benchmark::State& state) {
+  const std::string path =
+      (fs::path(TempRoot()) / absl::StrCat("rocks_bench_fsync_", ::getpid())).string();
+  int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fallocate(fd, 0, 0, 64 << 20) != 0 || ::fsync(fd) != 0) {
+    state.SkipWithError("cannot create the probe file");
+    if (fd >= 0) ::close(fd);
+    return;
+  }
+  const std::string record(900, 'r');
+  for (auto _ : state) {
+    if (::write(fd, record.data(), record.size()) != static_cast<ssize_t>(record.size()) ||
+        ::fdatasync(fd) != 0) {
+      state.SkipWithError("write or fdatasync failed");
+      break;
+    }
+  }
+  ::close(fd);
+  fs::remove(path);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RawFdatasync)->UseRealTime();
 
 // Without fsync (process-crash safe, not power-loss safe): the CPU cost of a commit.
 void BM_RocksPutNoSync(benchmark::State& state) { RunPuts(state, Rocks(/*sync=*/false)); }

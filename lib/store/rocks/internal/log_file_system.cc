@@ -48,7 +48,11 @@ class LogFile : public rocksdb::FSWritableFileOwnerWrapper {
           LogFileSystem* fs)
       : FSWritableFileOwnerWrapper(std::move(file)), log_(std::move(log)), fs_(fs) {}
 
-  ~LogFile() override { Unregister(); }
+  // Destroyed without Close (RocksDB closes its files first): still sync what was appended.
+  ~LogFile() override {
+    if (fs_ != nullptr) log_->Sync().IgnoreError();
+    Unregister();
+  }
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
