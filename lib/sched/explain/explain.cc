@@ -80,8 +80,8 @@ struct Cycle {
   Status pre_filter;                   // Not ok: PreFilter rejected the pod (or failed).
   std::vector<const NodeInfo*> nodes;  // Candidates after PreFilter narrowing.
   std::vector<const NodeInfo*> narrowed_out;
-  std::vector<Status> statuses;  // Per candidate (in `nodes` order); filled when visited.
-  std::vector<uint8_t> visited;
+  // Per candidate (in `nodes` order), when every node is filtered (explanations).
+  std::vector<Status> statuses;
   int feasible_total = -1;              // -1 when not every node was filtered.
   std::vector<const NodeInfo*> sample;  // Feasible nodes the scheduler scores, in order.
   int evaluated = 0;
@@ -299,8 +299,7 @@ class Explainer::Impl {
   Status FilterNodes(const CycleState& state, const PodInfo& pod, const Filters& filters,
                      uint64_t start_index, int want, bool all, Cycle* c) {
     const int n = static_cast<int>(c->nodes.size());
-    c->statuses.assign(n, Status());
-    c->visited.assign(n, 0);
+    if (all) c->statuses.assign(n, Status());
     if (n == 0) return Status();
     const int start = static_cast<int>(start_index % n);
     int feasible = 0;
@@ -313,17 +312,16 @@ class Explainer::Impl {
       const int idx = (start + i) % n;
       const NodeInfo* node = c->nodes[idx];
       Status s = Framework::RunFilter(filters, state, pod, *node);
-      c->visited[idx] = 1;
       if (s.code() == Code::kError) return s;
       if (s.ok()) {
         ++feasible;
         if (!sample_full) c->sample.push_back(node);
       } else if (!sample_full) {
         c->diagnosis.unschedulable_plugins.insert(s.plugin());
-        c->diagnosis.node_to_status.failed.push_back({node, s});
+        c->diagnosis.node_to_status.failed.push_back({node, all ? s : std::move(s)});
       }
       if (!sample_full) c->evaluated = i + 1;
-      c->statuses[idx] = std::move(s);
+      if (all) c->statuses[idx] = std::move(s);
       sample_full = static_cast<int>(c->sample.size()) >= want;
     }
     if (all) c->feasible_total = feasible;
