@@ -5,11 +5,13 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/object/object.h"
+#include "lib/apiserver/admission/auth.h"
 #include "lib/apiserver/grpc/proto/objects.grpc.pb.h"
 #include "lib/apiserver/registry/errors.h"
 #include "lib/base/mutex.h"
@@ -113,9 +115,23 @@ absl::StatusOr<ObjectPtr> Decode(const KindInfo& kind, const pb::RawObject& in) 
   return absl::InvalidArgumentError("the request carries no object");
 }
 
+// A call's resolved kind and the user making it.
+struct Call {
+  std::shared_ptr<const KindInfo> kind;
+  admission::UserInfo user;
+};
+
 class ObjectsService final : public pb::Objects::Service {
  public:
-  explicit ObjectsService(Registry* registry) : registry_(registry) {}
+  ObjectsService(Registry* registry, std::shared_ptr<admission::Authenticator> authenticator,
+                 std::shared_ptr<admission::Authorizer> authorizer)
+      : registry_(registry),
+        authenticator_(authenticator != nullptr ? std::move(authenticator)
+                                                : std::shared_ptr<admission::Authenticator>(
+                                                      admission::NewAnonymousAuthenticator())),
+        authorizer_(authorizer != nullptr ? std::move(authorizer)
+                                          : std::shared_ptr<admission::Authorizer>(
+                                                admission::NewAlwaysAllowAuthorizer())) {}
 
   // Ends every open watch and refuses new ones.
   void Stop() {
@@ -124,19 +140,22 @@ class ObjectsService final : public pb::Objects::Service {
     for (ObjectWatcher* w : watchers_) w->Cancel();
   }
 
-  grpc::Status Get(grpc::ServerContext*, const pb::GetRequest* req, pb::RawObject* res) override {
+  grpc::Status Get(grpc::ServerContext* ctx, const pb::GetRequest* req,
+                   pb::RawObject* res) override {
     return ToGrpc([&]() -> absl::Status {
-      RUDDER_ASSIGN_OR_RETURN(auto kind, Resolve(req->ref(), "get"));
+      RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, "Get", req->ref(), "get"));
+      const auto& kind = call.kind;
       RUDDER_ASSIGN_OR_RETURN(ObjectPtr obj,
                               registry_->Get(*kind, req->ref().namespace_(), req->ref().name()));
       return Encode(*kind, *obj, req->accept(), res);
     }());
   }
 
-  grpc::Status List(grpc::ServerContext*, const pb::ListRequest* req,
+  grpc::Status List(grpc::ServerContext* ctx, const pb::ListRequest* req,
                     pb::ListResponse* res) override {
     return ToGrpc([&]() -> absl::Status {
-      RUDDER_ASSIGN_OR_RETURN(auto kind, Resolve(req->ref(), "list"));
+      RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, "List", req->ref(), "list"));
+      const auto& kind = call.kind;
       ListOptions o;
       o.label_selector = req->label_selector();
       o.field_selector = req->field_selector();
@@ -158,8 +177,9 @@ class ObjectsService final : public pb::Objects::Service {
 
   grpc::Status Watch(grpc::ServerContext* ctx, const pb::WatchRequest* req,
                      grpc::ServerWriter<pb::WatchEvent>* writer) override {
-    absl::StatusOr<std::shared_ptr<const KindInfo>> kind = Resolve(req->ref(), "watch");
-    if (!kind.ok()) return ToGrpc(kind.status());
+    absl::StatusOr<Call> call = Begin(ctx, "Watch", req->ref(), "watch");
+    if (!call.ok()) return ToGrpc(call.status());
+    const std::shared_ptr<const KindInfo>* kind = &call->kind;
     WatchOptions o;
     o.selectors.label_selector = req->label_selector();
     o.selectors.field_selector = req->field_selector();
@@ -204,31 +224,35 @@ class ObjectsService final : public pb::Objects::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Create(grpc::ServerContext*, const pb::WriteRequest* req,
+  grpc::Status Create(grpc::ServerContext* ctx, const pb::WriteRequest* req,
                       pb::RawObject* res) override {
     return ToGrpc([&]() -> absl::Status {
-      RUDDER_ASSIGN_OR_RETURN(auto kind, Resolve(req->ref(), "create"));
+      RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, "Create", req->ref(), "create"));
+      const auto& kind = call.kind;
       RUDDER_ASSIGN_OR_RETURN(ObjectPtr obj, Decode(*kind, req->object()));
-      RUDDER_ASSIGN_OR_RETURN(ObjectPtr out, registry_->Create(*kind, req->ref().namespace_(),
-                                                               std::move(obj), Write(*req)));
+      RUDDER_ASSIGN_OR_RETURN(ObjectPtr out,
+                              registry_->Create(*kind, req->ref().namespace_(), std::move(obj),
+                                                Write(*req, call.user)));
       return Encode(*kind, *out, req->accept(), res);
     }());
   }
 
-  grpc::Status Update(grpc::ServerContext*, const pb::WriteRequest* req,
+  grpc::Status Update(grpc::ServerContext* ctx, const pb::WriteRequest* req,
                       pb::RawObject* res) override {
-    return ToGrpc(DoUpdate(*req, /*status=*/false, res));
+    return ToGrpc(DoUpdate(ctx, *req, /*status=*/false, res));
   }
 
-  grpc::Status UpdateStatus(grpc::ServerContext*, const pb::WriteRequest* req,
+  grpc::Status UpdateStatus(grpc::ServerContext* ctx, const pb::WriteRequest* req,
                             pb::RawObject* res) override {
-    return ToGrpc(DoUpdate(*req, /*status=*/true, res));
+    return ToGrpc(DoUpdate(ctx, *req, /*status=*/true, res));
   }
 
-  grpc::Status Patch(grpc::ServerContext*, const pb::PatchRequest* req,
+  grpc::Status Patch(grpc::ServerContext* ctx, const pb::PatchRequest* req,
                      pb::RawObject* res) override {
     return ToGrpc([&]() -> absl::Status {
-      RUDDER_ASSIGN_OR_RETURN(auto kind, Resolve(req->ref(), "patch"));
+      RUDDER_ASSIGN_OR_RETURN(
+          Call call, Begin(ctx, "Patch", req->ref(), "patch", req->status() ? "status" : ""));
+      const auto& kind = call.kind;
       if (req->status() && !kind->has_status) return NotFoundPath();
       PatchType type = PatchType::kMerge;
       switch (req->type()) {
@@ -245,6 +269,7 @@ class ObjectsService final : public pb::Objects::Service {
       WriteOptions wo;
       wo.dry_run = req->dry_run();
       wo.field_manager = req->field_manager();
+      wo.user = call.user;
       RUDDER_ASSIGN_OR_RETURN(
           ObjectPtr out,
           registry_->Patch(*kind, req->ref().namespace_(), req->ref().name(), type, req->patch(),
@@ -253,11 +278,13 @@ class ObjectsService final : public pb::Objects::Service {
     }());
   }
 
-  grpc::Status Delete(grpc::ServerContext*, const pb::DeleteRequest* req,
+  grpc::Status Delete(grpc::ServerContext* ctx, const pb::DeleteRequest* req,
                       pb::DeleteResponse* res) override {
     return ToGrpc([&]() -> absl::Status {
-      RUDDER_ASSIGN_OR_RETURN(auto kind, Resolve(req->ref(), "delete"));
+      RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, "Delete", req->ref(), "delete"));
+      const auto& kind = call.kind;
       DeleteOptions o;
+      o.user = call.user;
       if (req->has_precondition_uid()) o.precondition_uid = req->precondition_uid();
       if (req->has_precondition_resource_version()) {
         o.precondition_resource_version = req->precondition_resource_version();
@@ -274,10 +301,11 @@ class ObjectsService final : public pb::Objects::Service {
     }());
   }
 
-  grpc::Status GetScale(grpc::ServerContext*, const pb::GetRequest* req,
+  grpc::Status GetScale(grpc::ServerContext* ctx, const pb::GetRequest* req,
                         api::autoscaling::v1::Scale* res) override {
     return ToGrpc([&]() -> absl::Status {
-      RUDDER_ASSIGN_OR_RETURN(auto kind, Resolve(req->ref(), "get"));
+      RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, "GetScale", req->ref(), "get", "scale"));
+      const auto& kind = call.kind;
       RUDDER_ASSIGN_OR_RETURN(
           auto scale, registry_->GetScale(*kind, req->ref().namespace_(), req->ref().name()));
       res->Swap(scale.get());
@@ -285,18 +313,54 @@ class ObjectsService final : public pb::Objects::Service {
     }());
   }
 
-  grpc::Status UpdateScale(grpc::ServerContext*, const pb::UpdateScaleRequest* req,
+  grpc::Status UpdateScale(grpc::ServerContext* ctx, const pb::UpdateScaleRequest* req,
                            api::autoscaling::v1::Scale* res) override {
     return ToGrpc([&]() -> absl::Status {
-      RUDDER_ASSIGN_OR_RETURN(auto kind, Resolve(req->ref(), "update"));
-      RUDDER_ASSIGN_OR_RETURN(auto scale, registry_->UpdateScale(*kind, req->ref().namespace_(),
-                                                                 req->ref().name(), req->scale()));
+      RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, "UpdateScale", req->ref(), "update", "scale"));
+      const auto& kind = call.kind;
+      WriteOptions wo;
+      wo.user = call.user;
+      RUDDER_ASSIGN_OR_RETURN(
+          auto scale, registry_->UpdateScale(*kind, req->ref().namespace_(), req->ref().name(),
+                                             req->scale(), wo));
       res->Swap(scale.get());
       return absl::OkStatus();
     }());
   }
 
  private:
+  // Authenticates the caller from its metadata (`authorization: Bearer ...` and any other
+  // header an authenticator reads), resolves the kind and authorizes `verb` on it, as the REST
+  // front end does for the same request: Unauthenticated, NotFound, Unimplemented (verb not
+  // served) or PermissionDenied.
+  absl::StatusOr<Call> Begin(grpc::ServerContext* ctx, const char* method,
+                             const pb::ResourceRef& ref, const char* verb,
+                             const char* subresource = "") {
+    admission::AuthRequest ar;
+    ar.method = "POST";
+    ar.path = absl::StrCat("/rudder.apiserver.v1.Objects/", method);
+    ar.header = [ctx](std::string_view name) -> std::string {
+      const auto& md = ctx->client_metadata();
+      auto it = md.find(absl::AsciiStrToLower(absl::string_view(name.data(), name.size())));
+      return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+    };
+    Call call;
+    RUDDER_ASSIGN_OR_RETURN(call.user, authenticator_->Authenticate(ar));
+    RUDDER_ASSIGN_OR_RETURN(call.kind, Resolve(ref, verb));
+    admission::AuthzAttributes az;
+    az.user = call.user;
+    az.verb = verb;
+    az.api_group = ref.group();
+    az.api_version = ref.version();
+    az.resource = call.kind->plural;
+    az.subresource = subresource;
+    az.ns = ref.namespace_();
+    az.name = ref.name();
+    az.path = ar.path;
+    RUDDER_RETURN_IF_ERROR(admission::Authorize(*authorizer_, az));
+    return call;
+  }
+
   absl::StatusOr<std::shared_ptr<const KindInfo>> Resolve(const pb::ResourceRef& ref,
                                                           const char* verb) {
     std::shared_ptr<const KindInfo> kind =
@@ -306,15 +370,19 @@ class ObjectsService final : public pb::Objects::Service {
     return kind;
   }
 
-  static WriteOptions Write(const pb::WriteRequest& req) {
+  static WriteOptions Write(const pb::WriteRequest& req, const admission::UserInfo& user) {
     WriteOptions wo;
     wo.dry_run = req.dry_run();
     wo.field_manager = req.field_manager();
+    wo.user = user;
     return wo;
   }
 
-  absl::Status DoUpdate(const pb::WriteRequest& req, bool status, pb::RawObject* res) {
-    RUDDER_ASSIGN_OR_RETURN(auto kind, Resolve(req.ref(), "update"));
+  absl::Status DoUpdate(grpc::ServerContext* ctx, const pb::WriteRequest& req, bool status,
+                        pb::RawObject* res) {
+    RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, status ? "UpdateStatus" : "Update", req.ref(),
+                                             "update", status ? "status" : ""));
+    const auto& kind = call.kind;
     if (status && !kind->has_status) return NotFoundPath();
     RUDDER_ASSIGN_OR_RETURN(ObjectPtr obj, Decode(*kind, req.object()));
     std::string name = req.ref().name();
@@ -326,8 +394,8 @@ class ObjectsService final : public pb::Objects::Service {
     if (name.empty()) {
       return absl::InvalidArgumentError("the object to update has no metadata.name");
     }
-    RUDDER_ASSIGN_OR_RETURN(ObjectPtr out,
-                            registry_->Update(*kind, ns, name, std::move(obj), status, Write(req)));
+    RUDDER_ASSIGN_OR_RETURN(ObjectPtr out, registry_->Update(*kind, ns, name, std::move(obj),
+                                                             status, Write(req, call.user)));
     return Encode(*kind, *out, req.accept(), res);
   }
 
@@ -337,6 +405,8 @@ class ObjectsService final : public pb::Objects::Service {
   }
 
   Registry* registry_;
+  const std::shared_ptr<admission::Authenticator> authenticator_;
+  const std::shared_ptr<admission::Authorizer> authorizer_;
   Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::set<ObjectWatcher*> watchers_ ABSL_GUARDED_BY(mu_);
@@ -351,7 +421,7 @@ class GrpcServerImpl final : public GrpcServer {
     } else {
       registry_ = o.registry;
     }
-    service_ = std::make_unique<ObjectsService>(registry_);
+    service_ = std::make_unique<ObjectsService>(registry_, o.authenticator, o.authorizer);
   }
 
   ~GrpcServerImpl() override { Shutdown(); }

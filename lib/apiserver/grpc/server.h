@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/api/scheme/scheme.h"
+#include "lib/apiserver/admission/auth.h"
 #include "lib/apiserver/registry/registry.h"
 #include "lib/store/store.h"
 
@@ -41,6 +42,15 @@ struct GrpcServerOptions {
   std::string unix_socket;
   // Largest request and response message (a LIST of many objects is one message).
   int max_message_bytes = 512 * 1024 * 1024;
+  // Who calls and what they may do, as for the REST front end (share the same objects to apply
+  // one policy to both). Every call is authenticated from its metadata (the authenticator sees
+  // the metadata keys as headers: `authorization: Bearer TOKEN`), then authorized with the
+  // call's verb, group, version, resource, subresource (status, scale), namespace and name;
+  // refusals are UNAUTHENTICATED and PERMISSION_DENIED (with Kubernetes' Status in the
+  // details). The user reaches admission. nullptr: everyone is system:anonymous, everything is
+  // allowed.
+  std::shared_ptr<admission::Authenticator> authenticator;
+  std::shared_ptr<admission::Authorizer> authorizer;
 };
 
 // A running gRPC front end. Destroying it shuts it down.

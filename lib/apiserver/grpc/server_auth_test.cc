@@ -1,0 +1,211 @@
+// Authentication and authorization on the gRPC front end (the REST front end's chains).
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "lib/api/proto/meta/v1/meta.pb.h"
+#include "lib/api/scheme/builtin.h"
+#include "lib/apiserver/admission/admission.h"
+#include "lib/apiserver/admission/auth.h"
+#include "lib/apiserver/grpc/proto/objects.grpc.pb.h"
+#include "lib/apiserver/grpc/server.h"
+#include "lib/base/mutex.h"
+#include "lib/store/memory/memory_store.h"
+
+namespace rudder::apiserver {
+namespace {
+
+namespace pb = ::rudder::apiserver::v1;
+
+// "Bearer s3cret" is jane; no credentials are refused (anonymous access off).
+class TokenAuthenticator : public admission::Authenticator {
+ public:
+  absl::StatusOr<admission::UserInfo> Authenticate(const admission::AuthRequest& r) override {
+    if (r.header("Authorization") != "Bearer s3cret") {
+      return absl::UnauthenticatedError("Unauthorized");
+    }
+    return admission::UserInfo{.name = "jane", .groups = {"system:authenticated"}};
+  }
+};
+
+// Allows everything but secrets, and records what it was asked.
+class RecordingAuthorizer : public admission::Authorizer {
+ public:
+  admission::Decision Authorize(const admission::AuthzAttributes& a, std::string* reason) override {
+    MutexLock l(&mu_);
+    seen_.push_back(a);
+    if (a.resource == "secrets") {
+      *reason = "secrets are off limits";
+      return admission::Decision::kDeny;
+    }
+    return admission::Decision::kAllow;
+  }
+  std::vector<admission::AuthzAttributes> seen() {
+    MutexLock l(&mu_);
+    return seen_;
+  }
+
+ private:
+  Mutex mu_;
+  std::vector<admission::AuthzAttributes> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+// Records the user of every admitted write.
+class UserRecorder : public admission::Plugin {
+ public:
+  std::string_view name() const override { return "UserRecorder"; }
+  absl::Status Admit(admission::Attributes& a) override {
+    MutexLock l(&mu_);
+    users_.insert(a.user.name);
+    return absl::OkStatus();
+  }
+  std::set<std::string> users() {
+    MutexLock l(&mu_);
+    return users_;
+  }
+
+ private:
+  Mutex mu_;
+  std::set<std::string> users_ ABSL_GUARDED_BY(mu_);
+};
+
+pb::ResourceRef Ref(const std::string& resource, const std::string& name = "") {
+  pb::ResourceRef ref;
+  ref.set_version("v1");
+  ref.set_resource(resource);
+  ref.set_namespace_("default");
+  ref.set_name(name);
+  return ref;
+}
+
+pb::WriteRequest CreateConfigMap(const std::string& name) {
+  pb::WriteRequest w;
+  *w.mutable_ref() = Ref("configmaps");
+  w.mutable_object()->set_json(absl::StrCat(
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")", name, R"("}})"));
+  return w;
+}
+
+class GrpcAuthTest : public ::testing::Test {
+ protected:
+  GrpcAuthTest() : store_(*store::NewMemoryStore()), scheme_(api::NewBuiltinScheme()) {}
+
+  std::unique_ptr<GrpcServer> Start(std::shared_ptr<admission::Authenticator> authn,
+                                    std::shared_ptr<admission::Authorizer> authz) {
+    std::vector<std::unique_ptr<admission::Plugin>> plugins;
+    auto recorder = std::make_unique<UserRecorder>();
+    recorder_ = recorder.get();
+    plugins.push_back(std::move(recorder));
+    GrpcServerOptions o;
+    o.store = store_.get();
+    o.scheme = scheme_.get();
+    o.registry_options.admission = std::make_shared<admission::Chain>(std::move(plugins));
+    o.authenticator = std::move(authn);
+    o.authorizer = std::move(authz);
+    auto s = GrpcServer::Start(o);
+    EXPECT_TRUE(s.ok()) << s.status();
+    stub_ = pb::Objects::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*s)->port()),
+                                                     grpc::InsecureChannelCredentials()));
+    return *std::move(s);
+  }
+
+  grpc::Status Create(const std::string& name, const std::string& token) {
+    grpc::ClientContext ctx;
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    pb::RawObject out;
+    return stub_->Create(&ctx, CreateConfigMap(name), &out);
+  }
+
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<api::Scheme> scheme_;
+  UserRecorder* recorder_ = nullptr;
+  std::unique_ptr<pb::Objects::Stub> stub_;
+};
+
+TEST_F(GrpcAuthTest, DenyAllAuthorizerIsPermissionDenied) {
+  auto server = Start(nullptr, admission::NewAlwaysDenyAuthorizer());
+  grpc::Status st = Create("a", "");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  EXPECT_NE(
+      st.error_message().find(R"(User "system:anonymous" cannot create resource "configmaps")"),
+      std::string::npos)
+      << st.error_message();
+  pb::RpcStatus rpc;
+  ASSERT_TRUE(rpc.ParseFromString(st.error_details()));
+  api::meta::v1::Status k;
+  ASSERT_TRUE(rpc.details(0).UnpackTo(&k));
+  EXPECT_EQ(k.code(), 403);
+  EXPECT_EQ(k.reason(), "Forbidden");
+
+  // Reads and watches are refused as well.
+  grpc::ClientContext ctx;
+  pb::ListRequest list;
+  *list.mutable_ref() = Ref("configmaps");
+  pb::ListResponse lr;
+  EXPECT_EQ(stub_->List(&ctx, list, &lr).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext wctx;
+  pb::WatchRequest watch;
+  *watch.mutable_ref() = Ref("configmaps");
+  auto reader = stub_->Watch(&wctx, watch);
+  pb::WatchEvent e;
+  EXPECT_FALSE(reader->Read(&e));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(recorder_->users().empty());
+}
+
+TEST_F(GrpcAuthTest, MissingOrWrongTokenIsUnauthenticated) {
+  auto server = Start(std::make_shared<TokenAuthenticator>(), nullptr);
+  EXPECT_EQ(Create("a", "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Create("a", "wrong").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext ctx;
+  pb::GetRequest get;
+  *get.mutable_ref() = Ref("configmaps", "a");
+  pb::RawObject out;
+  EXPECT_EQ(stub_->Get(&ctx, get, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(recorder_->users().empty());
+  grpc::Status st = Create("a", "s3cret");
+  EXPECT_TRUE(st.ok()) << st.error_message();
+}
+
+TEST_F(GrpcAuthTest, UserAndAttributesReachAuthorizerAndAdmission) {
+  auto authz = std::make_shared<RecordingAuthorizer>();
+  auto server = Start(std::make_shared<TokenAuthenticator>(), authz);
+  ASSERT_TRUE(Create("cm", "s3cret").ok());
+  EXPECT_EQ(recorder_->users(), std::set<std::string>{"jane"});
+
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer s3cret");
+  pb::DeleteRequest del;
+  *del.mutable_ref() = Ref("configmaps", "cm");
+  pb::DeleteResponse dr;
+  ASSERT_TRUE(stub_->Delete(&ctx, del, &dr).ok());
+
+  // The authorizer's own refusal: PERMISSION_DENIED with its reason.
+  grpc::ClientContext sctx;
+  sctx.AddMetadata("authorization", "Bearer s3cret");
+  pb::GetRequest get;
+  *get.mutable_ref() = Ref("secrets", "s");
+  pb::RawObject out;
+  grpc::Status st = stub_->Get(&sctx, get, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(st.error_message().find("secrets are off limits"), std::string::npos)
+      << st.error_message();
+
+  std::vector<admission::AuthzAttributes> seen = authz->seen();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].user.name, "jane");
+  EXPECT_EQ(seen[0].verb, "create");
+  EXPECT_EQ(seen[0].resource, "configmaps");
+  EXPECT_EQ(seen[0].ns, "default");
+  EXPECT_TRUE(seen[0].resource_request);
+  EXPECT_EQ(seen[1].verb, "delete");
+  EXPECT_EQ(seen[1].name, "cm");
+  EXPECT_EQ(seen[2].verb, "get");
+  EXPECT_EQ(seen[2].resource, "secrets");
+}
+
+}  // namespace
+}  // namespace rudder::apiserver
