@@ -255,11 +255,19 @@ const ConfigValue* ConfigValue::Find(std::string_view key) const {
 
 Plugins DefaultPlugins() {
   Plugins p;
-  p.multi_point.enabled = {{"PrioritySort", 0},     {"NodeUnschedulable", 0},
-                           {"NodeName", 0},         {"TaintToleration", 3},
-                           {"NodeAffinity", 2},     {"NodePorts", 0},
-                           {"NodeResourcesFit", 1}, {"NodeResourcesBalancedAllocation", 1},
-                           {"ImageLocality", 1},    {"DefaultBinder", 0}};
+  p.multi_point.enabled = {{"PrioritySort", 0},
+                           {"NodeUnschedulable", 0},
+                           {"NodeName", 0},
+                           {"TaintToleration", 3},
+                           {"NodeAffinity", 2},
+                           {"NodePorts", 0},
+                           {"NodeResourcesFit", 1},
+                           {"PodTopologySpread", 2},
+                           {"InterPodAffinity", 2},
+                           {"DefaultPreemption", 0},
+                           {"NodeResourcesBalancedAllocation", 1},
+                           {"ImageLocality", 1},
+                           {"DefaultBinder", 0}};
   return p;
 }
 

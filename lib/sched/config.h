@@ -116,9 +116,10 @@ struct SchedulerConfig {
   bool merge_defaults = true;
 };
 
-// The default profile's plugins (Kubernetes v1 defaults available here): PrioritySort,
-// NodeUnschedulable, NodeName, TaintToleration (weight 3), NodeAffinity (2), NodePorts,
-// NodeResourcesFit (1), NodeResourcesBalancedAllocation (1), ImageLocality (1), DefaultBinder.
+// The default profile's plugins (Kubernetes v1 defaults available here, in its order):
+// PrioritySort, NodeUnschedulable, NodeName, TaintToleration (weight 3), NodeAffinity (2),
+// NodePorts, NodeResourcesFit (1), PodTopologySpread (2), InterPodAffinity (2),
+// DefaultPreemption, NodeResourcesBalancedAllocation (1), ImageLocality (1), DefaultBinder.
 Plugins DefaultPlugins();
 
 // A config with one profile, "default-scheduler", with the default plugins.

@@ -49,7 +49,9 @@ TEST(SchedulerTest, SchedulesOntoTheNodeThatFits) {
   r = f.One();
   EXPECT_EQ(r.node, "");
   EXPECT_EQ(r.failure.reason, "Unschedulable");
-  EXPECT_EQ(r.failure.message, "0/2 nodes are available: 2 Insufficient cpu.");
+  EXPECT_EQ(r.failure.message,
+            "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 "
+            "No preemption victims found for incoming pod.");
   EXPECT_EQ(f.sched->queue().WhereIs("uid-default-q"), "unschedulable");
 }
 
@@ -69,7 +71,8 @@ TEST(SchedulerTest, FitErrorMessageMatchesKubernetes) {
   ScheduleResult r = f.One();
   EXPECT_EQ(r.failure.message,
             "0/5 nodes are available: 2 node(s) had untolerated taint {node-role: master}, 3 "
-            "Insufficient cpu.");
+            "Insufficient cpu. preemption: 0/5 nodes are available: 2 Preemption is not helpful "
+            "for scheduling, 3 No preemption victims found for incoming pod.");
   ASSERT_EQ(f.failures.size(), 1u);
   EXPECT_EQ(f.failures[0].message, r.failure.message);
 }
@@ -108,7 +111,8 @@ TEST(SchedulerTest, NodeAffinityNarrowsAndNoNodesIsAnError) {
   r = f.One();
   EXPECT_EQ(r.failure.message,
             "0/4 nodes are available: 1 Insufficient cpu, 3 node is filtered out by the prefilter "
-            "result.");
+            "result. preemption: 0/4 nodes are available: 1 No preemption victims found for "
+            "incoming pod, 3 Preemption is not helpful for scheduling.");
 }
 
 TEST(SchedulerTest, PreFilterRejectionMessage) {
@@ -122,7 +126,8 @@ TEST(SchedulerTest, PreFilterRejectionMessage) {
                   .ok());
   ScheduleResult r = f.One();
   EXPECT_EQ(r.failure.message,
-            "0/1 nodes are available: node(s) didn't match Pod's node affinity/selector.");
+            "0/1 nodes are available: node(s) didn't match Pod's node affinity/selector. "
+            "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.");
 }
 
 // Two profiles; pods of unknown schedulers are ignored.
@@ -450,6 +455,8 @@ struct HooksFixture {
     SchedulerOptions o;
     o.registry = &registry;
     o.config.profiles[0].plugins.multi_point.enabled.push_back({"Hooks", 0});
+    // The hooks are the only PostFilter plugin here.
+    o.config.profiles[0].plugins.multi_point.disabled.push_back({"DefaultPreemption", 0});
     f = std::make_unique<Fixture>(std::move(o));
     EXPECT_TRUE(f->sched->AddNode(NodeBuilder("a").Capacity("1", "4Gi")).ok());
   }
