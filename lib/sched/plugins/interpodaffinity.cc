@@ -26,10 +26,6 @@ using Term = internal::AffinityTerm;
 using PodTerms = internal::PodAffinityTerms;
 using internal::HasPodAffinity;
 
-std::string Pair(std::string_view key, std::string_view value) {
-  return internal::LabelPair(key, value);
-}
-
 PodTerms CompilePodTerms(const Pod& pod) { return internal::CompilePodAffinityTerms(pod); }
 
 const std::string* NodeLabel(const NodeInfo& node, const std::string& key) {
@@ -39,16 +35,55 @@ const std::string* NodeLabel(const NodeInfo& node, const std::string& key) {
   return it == labels.end() ? nullptr : &it->second;
 }
 
+// Pod counts per topology domain: topologyKey -> node label value -> count. Lookups by the
+// node's own label strings allocate nothing.
+class TopologyCounts {
+ public:
+  void Add(const std::string& key, const std::string& value, int64_t delta) {
+    counts_[key][value] += delta;
+  }
+  int64_t Get(const std::string& key, const std::string& value) const {
+    auto k = counts_.find(key);
+    if (k == counts_.end()) return 0;
+    auto v = k->second.find(value);
+    return v == k->second.end() ? 0 : v->second;
+  }
+  bool empty() const { return counts_.empty(); }
+  // True if any domain holds a positive count.
+  bool AnyPositive() const {
+    for (const auto& [k, values] : counts_) {
+      for (const auto& [v, c] : values) {
+        if (c > 0) return true;
+      }
+    }
+    return false;
+  }
+  // True if the node's domain for any counted key holds a positive count.
+  bool AnyPositiveOn(const Node& node) const {
+    const auto& labels = node.metadata().labels();
+    for (const auto& [k, values] : counts_) {
+      auto l = labels.find(k);
+      if (l == labels.end()) continue;
+      auto v = values.find(l->second);
+      if (v != values.end() && v->second > 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, int64_t>> counts_;
+};
+
 class IPAState : public StateData {
  public:
   std::unique_ptr<StateData> Clone() const override { return std::make_unique<IPAState>(*this); }
   PodTerms terms;  // the incoming pod's
   // Existing pods matching every required affinity term, per topology pair.
-  absl::flat_hash_map<std::string, int64_t> affinity_counts;
+  TopologyCounts affinity_counts;
   // Existing pods matching any anti-affinity term (counted per term), per topology pair.
-  absl::flat_hash_map<std::string, int64_t> anti_affinity_counts;
+  TopologyCounts anti_affinity_counts;
   // Existing pods whose required anti-affinity terms match the incoming pod, per pair.
-  absl::flat_hash_map<std::string, int64_t> existing_anti_affinity_counts;
+  TopologyCounts existing_anti_affinity_counts;
 };
 
 class IPAScoreState : public StateData {
@@ -119,13 +154,13 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
     if (!s->terms.affinity.empty() && MatchesAll(s->terms.affinity, existing)) {
       for (const Term& t : s->terms.affinity) {
         if (const std::string* v = NodeLabel(node, t.topology_key))
-          s->affinity_counts[Pair(t.topology_key, *v)] += sign;
+          s->affinity_counts.Add(t.topology_key, *v, sign);
       }
     }
     for (const Term& t : s->terms.anti_affinity) {
       if (!Matches(t, existing)) continue;
       if (const std::string* v = NodeLabel(node, t.topology_key))
-        s->anti_affinity_counts[Pair(t.topology_key, *v)] += sign;
+        s->anti_affinity_counts.Add(t.topology_key, *v, sign);
     }
     if (HasPodAffinity(existing) && existing.spec().affinity().has_podantiaffinity() &&
         existing.spec()
@@ -137,7 +172,7 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
       for (const Term& t : et->anti_affinity) {
         if (!Matches(t, incoming)) continue;
         if (const std::string* v = NodeLabel(node, t.topology_key))
-          s->existing_anti_affinity_counts[Pair(t.topology_key, *v)] += sign;
+          s->existing_anti_affinity_counts.Add(t.topology_key, *v, sign);
       }
     }
   }
@@ -169,7 +204,7 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
           incoming.metadata().labels(), [&](const Term& t, const NodeInfo& n) {
             if (!Matches(t, incoming)) return;
             if (const std::string* v = NodeLabel(n, t.topology_key))
-              ++s->existing_anti_affinity_counts[Pair(t.topology_key, *v)];
+              s->existing_anti_affinity_counts.Add(t.topology_key, *v, 1);
           });
     }
     auto for_each_candidate = [&](const std::string& anchor, const auto& fn) {
@@ -195,7 +230,7 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
         if (!MatchesAll(s->terms.affinity, e)) return;
         for (const Term& t : s->terms.affinity) {
           if (const std::string* v = NodeLabel(n, t.topology_key))
-            ++s->affinity_counts[Pair(t.topology_key, *v)];
+            s->affinity_counts.Add(t.topology_key, *v, 1);
         }
       });
     }
@@ -203,7 +238,7 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
       for_each_candidate(t.anchor, [&](const Pod& e, const NodeInfo& n) {
         if (!Matches(t, e)) return;
         if (const std::string* v = NodeLabel(n, t.topology_key))
-          ++s->anti_affinity_counts[Pair(t.topology_key, *v)];
+          s->anti_affinity_counts.Add(t.topology_key, *v, 1);
       });
     }
   }
@@ -224,23 +259,16 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
     return Status();
   }
 
-  static int64_t Count(const absl::flat_hash_map<std::string, int64_t>& m, const std::string& k) {
-    auto it = m.find(k);
-    return it == m.end() ? 0 : it->second;
-  }
-
   Status Filter(const CycleState& state, const PodInfo& pod, const NodeInfo& node) override {
     const auto* s = state.Get<IPAState>(PreFilterKey());
     if (!s) return Status::Error("InterPodAffinity: no PreFilter state");
-    if (!s->existing_anti_affinity_counts.empty() && node.node()) {
-      for (const auto& [k, v] : node.node()->metadata().labels()) {
-        if (Count(s->existing_anti_affinity_counts, Pair(k, v)) > 0)
-          return Status::Unschedulable(kErrExistingAntiAffinity);
-      }
+    if (!s->existing_anti_affinity_counts.empty() && node.node() &&
+        s->existing_anti_affinity_counts.AnyPositiveOn(*node.node())) {
+      return Status::Unschedulable(kErrExistingAntiAffinity);
     }
     for (const Term& t : s->terms.anti_affinity) {
       const std::string* v = NodeLabel(node, t.topology_key);
-      if (v && Count(s->anti_affinity_counts, Pair(t.topology_key, *v)) > 0)
+      if (v && s->anti_affinity_counts.Get(t.topology_key, *v) > 0)
         return Status::Unschedulable(kErrAntiAffinity);
     }
     if (!s->terms.affinity.empty()) {
@@ -248,11 +276,10 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
       for (const Term& t : s->terms.affinity) {
         const std::string* v = NodeLabel(node, t.topology_key);
         if (!v) return Status::Unresolvable(kErrAffinity);
-        if (Count(s->affinity_counts, Pair(t.topology_key, *v)) <= 0) pods_exist = false;
+        if (s->affinity_counts.Get(t.topology_key, *v) <= 0) pods_exist = false;
       }
       if (!pods_exist) {
-        bool any = false;
-        for (const auto& [k, c] : s->affinity_counts) any |= c > 0;
+        const bool any = s->affinity_counts.AnyPositive();
         // The first pod of a group whose affinity selects itself may go anywhere.
         if (any || !MatchesAll(s->terms.affinity, pod.pod()))
           return Status::Unresolvable(kErrAffinity);
