@@ -92,9 +92,14 @@ pb::WriteRequest CreateConfigMap(const std::string& name) {
 class GrpcAuthTest : public ::testing::Test {
  protected:
   GrpcAuthTest() : store_(*store::NewMemoryStore()), scheme_(api::NewBuiltinScheme()) {}
+  // The channel goes before the server it talks to.
+  ~GrpcAuthTest() override {
+    stub_.reset();
+    server_.reset();
+  }
 
-  std::unique_ptr<GrpcServer> Start(std::shared_ptr<admission::Authenticator> authn,
-                                    std::shared_ptr<admission::Authorizer> authz) {
+  void Start(std::shared_ptr<admission::Authenticator> authn,
+             std::shared_ptr<admission::Authorizer> authz) {
     std::vector<std::unique_ptr<admission::Plugin>> plugins;
     auto recorder = std::make_unique<UserRecorder>();
     recorder_ = recorder.get();
@@ -106,10 +111,10 @@ class GrpcAuthTest : public ::testing::Test {
     o.authenticator = std::move(authn);
     o.authorizer = std::move(authz);
     auto s = GrpcServer::Start(o);
-    EXPECT_TRUE(s.ok()) << s.status();
-    stub_ = pb::Objects::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*s)->port()),
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+    stub_ = pb::Objects::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                                      grpc::InsecureChannelCredentials()));
-    return *std::move(s);
   }
 
   grpc::Status Create(const std::string& name, const std::string& token) {
@@ -122,11 +127,12 @@ class GrpcAuthTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<api::Scheme> scheme_;
   UserRecorder* recorder_ = nullptr;
+  std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<pb::Objects::Stub> stub_;
 };
 
 TEST_F(GrpcAuthTest, DenyAllAuthorizerIsPermissionDenied) {
-  auto server = Start(nullptr, admission::NewAlwaysDenyAuthorizer());
+  Start(nullptr, admission::NewAlwaysDenyAuthorizer());
   grpc::Status st = Create("a", "");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
   EXPECT_NE(
@@ -157,7 +163,7 @@ TEST_F(GrpcAuthTest, DenyAllAuthorizerIsPermissionDenied) {
 }
 
 TEST_F(GrpcAuthTest, MissingOrWrongTokenIsUnauthenticated) {
-  auto server = Start(std::make_shared<TokenAuthenticator>(), nullptr);
+  Start(std::make_shared<TokenAuthenticator>(), nullptr);
   EXPECT_EQ(Create("a", "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Create("a", "wrong").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   grpc::ClientContext ctx;
@@ -172,7 +178,7 @@ TEST_F(GrpcAuthTest, MissingOrWrongTokenIsUnauthenticated) {
 
 TEST_F(GrpcAuthTest, UserAndAttributesReachAuthorizerAndAdmission) {
   auto authz = std::make_shared<RecordingAuthorizer>();
-  auto server = Start(std::make_shared<TokenAuthenticator>(), authz);
+  Start(std::make_shared<TokenAuthenticator>(), authz);
   ASSERT_TRUE(Create("cm", "s3cret").ok());
   EXPECT_EQ(recorder_->users(), std::set<std::string>{"jane"});
 
