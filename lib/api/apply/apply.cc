@@ -114,13 +114,10 @@ absl::Status ToSet(const Schema& s, const TypeRef& t, const Value& v, FieldSet& 
   return absl::OkStatus();
 }
 
-struct Nodes {
-  FieldSet* added;
-  FieldSet* modified;
-  FieldSet* removed;
-  Nodes Child(const std::string& pe) const {
-    return {&added->Child(pe), &modified->Child(pe), &removed->Child(pe)};
-  }
+// The comparison being built and the path of the value being compared.
+struct CmpState {
+  Comparison* out;
+  std::vector<std::string> path;
 };
 
 // Indexes the items of a granular list by path element; items whose element cannot be
@@ -136,16 +133,21 @@ bool IndexItems(const TypeRef& t, const Value& list,
   return true;
 }
 
-void Cmp(const Schema& s, const TypeRef& t, const Value* l, const Value* r, const Nodes& n,
+void Cmp(const Schema& s, const TypeRef& t, const Value* l, const Value* r, CmpState& st,
          int depth) {
   auto leaf = [&] {
     if (l == nullptr) {
-      n.added->set_member(true);
+      st.out->added.Insert(st.path);
     } else if (r == nullptr) {
-      n.removed->set_member(true);
+      st.out->removed.Insert(st.path);
     } else if (!pi::JsonEqual(*l, *r)) {
-      n.modified->set_member(true);
+      st.out->modified.Insert(st.path);
     }
+  };
+  auto descend = [&](std::string pe, const TypeRef& ct, const Value* lc, const Value* rc) {
+    st.path.push_back(std::move(pe));
+    Cmp(s, ct, lc, rc, st, depth + 1);
+    st.path.pop_back();
   };
   if (depth > 200) return leaf();
   const bool l_obj = l == nullptr || l->IsObject();
@@ -165,7 +167,7 @@ void Cmp(const Schema& s, const TypeRef& t, const Value* l, const Value* r, cons
         // The top-level structs (metadata, spec, status) always exist, empty or not.
         if (lc == nullptr && depth == 0 && it->value.IsObject()) lc = kEmptyObject;
         std::string_view name(it->name.GetString(), it->name.GetStringLength());
-        Cmp(s, s.Field(t, name), lc, &it->value, n.Child(FieldElement(it->name)), depth + 1);
+        descend(FieldElement(it->name), s.Field(t, name), lc, &it->value);
       }
     }
     if (l != nullptr) {
@@ -173,11 +175,11 @@ void Cmp(const Schema& s, const TypeRef& t, const Value* l, const Value* r, cons
         if (r != nullptr && r->FindMember(it->name) != r->MemberEnd()) continue;
         std::string_view name(it->name.GetString(), it->name.GetStringLength());
         const Value* rc = depth == 0 && it->value.IsObject() ? kEmptyObject : nullptr;
-        Cmp(s, s.Field(t, name), &it->value, rc, n.Child(FieldElement(it->name)), depth + 1);
+        descend(FieldElement(it->name), s.Field(t, name), &it->value, rc);
       }
     }
-    if (l == nullptr) n.added->set_member(true);
-    if (r == nullptr) n.removed->set_member(true);
+    if (l == nullptr) st.out->added.Insert(st.path);
+    if (r == nullptr) st.out->removed.Insert(st.path);
     return;
   }
   const bool l_arr = l == nullptr || l->IsArray();
@@ -197,14 +199,14 @@ void Cmp(const Schema& s, const TypeRef& t, const Value* l, const Value* r, cons
     for (const auto& [pe, v] : ri) {
       if (rmap.at(pe) != v) continue;  // a duplicate: the first counts
       auto it = lmap.find(pe);
-      Cmp(s, et, it == lmap.end() ? nullptr : it->second, v, n.Child(pe), depth + 1);
+      descend(pe, et, it == lmap.end() ? nullptr : it->second, v);
     }
     for (const auto& [pe, v] : li) {
       if (lmap.at(pe) != v || rmap.contains(pe)) continue;
-      Cmp(s, et, v, nullptr, n.Child(pe), depth + 1);
+      descend(pe, et, v, nullptr);
     }
-    if (l == nullptr) n.added->set_member(true);
-    if (r == nullptr) n.removed->set_member(true);
+    if (l == nullptr) st.out->added.Insert(st.path);
+    if (r == nullptr) st.out->removed.Insert(st.path);
     return;
   }
   leaf();
@@ -374,11 +376,8 @@ absl::StatusOr<FieldSet> ToFieldSet(const Schema& schema, const Value& value) {
 Comparison Compare(const Schema& schema, const Value* lhs, const Value* rhs) {
   Comparison c;
   if (lhs == nullptr && rhs == nullptr) return c;
-  Cmp(schema, schema.Root(), lhs, rhs, Nodes{&c.added, &c.modified, &c.removed}, 0);
-  for (FieldSet* f : {&c.added, &c.modified, &c.removed}) {
-    f->set_member(false);
-    f->Compact();
-  }
+  CmpState st{&c, {}};
+  Cmp(schema, schema.Root(), lhs, rhs, st, 0);
   return c;
 }
 

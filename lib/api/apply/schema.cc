@@ -289,11 +289,29 @@ TypeRef Schema::Field(const TypeRef& parent, std::string_view name, bool* declar
     return TypeRef();
   }
   if (parent.meta != nullptr) {
-    absl::StatusOr<patch::FieldPatchInfo> info =
-        parent.meta->Lookup(absl::string_view(name.data(), name.size()));
-    if (!info.ok()) return TypeRef();
-    if (declared != nullptr) *declared = true;
-    return FromPatchInfo(*parent.meta, name, *info);
+    const absl::string_view key(name.data(), name.size());
+    {
+      MutexLock l(&mu_);
+      auto it = field_cache_.find(parent.meta);
+      if (it != field_cache_.end()) {
+        auto f = it->second.find(key);
+        if (f != it->second.end()) {
+          if (declared != nullptr) *declared = f->second.declared;
+          return f->second.type;
+        }
+      }
+    }
+    CachedField c;
+    absl::StatusOr<patch::FieldPatchInfo> info = parent.meta->Lookup(key);
+    if (info.ok()) {
+      c.declared = true;
+      c.type = FromPatchInfo(*parent.meta, name, *info);
+    }
+    if (declared != nullptr) *declared = c.declared;
+    MutexLock l(&mu_);
+    auto& fields = field_cache_[parent.meta];
+    if (fields.size() < kMaxCachedFields) fields.emplace(std::string(key), c);
+    return c.type;
   }
   return TypeRef();
 }

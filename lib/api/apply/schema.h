@@ -94,6 +94,16 @@ class Schema {
   std::unique_ptr<internal::SchemaNode> crd_root_;  // custom resources
   mutable Mutex mu_;
   mutable absl::flat_hash_map<const patch::PatchMeta*, bool> atomic_cache_ ABSL_GUARDED_BY(mu_);
+  // Field lookups of built-in kinds, memoized (at most kMaxCachedFields names per struct, so
+  // map keys from objects cannot grow it without bound).
+  struct CachedField {
+    TypeRef type;
+    bool declared = false;
+  };
+  static constexpr size_t kMaxCachedFields = 256;
+  mutable absl::flat_hash_map<const patch::PatchMeta*,
+                              absl::flat_hash_map<std::string, CachedField>>
+      field_cache_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace rudder::api::apply

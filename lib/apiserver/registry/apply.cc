@@ -66,6 +66,25 @@ absl::Status ObjectJson(const api::KindInfo& kind, const Message& obj, rapidjson
   return absl::OkStatus();
 }
 
+// For status writes: {"status": <the object's status>} (the rest is not recorded), from the
+// status message alone. False when the kind has no status message.
+bool StatusJson(const Message& obj, rapidjson::Document* out) {
+  const google::protobuf::FieldDescriptor* fd = obj.GetDescriptor()->FindFieldByName("status");
+  if (fd == nullptr || fd->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE ||
+      fd->is_repeated()) {
+    return false;
+  }
+  out->SetObject();
+  if (!obj.GetReflection()->HasField(obj, fd)) return true;
+  absl::StatusOr<std::string> json = api::EncodeJson(obj.GetReflection()->GetMessage(obj, fd));
+  if (!json.ok()) return false;
+  rapidjson::Document status(&out->GetAllocator());
+  status.Parse(json->data(), json->size());
+  if (status.HasParseError()) return false;
+  out->AddMember("status", rapidjson::Value(status, out->GetAllocator()), out->GetAllocator());
+  return true;
+}
+
 std::string WriteJson(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -106,7 +125,7 @@ absl::StatusOr<std::shared_ptr<const apply::Schema>> Registry::ApplySchemaFor(
   return schema;
 }
 
-void Registry::TrackManagedFields(const api::KindInfo& kind, const Message* live, Message* next,
+void Registry::TrackManagedFields(const api::KindInfo& kind, Message* live, Message* next,
                                   bool status, const WriteOptions* options) {
   ObjectMeta* nm = api::MutableObjectMeta(next);
   const ObjectMeta* lm = live != nullptr ? api::GetObjectMeta(*live) : nullptr;
@@ -136,8 +155,20 @@ void Registry::TrackManagedFields(const api::KindInfo& kind, const Message* live
   if (!schema.ok()) return;
   nm->clear_managedfields();
   rapidjson::Document next_json, live_json;
-  if (!ObjectJson(kind, *next, &next_json).ok()) return;
-  if (live != nullptr && !ObjectJson(kind, *live, &live_json).ok()) return;
+  if (status && kind.custom_resource == false && StatusJson(*next, &next_json) &&
+      (live == nullptr || StatusJson(*live, &live_json))) {
+    // Only status is recorded: compare it alone.
+  } else {
+    if (!ObjectJson(kind, *next, &next_json).ok()) return;
+    if (live != nullptr) {
+      // Encoded without its managedFields (moved aside and back rather than copied).
+      google::protobuf::RepeatedPtrField<api::meta::v1::ManagedFieldsEntry> saved;
+      saved.Swap(api::MutableObjectMeta(live)->mutable_managedfields());
+      absl::Status st = ObjectJson(kind, *live, &live_json);
+      saved.Swap(api::MutableObjectMeta(live)->mutable_managedfields());
+      if (!st.ok()) return;
+    }
+  }
   apply::WriteOptions wo;
   wo.manager = options->field_manager;
   wo.api_version = kind.gvk.ApiVersion();
@@ -254,10 +285,11 @@ absl::StatusOr<ObjectPtr> Registry::ApplyPatch(const api::KindInfo& kind, const 
     rapidjson::Document live_json;
     apply::Managers managers;
     if (live != nullptr) {
-      RUDDER_RETURN_IF_ERROR(ObjectJson(kind, *live, &live_json));
       absl::StatusOr<apply::Managers> m =
           apply::DecodeManagedFields(api::GetObjectMeta(*live)->managedfields());
       if (m.ok()) managers = std::move(*m);
+      api::MutableObjectMeta(live.get())->clear_managedfields();
+      RUDDER_RETURN_IF_ERROR(ObjectJson(kind, *live, &live_json));
     }
     wo.now = Now();
     absl::StatusOr<apply::ApplyResult> r = apply::Apply(

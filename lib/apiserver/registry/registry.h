@@ -283,8 +283,8 @@ class Registry {
                                        const WriteOptions& options);
   // Sets next's managedFields for a write from `live` (null: a create): the ones the client
   // sent (a single empty entry clears them), else the live ones, then, when `options` names a
-  // manager, its Update entry (apply.cc).
-  void TrackManagedFields(const api::KindInfo& kind, const google::protobuf::Message* live,
+  // manager, its Update entry (apply.cc). `live` is left as it was.
+  void TrackManagedFields(const api::KindInfo& kind, google::protobuf::Message* live,
                           google::protobuf::Message* next, bool status,
                           const WriteOptions* options);
   // The apply structure of a kind, built on first use (rebuilt when a CRD's schema changes).
