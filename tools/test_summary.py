@@ -75,8 +75,10 @@ def main(argv):
                     failures.append(target + " " + status)
     for f in failures:
         print("failed: " + f)
-    tail = ", %d skipped" % skipped if skipped else ""
-    print("%d passed, %d failed%s" % (passed, failed, tail))
+    if skipped:
+        # On its own line: the last line is always `N passed, N failed`.
+        print("%d skipped (not counted as passed)" % skipped)
+    print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
 
