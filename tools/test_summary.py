@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Counts test cases from Bazel's results and prints `N passed, N failed`.
+"""Counts test cases from Bazel's results and prints `N passed, N failed` as the last line
+(skipped cases, such as end-to-end tests whose client is missing, on the line before it).
 
 Usage: test_summary.py RUN [RUN ...] where RUN is LOG:TESTLOGS_DIR, LOG being the output of one
 `bazel test` invocation and TESTLOGS_DIR its testlogs directory. For each test target in a
