@@ -8,6 +8,7 @@
 #include "lib/base/clock.h"
 #include "lib/sched/scheduler.h"
 #include "lib/sched/testing/builders.h"
+#include "rapidjson/document.h"
 
 namespace rudder::sched::explain {
 namespace {
@@ -480,6 +481,30 @@ TEST(RenderTest, TextAndJson) {
   EXPECT_EQ(FormatAmount("memory", int64_t{3} << 30), "3Gi");
   EXPECT_EQ(FormatAmount("cpu", 2500), "2500m");
   EXPECT_EQ(FormatAmount("cpu", 2000), "2");
+}
+
+TEST(RenderTest, JsonIsValidWithEscapedText) {
+  ClusterObjects c = SmallCluster();
+  c.nodes.push_back(
+      NodeBuilder("quote\"node").Capacity("1", "1Gi").Taint("k\\", "v\n", "NoSchedule"));
+  auto ex = Explainer::FromObjects(c, {}).value();
+  Pod pod = PodBuilder("p").Req("100m");
+  std::vector<std::string> docs = {
+      ToJson(ex->Explain(pod).value()), ToJson(ex->WhyNot(pod, "quote\"node").value()),
+      ToJson(ex->WhyNot(pod, "n1").value()),
+      ToJson(ex->WhatWouldMakeItFit(PodBuilder("big").Req("7")).value()),
+      ToJson(Simulate(c.nodes, c.pods, {pod, PodBuilder("x").Req("64")}, {}).value())};
+  for (const std::string& d : docs) {
+    rapidjson::Document doc;
+    doc.Parse(d.c_str(), d.size());
+    EXPECT_FALSE(doc.HasParseError()) << d;
+    EXPECT_TRUE(doc.IsObject()) << d;
+  }
+  rapidjson::Document doc;
+  doc.Parse(docs[1].c_str(), docs[1].size());
+  EXPECT_STREQ(doc["node"].GetString(), "quote\"node");
+  EXPECT_STREQ(doc["firstFailure"]["reasons"][0].GetString(),
+               "node(s) had untolerated taint {k\\: v\n}");
 }
 
 }  // namespace
