@@ -24,7 +24,8 @@ void Strings(Writer& w, const char* key,
              const google::protobuf::RepeatedPtrField<std::string>& values) {
   w.Key(key);
   w.StartArray();
-  for (const std::string& v : values) w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  for (const std::string& v : values)
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
   w.EndArray();
 }
 

@@ -21,9 +21,10 @@ TEST(AggregatedDiscoveryVersion, FollowsTheClientsOrder) {
   EXPECT_EQ(AggregatedDiscoveryVersion("application/json, */*"), "");
   EXPECT_EQ(AggregatedDiscoveryVersion(""), "");
   // A plain range first: the client prefers the plain form.
-  EXPECT_EQ(AggregatedDiscoveryVersion(
-                "application/json,application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"),
-            "");
+  EXPECT_EQ(
+      AggregatedDiscoveryVersion(
+          "application/json,application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"),
+      "");
   // Unknown versions and other kinds of list are not aggregated discovery.
   EXPECT_EQ(AggregatedDiscoveryVersion(
                 "application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList"),
