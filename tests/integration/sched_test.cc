@@ -12,6 +12,7 @@
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/api/proto/scheduling/v1/scheduling.pb.h"
 #include "lib/client/client.h"
+#include "lib/client/rest/rest_client.h"
 #include "lib/controllers/deployment/deployment.h"
 #include "lib/controllers/replicaset/replicaset.h"
 #include "lib/sched/kube/scheduler_runner.h"
@@ -148,6 +149,38 @@ TEST(SchedIntegrationTest, HighPriorityPodPreemptsLowPriorityPod) {
       "the high-priority pod bound to node-0");
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_GE(tc.scheduler()->Stats().evictions, 1);
+}
+
+// The scheduler's binding call over the REST transport: pods/binding on the cluster's port.
+TEST(SchedIntegrationTest, BindOverRest) {
+  TestClusterOptions o;
+  o.serve_rest = true;
+  auto tcs = TestCluster::Start(std::move(o));
+  ASSERT_TRUE(tcs.ok()) << tcs.status();
+  TestCluster& tc = **tcs;
+  client::RestClientOptions ro;
+  ro.server = tc.server_url();
+  auto rest = client::NewRestClient(ro, &tc.scheme());
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  TypedClient<Pod> pods(tc.client());
+  Pod p;
+  p.mutable_metadata()->set_name("web");
+  p.mutable_metadata()->set_namespace_("default");
+  Container(p.mutable_spec(), "100m");
+  ASSERT_TRUE(pods.Create(p).ok());
+  api::core::v1::Binding b;
+  b.mutable_metadata()->set_name("web");
+  b.mutable_target()->set_kind("Node");
+  b.mutable_target()->set_name("node-1");
+  ASSERT_TRUE((*rest)->Bind("default", b, {}).ok());
+  auto got = pods.Get("default", "web");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ((*got)->spec().nodename(), "node-1");
+  absl::Status again = (*rest)->Bind("default", b, {});
+  EXPECT_EQ(again.code(), absl::StatusCode::kAborted) << again;
+  EXPECT_NE(again.message().find("pod web is already assigned to node \"node-1\""),
+            std::string::npos)
+      << again;
 }
 
 }  // namespace
