@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <span>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -77,8 +78,10 @@ struct Scores {
 
 // One scheduling cycle's filtering and scoring, as the scheduler does it.
 struct Cycle {
-  Status pre_filter;                   // Not ok: PreFilter rejected the pod (or failed).
-  std::vector<const NodeInfo*> nodes;  // Candidates after PreFilter narrowing.
+  Status pre_filter;  // Not ok: PreFilter rejected the pod (or failed).
+  // Candidates after PreFilter narrowing: the snapshot's list, or `narrowed`.
+  std::span<const NodeInfo* const> nodes;
+  std::vector<const NodeInfo*> narrowed;
   std::vector<const NodeInfo*> narrowed_out;
   // Per candidate (in `nodes` order), when every node is filtered (explanations).
   std::vector<Status> statuses;
@@ -284,13 +287,18 @@ class Explainer::Impl {
     PreFilterResult pfr;
     Status s = fw.RunPreFilter(state, pod, &pfr, filters);
     if (!s.ok()) return s;
+    if (!pfr.node_names) {
+      c->nodes = snapshot_.List();
+      return Status();
+    }
     for (const NodeInfo* n : snapshot_.List()) {
-      if (!pfr.node_names || pfr.node_names->contains(n->name())) {
-        c->nodes.push_back(n);
+      if (pfr.node_names->contains(n->name())) {
+        c->narrowed.push_back(n);
       } else {
         c->narrowed_out.push_back(n);
       }
     }
+    c->nodes = c->narrowed;
     return Status();
   }
 

@@ -113,6 +113,22 @@ TEST(ExplainTest, ChosenNodeMatchesTheSchedulerForTheSameSeed) {
   }
 }
 
+TEST(ExplainTest, PreFilterNarrowingByNodeName) {
+  auto ex = Explainer::FromObjects(SmallCluster(), {}).value();
+  Pod pod = PodBuilder("pinned").Req("100m").Required(0, "metadata.name", "In", {"n2"}, true);
+  Explanation e = ex->Explain(pod).value();
+  EXPECT_EQ(e.chosen_node, "n2");
+  EXPECT_EQ(e.feasible_nodes, 1);
+  EXPECT_EQ(e.reasons.at("node is filtered out by the prefilter result"), 3);
+  WhyNotResult w = ex->WhyNot(pod, "n1").value();
+  EXPECT_FALSE(w.fits);
+  ASSERT_TRUE(w.first_failure.has_value());
+  EXPECT_THAT(w.first_failure->reasons,
+              ElementsAre("node is filtered out by the prefilter result"));
+  SimulationResult sim = Simulate(SmallCluster().nodes, SmallCluster().pods, {pod}, {}).value();
+  EXPECT_EQ(sim.placements[0].node, "n2");
+}
+
 TEST(ExplainTest, UnknownProfileIsNotFound) {
   auto ex = Explainer::FromObjects(SmallCluster(), {}).value();
   EXPECT_EQ(ex->Explain(PodBuilder("p").SchedulerName("other")).status().code(),
