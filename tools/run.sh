@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: sets up the machine, builds `rudder` optimised and
 #  - with no arguments: starts `rudder up` in the background (data in ~/.rudder, API on
-#    127.0.0.1:6443), applies examples/hello.yaml, shows its pod Running through kubectl, and
-#    keeps the cluster running until Ctrl-C;
+#    127.0.0.1:6443), applies examples/hello.yaml, shows its pod scheduled (the scheduler's
+#    "Scheduled" Event) and Running through kubectl, and keeps the cluster running until Ctrl-C;
 #  - with arguments: runs `rudder` with them (`tools/run.sh demo`, `tools/run.sh --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,16 @@ for _ in $(seq 300); do
   sleep 0.2
 done
 "$kubectl" get nodes,deployments,pods,services -o wide
+echo
+pod=$("$kubectl" get pods -l app=hello -o 'jsonpath={.items[0].metadata.name}')
+for _ in $(seq 50); do
+  "$kubectl" get events --field-selector "involvedObject.name=$pod,reason=Scheduled" \
+    --no-headers 2>/dev/null | grep -q . && break
+  sleep 0.2
+done
+echo "The scheduler's Event for $pod:"
+"$kubectl" get events --field-selector "involvedObject.name=$pod,reason=Scheduled" \
+  -o 'jsonpath={range .items[*]}{.source.component}: {.reason}: {.message}{"\n"}{end}'
 echo
 echo "The cluster runs until Ctrl-C. In another shell:"
 grep '^export KUBECONFIG=' "$log"

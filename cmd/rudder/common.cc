@@ -171,6 +171,15 @@ class FailoverClient : public client::Client {
     return Try<ObjectPtr>(
         [&](client::Client* c) { return c->FinalizeNamespace(Clone(*ns_obj), options); });
   }
+  absl::Status Bind(const std::string& ns, const api::core::v1::Binding& binding,
+                    const client::WriteOptions& options) override {
+    return Try<bool>([&](client::Client* c) -> absl::StatusOr<bool> {
+             absl::Status s = c->Bind(ns, binding, options);
+             if (!s.ok()) return s;
+             return true;
+           })
+        .status();
+  }
   absl::StatusOr<std::unique_ptr<client::ObjectWatcher>> Watch(
       const api::KindInfo& kind, const std::string& ns,
       const client::WatchOptions& options) override {
@@ -241,10 +250,7 @@ absl::StatusOr<ApiConnection> ConnectToApiServer(const FlagSet& flags,
           "no API server: give --apiserver=URL or --kubeconfig=FILE (or set KUBECONFIG)");
     }
     absl::StatusOr<client::RestClientOptions> o = client::LoadKubeconfig(path);
-    if (!o.ok()) {
-      return absl::Status(o.status().code(),
-                          absl::StrCat("kubeconfig ", path, ": ", o.status().message()));
-    }
+    if (!o.ok()) return o.status();
     options.push_back(*o);
   }
   if (options.empty()) return absl::InvalidArgumentError("--apiserver: no URL given");

@@ -4,19 +4,27 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cmd/rudder/common.h"
 #include "cmd/rudder/flags.h"
 #include "lib/api/proto/core/v1/core.pb.h"
+#include "lib/base/status_macros.h"
+#include "lib/controllers/gc/gc.h"
 #include "lib/controllers/manager/controller_manager.h"
 #include "lib/runtime/agent/agent.h"
 #include "lib/runtime/cri/cri_client.h"
 #include "lib/runtime/process/process_runtime.h"
+#include "lib/sched/config.h"
+#include "lib/sched/kube/scheduler_runner.h"
+#include "lib/sched/scheduler.h"
 
 namespace rudder::cmd {
 namespace {
@@ -86,6 +94,15 @@ int ParseOrExit(FlagSet& flags, const std::vector<std::string>& args, const std:
 
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<controllers::GarbageCollector>> StartGarbageCollector(
+    client::Client* client, client::SharedInformerFactory* informers) {
+  absl::StatusOr<std::unique_ptr<controllers::GarbageCollector>> gc =
+      controllers::GarbageCollector::New(client, informers);
+  if (!gc.ok()) return gc.status();
+  RUDDER_RETURN_IF_ERROR((*gc)->Start());
+  return gc;
+}
+
 absl::StatusOr<std::unique_ptr<runtime::ContainerRuntime>> NewNodeRuntime(
     const std::string& cri_endpoint) {
   if (cri_endpoint.empty()) {
@@ -120,6 +137,8 @@ int RunControllerManager(const std::vector<std::string>& args) {
   FlagSet flags(cmd);
   AddApiServerFlags(&flags);
   flags.String("controllers", "*", "controllers to run: *, name, -name (comma-separated)");
+  flags.Bool("garbage-collector", true,
+             "run the garbage collector (deletes objects whose owners are gone)");
   AddLeaderElectionFlags(&flags, "rudder-controller-manager");
   flags.Bool("help", false, "print the flags");
   if (int rc = ParseOrExit(flags, args, cmd); rc >= 0) return rc;
@@ -157,6 +176,9 @@ int RunControllerManager(const std::vector<std::string>& args) {
                             : std::string())
             << ": " << (*cm)->controllers().size() << " controllers\nready\n"
             << std::flush;
+  // The garbage collector runs beside the controllers while this replica leads.
+  std::unique_ptr<controllers::GarbageCollector> gc;
+  const bool run_gc = flags.GetBool("garbage-collector");
   bool was_leader = false;
   int sig = 0;
   while ((sig = WaitForSignal(set, absl::Milliseconds(500))) == 0) {
@@ -165,8 +187,23 @@ int RunControllerManager(const std::vector<std::string>& args) {
       std::cout << (leader ? "leading\n" : "not leading\n") << std::flush;
       was_leader = leader;
     }
+    if (leader && run_gc && gc == nullptr) {
+      absl::StatusOr<std::unique_ptr<controllers::GarbageCollector>> g =
+          StartGarbageCollector((*cm)->manager()->GetCluster()->GetAPIReader(),
+                                (*cm)->manager()->GetCluster()->GetInformers());
+      if (g.ok()) {
+        gc = *std::move(g);
+      } else {
+        std::cerr << "rudder " << cmd << ": garbage collector: " << g.status().message()
+                  << " (retrying)\n";
+      }
+    } else if (!leader && gc != nullptr) {
+      gc->Stop();
+      gc.reset();
+    }
   }
   std::cerr << "rudder " << cmd << ": shutting down\n";
+  if (gc != nullptr) gc->Stop();
   (*cm)->Stop();
   return 0;
 }
@@ -198,16 +235,16 @@ int RunNode(const std::vector<std::string>& args) {
       return 1;
     }
   }
-  absl::StatusOr<ApiConnection> conn = ConnectToApiServer(flags);
-  if (!conn.ok()) {
-    std::cerr << "rudder node: " << conn.status().message() << "\n";
-    return absl::IsInvalidArgument(conn.status()) ? 2 : 1;
-  }
   absl::StatusOr<std::unique_ptr<runtime::ContainerRuntime>> rt =
       NewNodeRuntime(flags.Get("cri-endpoint"));
   if (!rt.ok()) {
     std::cerr << "rudder node: " << rt.status().message() << "\n";
     return absl::IsInvalidArgument(rt.status()) ? 2 : 1;
+  }
+  absl::StatusOr<ApiConnection> conn = ConnectToApiServer(flags);
+  if (!conn.ok()) {
+    std::cerr << "rudder node: " << conn.status().message() << "\n";
+    return absl::IsInvalidArgument(conn.status()) ? 2 : 1;
   }
   runtime::agent::AgentOptions ao;
   ao.node_name = flags.Get("name");
@@ -237,8 +274,98 @@ int RunNode(const std::vector<std::string>& args) {
 }
 
 int RunScheduler(const std::vector<std::string>& args) {
-  std::cerr << "rudder scheduler: not available in this build yet\n";
-  return 1;
+  const std::string cmd = "scheduler";
+  FlagSet flags(cmd);
+  AddApiServerFlags(&flags);
+  flags.String("config", "",
+               "KubeSchedulerConfiguration-like file (YAML or JSON): profiles, plugins, "
+               "weights; empty: the default profile");
+  flags.String("binding-workers", "2", "threads writing bindings");
+  AddLeaderElectionFlags(&flags, "rudder-scheduler");
+  flags.Bool("help", false, "print the flags");
+  if (int rc = ParseOrExit(flags, args, cmd); rc >= 0) return rc;
+  absl::StatusOr<ctrl::LeaderElectionOptions> le = LeaderElectionFromFlags(flags);
+  if (!le.ok()) {
+    std::cerr << "rudder " << cmd << ": " << le.status().message() << "\n";
+    return 2;
+  }
+  sched::kube::SchedulerRunnerOptions so;
+  if (!flags.Get("config").empty()) {
+    std::ifstream in(flags.Get("config"));
+    if (!in) {
+      std::cerr << "rudder " << cmd << ": --config: cannot read " << flags.Get("config") << "\n";
+      return 2;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    absl::StatusOr<sched::SchedulerConfig> config = sched::ParseSchedulerConfig(text.str());
+    if (!config.ok()) {
+      std::cerr << "rudder " << cmd << ": --config " << flags.Get("config") << ": "
+                << config.status().message() << "\n";
+      return 2;
+    }
+    so.config = *std::move(config);
+  }
+  {
+    // The configuration is checked before anything connects: unknown plugins, bad weights.
+    sched::RecordingBinder binder;
+    sched::SchedulerOptions check;
+    check.config = so.config;
+    check.binder = &binder;
+    if (absl::StatusOr<std::unique_ptr<sched::Scheduler>> s =
+            sched::Scheduler::Create(std::move(check));
+        !s.ok()) {
+      std::cerr << "rudder " << cmd << ": --config: " << s.status().message() << "\n";
+      return 2;
+    }
+  }
+  if (!absl::SimpleAtoi(flags.Get("binding-workers"), &so.binding_workers) ||
+      so.binding_workers < 0) {
+    std::cerr << "rudder " << cmd << ": --binding-workers: want a number >= 0\n";
+    return 2;
+  }
+  so.leader_election.enabled = le->enabled;
+  so.leader_election.lease_namespace = le->lease_namespace;
+  so.leader_election.lease_name = le->lease_name;
+  so.leader_election.identity = le->identity;
+  so.leader_election.lease_duration = le->lease_duration;
+  so.leader_election.renew_deadline = le->renew_deadline;
+  so.leader_election.retry_period = le->retry_period;
+
+  sigset_t set = BlockStopSignals();
+  absl::StatusOr<ApiConnection> conn = ConnectToApiServer(flags);
+  if (!conn.ok()) {
+    std::cerr << "rudder " << cmd << ": " << conn.status().message() << "\n";
+    return absl::IsInvalidArgument(conn.status()) ? 2 : 1;
+  }
+  absl::StatusOr<std::unique_ptr<sched::kube::SchedulerRunner>> runner =
+      sched::kube::SchedulerRunner::New(conn->client.get(), std::move(so));
+  if (!runner.ok()) {
+    std::cerr << "rudder " << cmd << ": " << runner.status().message() << "\n";
+    return absl::IsInvalidArgument(runner.status()) ? 2 : 1;
+  }
+  if (absl::Status s = (*runner)->Start(); !s.ok()) {
+    std::cerr << "rudder " << cmd << ": " << s.message() << "\n";
+    return 1;
+  }
+  std::cout << "scheduler " << le->identity << " on " << conn->servers[0]
+            << (le->enabled ? absl::StrCat(" (leader election on Lease ", le->lease_namespace, "/",
+                                           le->lease_name, ")")
+                            : std::string())
+            << "\nready\n"
+            << std::flush;
+  bool was_leader = false;
+  int sig = 0;
+  while ((sig = WaitForSignal(set, absl::Milliseconds(500))) == 0) {
+    bool leader = (*runner)->IsLeader() && (*runner)->Ready();
+    if (leader != was_leader) {
+      std::cout << (leader ? "leading\n" : "not leading\n") << std::flush;
+      was_leader = leader;
+    }
+  }
+  std::cerr << "rudder " << cmd << ": shutting down\n";
+  (*runner)->Stop();
+  return 0;
 }
 
 }  // namespace rudder::cmd

@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/client/client.h"
+#include "lib/client/informer/factory.h"
+#include "lib/controllers/gc/gc.h"
 #include "lib/runtime/runtime.h"
 
 namespace rudder::cmd {
@@ -29,6 +32,11 @@ int RunNode(const std::vector<std::string>& args);
 // message when the CRI runtime does not answer within a few seconds.
 absl::StatusOr<std::unique_ptr<runtime::ContainerRuntime>> NewNodeRuntime(
     const std::string& cri_endpoint);
+
+// Starts the garbage collector writing through `client` over the kinds of `informers` (both
+// borrowed); returns once its caches have synced.
+absl::StatusOr<std::unique_ptr<controllers::GarbageCollector>> StartGarbageCollector(
+    client::Client* client, client::SharedInformerFactory* informers);
 
 }  // namespace rudder::cmd
 

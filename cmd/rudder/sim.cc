@@ -36,6 +36,7 @@
 #include "lib/controllers/manager/controller_manager.h"
 #include "lib/runtime/agent/agent.h"
 #include "lib/runtime/sim/sim_runtime.h"
+#include "lib/sched/kube/scheduler_runner.h"
 #include "lib/store/memory/memory_store.h"
 
 namespace rudder::cmd {
@@ -48,8 +49,8 @@ using api::core::v1::Pod;
 constexpr char kRevisionAnnotation[] = "sim.rudder.dev/revision";
 constexpr char kImage[] = "registry.k8s.io/pause:3.9";
 
-// Places each new pod on the next schedulable node, round-robin, when it is created: the
-// stand-in for a scheduler in a binary built without one. Thread-safe.
+// Places each new pod on the next schedulable node, round-robin, when it is created: a
+// baseline without scheduling cost (--placement=round-robin). Thread-safe.
 class RoundRobinPlacement : public apiserver::admission::Plugin {
  public:
   explicit RoundRobinPlacement(std::vector<std::string> nodes) : nodes_(std::move(nodes)) {}
@@ -246,6 +247,9 @@ int RunSim(const std::vector<std::string>& args) {
   flags.String("port", "",
                "serve the API on 127.0.0.1:PORT (0 picks one) and keep running after the "
                "scenario until Ctrl-C");
+  flags.String("placement", "scheduler",
+               "how pods get their node: scheduler (the scheduler, binding through the API) or "
+               "round-robin (at creation, no scheduling: a baseline)");
   flags.String("workers", "2", "threads running the node agents' passes");
   flags.String("sync-interval", "200ms", "how often each agent makes a pass over its pods");
   flags.String("timeout", "10m", "how long one step may take before the run fails");
@@ -307,12 +311,18 @@ int RunSim(const std::vector<std::string>& args) {
       return 1;
     }
   }
+  const std::string placement_mode = flags.Get("placement");
+  if (placement_mode != "scheduler" && placement_mode != "round-robin") {
+    std::cerr << "rudder sim: --placement: want scheduler or round-robin\n";
+    return 2;
+  }
+  const bool round_robin = placement_mode == "round-robin";
   sigset_t set = BlockStopSignals();
   const bool tty = isatty(STDERR_FILENO);
   absl::Time t_start = absl::Now();
 
-  // The API server: a memory store keeping the last 20,000 revisions, the default admission
-  // chain plus the placement.
+  // The API server: a memory store keeping the last 20,000 revisions (or four per replica),
+  // NamespaceLifecycle admission (plus the placement with --placement=round-robin).
   store::MemoryStoreOptions so;
   so.history_retention = std::max(20000, 4 * replicas);
   std::unique_ptr<store::Store> store = *store::NewMemoryStore(so);
@@ -322,7 +332,7 @@ int RunSim(const std::vector<std::string>& args) {
   auto placement_owned = std::make_unique<RoundRobinPlacement>(node_names);
   RoundRobinPlacement* placement = placement_owned.get();
   std::vector<std::unique_ptr<apiserver::admission::Plugin>> plugins;
-  plugins.push_back(std::move(placement_owned));
+  if (round_robin) plugins.push_back(std::move(placement_owned));
   plugins.push_back(apiserver::admission::NewNamespaceLifecycle());
   auto chain = std::make_shared<apiserver::admission::Chain>(std::move(plugins));
   apiserver::RegistryOptions ro;
@@ -346,8 +356,9 @@ int RunSim(const std::vector<std::string>& args) {
               << " (plain HTTP, no authentication); kubectl -s http://127.0.0.1:" << server->port()
               << " get nodes\n";
   }
-  std::cout << "placement: round-robin over schedulable nodes at pod creation (this build has "
-               "no scheduler command yet)\n";
+  std::cout << (round_robin ? "placement: round-robin over schedulable nodes at pod creation\n"
+                            : "placement: the scheduler (default profile), bindings through the "
+                              "API\n");
 
   controllers::ControllerManagerOptions co;
   co.controllers = {"*"};
@@ -357,6 +368,19 @@ int RunSim(const std::vector<std::string>& args) {
   if (!st.ok()) {
     std::cerr << "rudder sim: controller manager: " << st.message() << "\n";
     return 1;
+  }
+
+  std::unique_ptr<sched::kube::SchedulerRunner> scheduler;
+  if (!round_robin) {
+    sched::kube::SchedulerRunnerOptions sro;
+    absl::StatusOr<std::unique_ptr<sched::kube::SchedulerRunner>> r =
+        sched::kube::SchedulerRunner::New(client.get(), std::move(sro));
+    st = r.ok() ? (*r)->Start() : r.status();
+    if (!st.ok()) {
+      std::cerr << "rudder sim: scheduler: " << st.message() << "\n";
+      return 1;
+    }
+    scheduler = *std::move(r);
   }
 
   // One pod informer for every agent and the bookkeeping.
@@ -537,7 +561,7 @@ int RunSim(const std::vector<std::string>& args) {
   }
 
   std::cout << "\nsummary: " << nodes << " nodes, " << replicas << " replicas, "
-            << "placement round-robin\n";
+            << "placement " << placement_mode << "\n";
   for (const std::string& s : summary) std::cout << "  " << s << "\n";
   std::cout << absl::StrFormat("  peak RSS %.0f MiB; agent pass errors %d; total %.2f s\n",
                                MiB(PeakRssBytes()), driver.errors(),
@@ -551,6 +575,7 @@ int RunSim(const std::vector<std::string>& args) {
   driver.Stop();
   for (auto& a : agents) a->Stop();
   informer->Stop();
+  if (scheduler != nullptr) scheduler->Stop();
   (*cm)->Stop();
   if (server != nullptr) server->Shutdown();
   if (interrupted != 0) return 130;

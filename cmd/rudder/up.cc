@@ -16,6 +16,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -34,7 +35,7 @@
 #include "lib/controllers/manager/controller_manager.h"
 #include "lib/runtime/agent/agent.h"
 #include "lib/runtime/agent/pod_logs.h"
-#include "lib/runtime/process/process_runtime.h"
+#include "lib/sched/kube/scheduler_runner.h"
 #include "lib/store/etcd/etcd_store.h"
 #include "lib/store/rocks/rocks_store.h"
 
@@ -46,6 +47,18 @@ bool NodeReady(const api::core::v1::Node& node) {
     if (c.type() == "Ready") return c.status() == "True";
   }
   return false;
+}
+
+// A hint for the usual causes of a store that does not open.
+std::string StoreHint(const absl::Status& s) {
+  std::string m(s.message());
+  if (m.find("lock") != std::string::npos || m.find("LOCK") != std::string::npos) {
+    return " (another rudder process uses this data directory)";
+  }
+  if (absl::IsDataLoss(s) || m.find("orrupt") != std::string::npos) {
+    return " (the store is damaged: restore it from a backup, see docs/operations.md)";
+  }
+  return "";
 }
 
 }  // namespace
@@ -94,7 +107,7 @@ int RunUp(const std::vector<std::string>& args) {
   absl::StatusOr<std::unique_ptr<store::Store>> st = store::OpenRocksStore(so);
   if (!st.ok()) {
     std::cerr << "rudder up: cannot open the store in " << so.dir << ": " << st.status().message()
-              << "\n";
+              << StoreHint(st.status()) << "\n";
     return 1;
   }
   // The node's runtime comes first: the API server serves pods' logs from it.
@@ -133,6 +146,34 @@ int RunUp(const std::vector<std::string>& args) {
     return 1;
   }
 
+  // The garbage collector starts beside the rest: it waits for a cache of every kind.
+  std::unique_ptr<controllers::GarbageCollector> gc;
+  std::thread gc_starter([&] {
+    absl::StatusOr<std::unique_ptr<controllers::GarbageCollector>> g =
+        StartGarbageCollector(client.get(), (*cm)->manager()->GetCluster()->GetInformers());
+    if (g.ok()) {
+      gc = *std::move(g);
+    } else {
+      std::cerr << "rudder up: garbage collector: " << g.status().message() << "\n";
+    }
+  });
+  auto stop_gc = [&] {
+    gc_starter.join();
+    if (gc != nullptr) gc->Stop();
+  };
+
+  sched::kube::SchedulerRunnerOptions sro;
+  absl::StatusOr<std::unique_ptr<sched::kube::SchedulerRunner>> scheduler =
+      sched::kube::SchedulerRunner::New(client.get(), std::move(sro));
+  s = scheduler.ok() ? (*scheduler)->Start() : scheduler.status();
+  if (!s.ok()) {
+    std::cerr << "rudder up: scheduler: " << s.message() << "\n";
+    stop_gc();
+    (*cm)->Stop();
+    (*server)->Shutdown();
+    return 1;
+  }
+
   runtime::agent::AgentOptions ago;
   ago.node_name = flags.Get("node-name");
   ago.pod_log_dir = dir + "/pods";
@@ -142,15 +183,27 @@ int RunUp(const std::vector<std::string>& args) {
   s = agent.ok() ? (*agent)->Register() : agent.status();
   if (!s.ok()) {
     std::cerr << "rudder up: node agent: " << s.message() << "\n";
+    (*scheduler)->Stop();
+    stop_gc();
     (*cm)->Stop();
     (*server)->Shutdown();
     return 1;
   }
   (*agent)->Start();
+  auto shutdown = [&] {
+    (*agent)->Stop();
+    (*scheduler)->Stop();
+    stop_gc();
+    (*cm)->Stop();
+    (*server)->Shutdown();
+    agent->reset();
+    rt->reset();  // stops the pods' processes
+  };
 
   std::string kubeconfig = dir + "/kubeconfig";
   if (!WriteKubeconfig(kubeconfig, absl::StrCat("http://127.0.0.1:", (*server)->port()))) {
     std::cerr << "rudder up: cannot write " << kubeconfig << "\n";
+    shutdown();
     return 1;
   }
   std::cout << "API server on http://127.0.0.1:" << (*server)->port()
@@ -172,11 +225,7 @@ int RunUp(const std::vector<std::string>& args) {
   if (sig == 0) WaitForSignal(set);
 
   std::cerr << "rudder up: shutting down\n";
-  (*agent)->Stop();
-  (*cm)->Stop();
-  (*server)->Shutdown();
-  agent->reset();
-  rt->reset();  // stops the pods' processes
+  shutdown();
   return 0;
 }
 
@@ -242,7 +291,7 @@ int RunApiserver(const std::vector<std::string>& args) {
     std::cerr << "rudder apiserver: cannot open the store ("
               << (flags.Get("data-dir").empty() ? "etcd at " + flags.Get("etcd-servers")
                                                 : flags.Get("data-dir"))
-              << "): " << st.status().message() << "\n";
+              << "): " << st.status().message() << StoreHint(st.status()) << "\n";
     return 1;
   }
   std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end test of `rudder up`: start, kubectl apply examples/hello.yaml, the pod Running,
-# restart keeps every object, bad configuration exits non-zero with a message.
+# End-to-end test of `rudder up`: start, kubectl apply examples/hello.yaml, the pod scheduled
+# and Running, restart keeps every object, bad configuration exits non-zero with a message.
 # Usage: up_test.sh <rudder binary> <hello.yaml>
 set -euo pipefail
 rudder=$(realpath "$1")
@@ -50,9 +50,30 @@ wait_running() {
   exit 1
 }
 
+# The scheduler placed the pod: it is bound to the node and has its Event "Scheduled".
+check_scheduled() {
+  local pod
+  pod=$("$kubectl" get pods -l app=hello -o 'jsonpath={.items[0].metadata.name}')
+  [ "$("$kubectl" get pod "$pod" -o 'jsonpath={.spec.nodeName}')" = rudder ] || {
+    echo "pod $pod not bound to node rudder"; exit 1; }
+  for _ in $(seq 50); do
+    if "$kubectl" get events --field-selector "involvedObject.name=$pod,reason=Scheduled" \
+      -o 'jsonpath={.items[*].message}' 2>/dev/null |
+      grep -q "Successfully assigned default/$pod to rudder"; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  "$kubectl" get events || true
+  echo "no Scheduled event for $pod"
+  exit 1
+}
+
 start
+grep -q 'nodeName' "$manifest" && { echo "the example must not pin its node"; exit 1; }
 "$kubectl" apply -f "$manifest"
 wait_running
+check_scheduled
 "$kubectl" get service hello
 # kubectl logs reads the container's log through the API server: busybox httpd -v logs the
 # readiness probe's requests ("response:200").
