@@ -85,6 +85,13 @@ expect "get -l" "$out" "^configmap/cfg" "^deployment.apps/web"
 out="$(k get cm -l app=nope)"
 expect "get -l (no match)" "$out" "No resources found in default namespace"
 
+out="$(k get cm cfg -o yaml)"
+expect "get -o yaml" "$out" "^apiVersion: v1$" "^kind: ConfigMap$" "^  name: cfg$" "^  k: v$"
+out="$(k get cm,deploy --field-selector metadata.name=cfg -o name)"
+expect "get --field-selector" "$out" "^configmap/cfg$"
+out="$(k get cm --field-selector metadata.name!=cfg -o name)"
+expect_not "get --field-selector (!=)" "$out" "configmap/cfg"
+
 out="$(k get pods)"
 expect "get pods (empty)" "$out" "No resources found in default namespace"
 
