@@ -10,16 +10,6 @@ namespace {
 
 using api::core::v1::PodAffinityTerm;
 
-// The anchor of a selector: its first requirement that pins one value.
-std::string AnchorOf(const api::labels::Selector& s) {
-  for (const api::labels::Requirement& r : s.requirements()) {
-    const bool pins = r.op() == api::Operator::kEquals || r.op() == api::Operator::kDoubleEquals ||
-                      r.op() == api::Operator::kIn;
-    if (pins && r.values().size() == 1) return LabelPair(r.key(), r.values()[0]);
-  }
-  return std::string();
-}
-
 bool CompileTerm(const PodAffinityTerm& t, const Pod& owner, int32_t weight, AffinityTerm* out) {
   absl::StatusOr<api::labels::Selector> sel =
       api::labels::LabelSelectorAsSelector(t.has_labelselector() ? &t.labelselector() : nullptr);
@@ -40,7 +30,7 @@ bool CompileTerm(const PodAffinityTerm& t, const Pod& owner, int32_t weight, Aff
   } else if (t.namespaces().empty()) {
     out->namespaces.insert(owner.metadata().namespace_());
   }
-  out->anchor = AnchorOf(out->selector);
+  out->anchor = SelectorAnchor(out->selector);
   return true;
 }
 
@@ -55,6 +45,15 @@ std::string LabelPair(std::string_view key, std::string_view value) {
   s.push_back('\0');
   s.append(value);
   return s;
+}
+
+std::string SelectorAnchor(const api::labels::Selector& s) {
+  for (const api::labels::Requirement& r : s.requirements()) {
+    const bool pins = r.op() == api::Operator::kEquals || r.op() == api::Operator::kDoubleEquals ||
+                      r.op() == api::Operator::kIn;
+    if (pins && r.values().size() == 1) return LabelPair(r.key(), r.values()[0]);
+  }
+  return std::string();
 }
 
 PodAffinityTerms CompilePodAffinityTerms(const Pod& pod) {

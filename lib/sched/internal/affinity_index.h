@@ -57,6 +57,10 @@ PodAffinityTerms CompilePodAffinityTerms(const Pod& pod);
 // "key\0value".
 std::string LabelPair(std::string_view key, std::string_view value);
 
+// The anchor of a selector: LabelPair of its first requirement that pins one value
+// (`key=value`, `key==value`, `key in (value)`), or "" when there is none.
+std::string SelectorAnchor(const api::labels::Selector& selector);
+
 // True if the pod has pod affinity or anti-affinity of any kind.
 bool HasPodAffinity(const Pod& pod);
 // True if the pod has required anti-affinity terms.

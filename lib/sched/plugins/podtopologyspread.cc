@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "lib/api/labels/label_selector_proto.h"
+#include "lib/sched/internal/affinity_index.h"
 #include "lib/sched/plugins/plugins.h"
 
 namespace rudder::sched::plugins {
@@ -35,6 +36,7 @@ struct Constraint {
   bool honor_affinity = true;
   bool honor_taints = false;
   Selector selector;
+  std::string anchor;  // internal::SelectorAnchor(selector)
 };
 
 // The default constraints given by args (or the system ones).
@@ -129,6 +131,7 @@ std::vector<Constraint> Compile(const Pod& pod, const char* when) {
       if (r.ok()) extra.push_back(*std::move(r));
     }
     if (!extra.empty()) c.selector = c.selector.Add(std::move(extra));
+    c.anchor = internal::SelectorAnchor(c.selector);
     out.push_back(std::move(c));
   }
   return out;
@@ -225,6 +228,7 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
       c.max_skew = d.max_skew;
       c.key = d.key;
       c.selector = sel;
+      c.anchor = internal::SelectorAnchor(c.selector);
       out.push_back(std::move(c));
     }
     return out;
@@ -244,14 +248,31 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
       s->self_match.push_back(c.selector.Matches(pod.pod().metadata().labels()));
     s->constraints = std::move(cs);
     const std::string& ns = pod.pod().metadata().namespace_();
-    for (const NodeInfo* n : handle_->Snapshot().List()) {
+    const NodeInfoLister& snapshot = handle_->Snapshot();
+    const internal::AffinityIndex* index = snapshot.affinity_index();
+    // Domains come from every eligible node; pods are counted per node, or, for a selector
+    // with an anchor label, from the index's pods carrying that label.
+    for (const NodeInfo* n : snapshot.List()) {
       if (!n->node() || !HasAllKeys(*n->node(), s->constraints)) continue;
       const bool aff = AffinityOk(pod.pod(), s->has_node_constraints, *n->node());
       for (size_t i = 0; i < s->constraints.size(); ++i) {
         const Constraint& c = s->constraints[i];
         if (!Included(c, pod.pod(), *n->node(), aff)) continue;
-        s->counts[i][*Label(*n->node(), c.key)] += CountOnNode(*n, c, ns);
+        int64_t& count = s->counts[i][*Label(*n->node(), c.key)];
+        if (!index || c.anchor.empty()) count += CountOnNode(*n, c, ns);
       }
+    }
+    for (size_t i = 0; index && i < s->constraints.size(); ++i) {
+      const Constraint& c = s->constraints[i];
+      if (c.anchor.empty()) continue;
+      index->ForEachPodWithLabel(c.anchor, [&](const PodInfo& p, const NodeInfo& n) {
+        if (!n.node() || !Counts(p.pod(), c, ns) || !HasAllKeys(*n.node(), s->constraints)) return;
+        if (!Included(c, pod.pod(), *n.node(),
+                      AffinityOk(pod.pod(), s->has_node_constraints, *n.node()))) {
+          return;
+        }
+        ++s->counts[i][*Label(*n.node(), c.key)];
+      });
     }
     for (size_t i = 0; i < s->constraints.size(); ++i) {
       for (const auto& [v, count] : s->counts[i]) ++s->histogram[i][count];
@@ -342,16 +363,35 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
     for (const auto& m : s->counts) any_domain |= !m.empty();
     if (any_domain) {
       const bool has_nc = HasNodeConstraints(p);
-      for (const NodeInfo* n : handle_->Snapshot().List()) {
+      const NodeInfoLister& snapshot = handle_->Snapshot();
+      const internal::AffinityIndex* index = snapshot.affinity_index();
+      // Adds `count` to the domain of `n` for constraint i, if it is a candidate domain.
+      auto add = [&](size_t i, const NodeInfo& n, int64_t count, bool aff) {
+        if (!Included(cs[i], p, *n.node(), aff)) return;
+        const std::string* v = Label(*n.node(), cs[i].key);
+        if (!v) return;
+        auto it = s->counts[i].find(*v);
+        if (it != s->counts[i].end()) it->second += count;
+      };
+      bool scan = false;
+      for (size_t i = 0; i < cs.size(); ++i) {
+        if (cs[i].key == kHostname) continue;
+        if (!index || cs[i].anchor.empty()) {
+          scan = true;
+          continue;
+        }
+        index->ForEachPodWithLabel(cs[i].anchor, [&](const PodInfo& e, const NodeInfo& n) {
+          if (!n.node() || (require_all && !HasAllKeys(*n.node(), cs))) return;
+          if (!Counts(e.pod(), cs[i], s->ns)) return;
+          add(i, n, 1, AffinityOk(p, has_nc, *n.node()));
+        });
+      }
+      for (const NodeInfo* n : scan ? snapshot.List() : std::span<const NodeInfo* const>()) {
         if (!n->node() || (require_all && !HasAllKeys(*n->node(), cs))) continue;
         const bool aff = AffinityOk(p, has_nc, *n->node());
         for (size_t i = 0; i < cs.size(); ++i) {
-          if (cs[i].key == kHostname || !Included(cs[i], p, *n->node(), aff)) continue;
-          const std::string* v = Label(*n->node(), cs[i].key);
-          if (!v) continue;
-          auto it = s->counts[i].find(*v);
-          if (it == s->counts[i].end()) continue;
-          it->second += CountOnNode(*n, cs[i], s->ns);
+          if (cs[i].key == kHostname || (index && !cs[i].anchor.empty())) continue;
+          add(i, *n, CountOnNode(*n, cs[i], s->ns), aff);
         }
       }
     }

@@ -1,6 +1,7 @@
 #include "lib/sched/plugins/podtopologyspread.h"
 
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -352,6 +353,94 @@ TEST_F(PodTopologySpreadTest, SystemDefaultConstraintsForControlledPods) {
                        "{defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: "
                        "topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]}");
   EXPECT_LT(listed["a"], listed["b"]);
+}
+
+// The snapshot without its index: the plugin counts pods node by node.
+class ScanLister : public NodeInfoLister {
+ public:
+  explicit ScanLister(const Snapshot* s) : s_(s) {}
+  std::span<const NodeInfo* const> List() const override { return s_->List(); }
+  const NodeInfo* Get(std::string_view n) const override { return s_->Get(n); }
+  int ImageNumNodes(std::string_view i) const override { return s_->ImageNumNodes(i); }
+
+ private:
+  const Snapshot* s_;
+};
+
+TEST_F(PodTopologySpreadTest, IndexedAndScannedCountsAgree) {
+  std::mt19937 rng(11);
+  std::vector<Node> nodes;
+  for (int i = 0; i < 15; ++i) {
+    NodeBuilder b("n" + std::to_string(i));
+    b.Capacity("64", "64Gi", "500").Label(kHost, "n" + std::to_string(i));
+    if (i % 7 != 6) b.Label(kZone, "z" + std::to_string(i % 4));
+    if (i % 3 == 0) b.Label("env", "prod");
+    if (i % 5 == 0) b.Taint("k", "v", "NoSchedule");
+    nodes.push_back(b);
+  }
+  std::vector<Pod> pods;
+  for (int i = 0; i < 120; ++i) {
+    PodBuilder b("e" + std::to_string(i), rng() % 5 == 0 ? "other" : "default");
+    b.NodeName("n" + std::to_string(rng() % 15));
+    if (rng() % 3) b.Label("app", "a" + std::to_string(rng() % 3));
+    if (rng() % 2) b.Label("version", "v" + std::to_string(rng() % 2));
+    Pod p = b;
+    if (rng() % 10 == 0) p.mutable_metadata()->mutable_deletiontimestamp()->set_seconds(1);
+    pods.push_back(p);
+  }
+  Cluster(nodes, pods);
+  int compared = 0, rejected = 0;
+  for (int k = 0; k < 200; ++k) {
+    Spread s{static_cast<int32_t>(1 + rng() % 2), rng() % 2 ? kZone : kHost,
+             rng() % 2 ? "DoNotSchedule" : "ScheduleAnyway"};
+    if (rng() % 4) s.match["app"] = "a" + std::to_string(rng() % 3);
+    if (rng() % 3 == 0) s.match_label_keys = {"version"};
+    if (rng() % 4 == 0) s.min_domains = 5;
+    if (rng() % 4 == 0) s.affinity_policy = "Ignore";
+    if (rng() % 4 == 0) s.taints_policy = "Honor";
+    PodBuilder b("in");
+    b.Label("app", "a" + std::to_string(rng() % 3)).Label("version", "v1");
+    if (rng() % 3 == 0) b.NodeSelector("env", "prod");
+    Pod pod = WithSpread(b, {s});
+    auto indexed_filter = FilterAll(pod);
+    auto indexed_scores = Scores(pod);
+    // The same runs through a lister without the index.
+    ScanLister lister(handle_.snapshot.get());
+    class ListerHandle : public FakeHandle {
+     public:
+      explicit ListerHandle(const NodeInfoLister* l) : l_(l) {}
+      const NodeInfoLister& Snapshot() const override { return *l_; }
+
+     private:
+      const NodeInfoLister* l_;
+    } lh(&lister);
+    auto plugin = *plugins::NewPodTopologySpread(ConfigValue(), &lh);
+    auto info = *PodInfo::Create(pod);
+    CycleState state;
+    PreFilterResult r;
+    Status pre = dynamic_cast<PreFilterPlugin*>(plugin.get())->PreFilter(state, *info, &r);
+    for (const NodeInfo* n : handle_.snapshot->List()) {
+      Status st = pre.IsSkip()
+                      ? Status()
+                      : dynamic_cast<FilterPlugin*>(plugin.get())->Filter(state, *info, *n);
+      ASSERT_EQ(st.code(), indexed_filter[n->name()].code()) << n->name() << " " << k;
+      rejected += !st.ok();
+      ++compared;
+    }
+    CycleState score_state;
+    auto list = handle_.snapshot->List();
+    std::map<std::string, int64_t> scanned_scores;
+    if (!dynamic_cast<PreScorePlugin*>(plugin.get())->PreScore(score_state, *info, list).IsSkip()) {
+      std::vector<int64_t> sc(list.size());
+      auto* sp = dynamic_cast<ScorePlugin*>(plugin.get());
+      for (size_t i = 0; i < list.size(); ++i) sp->Score(score_state, *info, *list[i], &sc[i]);
+      sp->NormalizeScore(score_state, *info, sc);
+      for (size_t i = 0; i < list.size(); ++i) scanned_scores[list[i]->name()] = sc[i];
+    }
+    ASSERT_EQ(scanned_scores, indexed_scores) << k;
+  }
+  EXPECT_EQ(compared, 200 * 15);
+  EXPECT_GT(rejected, 200);
 }
 
 TEST_F(PodTopologySpreadTest, BadArgs) {
