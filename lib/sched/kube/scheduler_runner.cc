@@ -222,7 +222,7 @@ class SchedulerRunner::Impl : public Binder, public ClusterAccess {
 
   bool IsLeader() const {
     MutexLock l(&mu_);
-    return term_ != nullptr;
+    return term_active_;
   }
 
   std::string Busy() const {
@@ -231,7 +231,7 @@ class SchedulerRunner::Impl : public Binder, public ClusterAccess {
       if (stopping_ || !started_) return "";
       if (!synced_) return "scheduler: informers not synced";
       if (!options_.leader_election.enabled && !term_ready_) return "scheduler: starting";
-      if (term_ != nullptr && !term_ready_) return "scheduler: loading the cluster";
+      if (term_active_ && !term_ready_) return "scheduler: loading the cluster";
     }
     {
       MutexLock l(&term_mu_);
