@@ -110,7 +110,30 @@ const PodAffinityTerms* AffinityIndex::TermsOf(const PodInfo* pod) const {
   return it == pods_.end() ? nullptr : it->second.terms.get();
 }
 
+void AffinityIndex::UpdateDomains(const std::string& name, const NodeInfo* node) {
+  const Node* now = node ? node->node() : nullptr;
+  auto it = node_objects_.find(name);
+  const Node* before = it == node_objects_.end() ? nullptr : it->second.get();
+  if (before == now) return;
+  if (before) {
+    for (const auto& [k, v] : before->metadata().labels()) {
+      auto d = domains_.find(k);
+      if (d == domains_.end()) continue;
+      auto c = d->second.find(v);
+      if (c != d->second.end() && --c->second <= 0) d->second.erase(c);
+      if (d->second.empty()) domains_.erase(d);
+    }
+  }
+  if (now) {
+    for (const auto& [k, v] : now->metadata().labels()) ++domains_[k][v];
+    node_objects_[name] = node->shared_node();
+  } else {
+    node_objects_.erase(name);
+  }
+}
+
 void AffinityIndex::UpdateNode(const std::string& name, const NodeInfo* node) {
+  UpdateDomains(name, node);
   std::vector<const PodInfo*> now;
   if (node) {
     for (const auto& p : node->pods()) {

@@ -7,7 +7,10 @@
 //  - existing pods by label (key=value), so an incoming term with an anchor visits only the
 //    pods carrying it;
 //  - the nodes holding pods whose affinity terms matter for scoring (required affinity,
-//    preferred affinity and anti-affinity).
+//    preferred affinity and anti-affinity);
+//  - topology domains: for every node label key, its values over the nodes and how many
+//    nodes carry each (PodTopologySpread takes a constraint's domains from here instead of
+//    visiting every node). A node's labels are re-read only when its Node object changes.
 //
 // The Snapshot owns one and updates it (UpdateNode) for every NodeInfo that changed, touching
 // only the pods that came or went. Not thread-safe: updated and read on the scheduling thread.
@@ -112,6 +115,15 @@ class AffinityIndex {
   // The compiled terms of an indexed pod with pod affinity, or null.
   const PodAffinityTerms* TermsOf(const PodInfo* pod) const;
 
+  // The topology domains of a node label key: value -> number of nodes (with a Node object)
+  // whose label `key` has that value. Null when no node carries the key.
+  const absl::flat_hash_map<std::string, int32_t>* DomainsOf(const std::string& key) const {
+    auto it = domains_.find(key);
+    return it == domains_.end() ? nullptr : &it->second;
+  }
+  // How many nodes (with a Node object) the domains cover.
+  int64_t NumDomainNodes() const { return static_cast<int64_t>(node_objects_.size()); }
+
  private:
   struct PodRecord {
     std::shared_ptr<const PodInfo> pod;
@@ -119,6 +131,8 @@ class AffinityIndex {
     const NodeInfo* node = nullptr;
   };
   void AddPod(const std::shared_ptr<const PodInfo>& pod, const NodeInfo* node);
+  // Moves the node's labels in domains_ from its previous Node object to `node`'s.
+  void UpdateDomains(const std::string& name, const NodeInfo* node);
   // Removes the pod's record if it is on `node` (any node when null).
   void RemovePod(const PodInfo* pod, const NodeInfo* node);
 
@@ -137,6 +151,11 @@ class AffinityIndex {
   absl::flat_hash_map<std::string, absl::flat_hash_map<const PodInfo*, const NodeInfo*>> by_label_;
   absl::flat_hash_map<const NodeInfo*, int> scoring_nodes_;
   int64_t num_anti_ = 0;
+  // Node name -> the Node object whose labels are in domains_ (held, so that an address is
+  // never reused while it is compared).
+  absl::flat_hash_map<std::string, std::shared_ptr<const Node>> node_objects_;
+  // Label key -> value -> number of nodes.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, int32_t>> domains_;
 };
 
 }  // namespace rudder::sched::internal

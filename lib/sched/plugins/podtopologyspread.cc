@@ -107,6 +107,20 @@ int64_t CountOnNode(const NodeInfo& n, const Constraint& c, const std::string& n
   return count;
 }
 
+// Whether PreFilter can take the domains from the snapshot's index instead of visiting every
+// node: one topology key for all constraints (so a node with it has every key), no node
+// inclusion policy that could exclude a node (nodeAffinityPolicy Honor with neither a
+// nodeSelector nor required node affinity, or Ignore; nodeTaintsPolicy Ignore), and selectors
+// with an anchor label (so matching pods are found through the label index).
+template <typename State>
+bool CanUseDomainIndex(const State& s) {
+  for (const Constraint& c : s.constraints) {
+    if (c.key != s.constraints[0].key || c.anchor.empty() || c.honor_taints) return false;
+    if (c.honor_affinity && s.has_node_constraints) return false;
+  }
+  return true;
+}
+
 // Compiles the pod's constraints with `when` (DoNotSchedule or ScheduleAnyway).
 std::vector<Constraint> Compile(const Pod& pod, const char* when) {
   std::vector<Constraint> out;
@@ -250,6 +264,27 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
     const std::string& ns = pod.pod().metadata().namespace_();
     const NodeInfoLister& snapshot = handle_->Snapshot();
     const internal::AffinityIndex* index = snapshot.affinity_index();
+    if (index && CanUseDomainIndex(*s)) {
+      // Every node with the key is eligible: the domains come from the index, and the pods
+      // from the index's pods carrying each selector's anchor label.
+      const std::string& key = s->constraints[0].key;
+      const absl::flat_hash_map<std::string, int32_t>* domains = index->DomainsOf(key);
+      for (size_t i = 0; i < s->constraints.size(); ++i) {
+        const Constraint& c = s->constraints[i];
+        auto& counts = s->counts[i];
+        if (domains) {
+          counts.reserve(domains->size());
+          for (const auto& [value, nodes] : *domains) counts.try_emplace(value, 0);
+        }
+        index->ForEachPodWithLabel(c.anchor, [&](const PodInfo& p, const NodeInfo& n) {
+          if (!n.node() || !Counts(p.pod(), c, ns)) return;
+          if (const std::string* v = Label(*n.node(), key)) ++counts[*v];
+        });
+        for (const auto& [v, count] : counts) ++s->histogram[i][count];
+      }
+      state.Write(PreFilterKey(), std::move(s));
+      return Status();
+    }
     // Domains come from every eligible node; pods are counted per node, or, for a selector
     // with an anchor label, from the index's pods carrying that label.
     for (const NodeInfo* n : snapshot.List()) {

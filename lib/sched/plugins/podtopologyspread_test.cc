@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "lib/sched/cache.h"
+#include "lib/sched/internal/affinity_index.h"
 #include "lib/sched/plugins/plugins.h"
 #include "lib/sched/testing/builders.h"
 
@@ -441,6 +442,113 @@ TEST_F(PodTopologySpreadTest, IndexedAndScannedCountsAgree) {
   }
   EXPECT_EQ(compared, 200 * 15);
   EXPECT_GT(rejected, 200);
+}
+
+// The domain index follows nodes that come, go and change labels, and PreFilter's counts from
+// it (and from the label index) equal a node-by-node count after every change.
+TEST_F(PodTopologySpreadTest, DomainIndexFollowsChangesAndAgreesWithScan) {
+  std::mt19937 rng(23);
+  cache_ = std::make_unique<Cache>(&clock_);
+  handle_.snapshot = std::make_unique<sched::Snapshot>();
+  auto random_node = [&](const std::string& name) {
+    NodeBuilder b(name);
+    b.Capacity("64", "64Gi", "500").Label(kHost, name);
+    if (rng() % 6) b.Label(kZone, "z" + std::to_string(rng() % 5));
+    if (rng() % 3 == 0) b.Label("env", "prod");
+    if (rng() % 8 == 0) b.Taint("k", "v", "NoSchedule");
+    return std::make_shared<const Node>(static_cast<Node>(b));
+  };
+  std::vector<std::string> live_nodes;
+  std::vector<std::string> live_pods;  // uids
+  int next = 0, fast = 0, compared = 0, rejected = 0;
+  for (int i = 0; i < 8; ++i) {
+    std::string name = "n" + std::to_string(next++);
+    ASSERT_TRUE(cache_->AddNode(random_node(name)).ok());
+    live_nodes.push_back(name);
+  }
+  for (int step = 0; step < 300; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    if (op == 0) {
+      std::string name = "n" + std::to_string(next++);
+      ASSERT_TRUE(cache_->AddNode(random_node(name)).ok());
+      live_nodes.push_back(name);
+    } else if (op == 1 && live_nodes.size() > 2) {
+      size_t j = rng() % live_nodes.size();
+      ASSERT_TRUE(cache_->RemoveNode(live_nodes[j]).ok());
+      live_nodes.erase(live_nodes.begin() + static_cast<std::ptrdiff_t>(j));
+    } else if (op == 2) {
+      ASSERT_TRUE(cache_->UpdateNode(random_node(live_nodes[rng() % live_nodes.size()])).ok());
+    } else if (op <= 6 || live_pods.empty()) {
+      PodBuilder b("e" + std::to_string(next++), rng() % 5 == 0 ? "other" : "default");
+      b.NodeName(live_nodes[rng() % live_nodes.size()]);
+      if (rng() % 4) b.Label("app", "a" + std::to_string(rng() % 3));
+      if (rng() % 2) b.Label("version", "v" + std::to_string(rng() % 2));
+      Pod p = b;
+      if (rng() % 10 == 0) p.mutable_metadata()->mutable_deletiontimestamp()->set_seconds(1);
+      auto info = *PodInfo::Create(p);
+      ASSERT_TRUE(cache_->AddPod(info).ok());
+      live_pods.push_back(info->uid());
+    } else {
+      size_t j = rng() % live_pods.size();
+      ASSERT_TRUE(cache_->RemovePod(live_pods[j]).ok());
+      live_pods.erase(live_pods.begin() + static_cast<std::ptrdiff_t>(j));
+    }
+    cache_->UpdateSnapshot(handle_.snapshot.get());
+
+    // The index's domains equal the labels of the listed nodes.
+    const internal::AffinityIndex* index = handle_.snapshot->affinity_index();
+    ASSERT_NE(index, nullptr);
+    ASSERT_EQ(index->NumDomainNodes(), static_cast<int64_t>(handle_.snapshot->List().size()));
+    for (const std::string key : {kZone, kHost, "env"}) {
+      std::map<std::string, int32_t> scanned, indexed;
+      for (const NodeInfo* n : handle_.snapshot->List()) {
+        auto it = n->node()->metadata().labels().find(key);
+        if (it != n->node()->metadata().labels().end()) ++scanned[it->second];
+      }
+      if (const auto* d = index->DomainsOf(key)) indexed.insert(d->begin(), d->end());
+      ASSERT_EQ(indexed, scanned) << key << " step " << step;
+    }
+
+    // Filter agrees with a run through a lister without the index.
+    Spread sp{static_cast<int32_t>(1 + rng() % 2), rng() % 3 ? kZone : kHost};
+    sp.match["app"] = "a" + std::to_string(rng() % 3);
+    if (rng() % 3 == 0) sp.match_label_keys = {"version"};
+    if (rng() % 4 == 0) sp.min_domains = 4;
+    if (rng() % 5 == 0) sp.affinity_policy = "Ignore";
+    if (rng() % 6 == 0) sp.taints_policy = "Honor";
+    PodBuilder b("in");
+    b.Label("app", "a" + std::to_string(rng() % 3)).Label("version", "v1");
+    const bool selector = rng() % 4 == 0;
+    if (selector) b.NodeSelector("env", "prod");
+    fast += sp.taints_policy.empty() && (!selector || sp.affinity_policy == "Ignore");
+    Pod pod = WithSpread(b, {sp});
+    auto indexed_filter = FilterAll(pod);
+    ScanLister lister(handle_.snapshot.get());
+    class ListerHandle : public FakeHandle {
+     public:
+      explicit ListerHandle(const NodeInfoLister* l) : l_(l) {}
+      const NodeInfoLister& Snapshot() const override { return *l_; }
+
+     private:
+      const NodeInfoLister* l_;
+    } lh(&lister);
+    auto plugin = *plugins::NewPodTopologySpread(ConfigValue(), &lh);
+    auto info = *PodInfo::Create(pod);
+    CycleState state;
+    PreFilterResult r;
+    Status pre = dynamic_cast<PreFilterPlugin*>(plugin.get())->PreFilter(state, *info, &r);
+    ASSERT_TRUE(pre.ok());
+    for (const NodeInfo* n : handle_.snapshot->List()) {
+      Status st = dynamic_cast<FilterPlugin*>(plugin.get())->Filter(state, *info, *n);
+      ASSERT_EQ(st.code(), indexed_filter[n->name()].code()) << n->name() << " step " << step;
+      ASSERT_EQ(st.Message(), indexed_filter[n->name()].Message());
+      rejected += !st.ok();
+      ++compared;
+    }
+  }
+  EXPECT_GT(fast, 150);
+  EXPECT_GT(rejected, 300);
+  EXPECT_GT(compared, 1500);
 }
 
 TEST_F(PodTopologySpreadTest, BadArgs) {
