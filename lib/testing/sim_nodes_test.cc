@@ -192,8 +192,8 @@ TEST(SimNodesTest, ScheduledPodRunsOnItsNode) {
   absl::Status s = tc->WaitFor<Pod>(
       "default", "web",
       [](const Pod* p) {
-        return p != nullptr && !p->spec().nodename().empty() &&
-               p->status().phase() == "Running" && Condition(*p, "Ready") == "True";
+        return p != nullptr && !p->spec().nodename().empty() && p->status().phase() == "Running" &&
+               Condition(*p, "Ready") == "True";
       },
       "bound by the scheduler, then Running and Ready");
   EXPECT_TRUE(s.ok()) << s;

@@ -1076,8 +1076,8 @@ absl::StatusOr<ObjectPtr> Registry::BindPod(const std::string& ns, const std::st
   const std::string resource = "pods/binding";
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     RUDDER_ASSIGN_OR_RETURN(Current cur, Read(kind, key, name));
-    auto next = std::make_unique<api::core::v1::Pod>(
-        static_cast<const api::core::v1::Pod&>(*cur.obj));
+    auto next =
+        std::make_unique<api::core::v1::Pod>(static_cast<const api::core::v1::Pod&>(*cur.obj));
     ObjectMeta* nm = next->mutable_metadata();
     if (!binding.metadata().uid().empty() && binding.metadata().uid() != nm->uid()) {
       return Detailed(kind, name,
@@ -1091,10 +1091,11 @@ absl::StatusOr<ObjectPtr> Registry::BindPod(const std::string& ns, const std::st
       return Detailed(kind, name, ConflictError(QualifiedResource(kind), name, kConflictWhy));
     }
     if (nm->has_deletiontimestamp()) {
-      return Detailed(kind, name,
-                      ConflictError(resource, name,
-                                    absl::StrCat("pod ", name,
-                                                 " is being deleted, cannot be assigned to a host")));
+      return Detailed(
+          kind, name,
+          ConflictError(
+              resource, name,
+              absl::StrCat("pod ", name, " is being deleted, cannot be assigned to a host")));
     }
     if (!next->spec().nodename().empty()) {
       return Detailed(kind, name,

@@ -374,9 +374,9 @@ class RestClient final : public Client {
     if (pods == nullptr || kind == nullptr) return absl::NotFoundError("the scheme has no pods");
     const std::string& n = ns.empty() ? binding.metadata().namespace_() : ns;
     RUDDER_ASSIGN_OR_RETURN(std::string body, EncodeBody(*kind, binding));
-    std::string path = PathOf(*pods, n.empty() ? "default" : n, binding.metadata().name(),
-                              "binding") +
-                       WriteQuery(options);
+    std::string path =
+        PathOf(*pods, n.empty() ? "default" : n, binding.metadata().name(), "binding") +
+        WriteQuery(options);
     return Send("POST", path, body, kJson).status();
   }
 
