@@ -105,4 +105,9 @@ std::vector<std::shared_ptr<const PodInfo>> Handle::NominatedPodsForNode(std::st
   return {};
 }
 
+void Handle::Parallelize(int num_chunks, const std::function<void(int)>& fn,
+                         const std::atomic<bool>* stop) {
+  for (int c = 0; c < num_chunks && !(stop && stop->load()); ++c) fn(c);
+}
+
 }  // namespace rudder::sched

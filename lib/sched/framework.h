@@ -12,6 +12,7 @@
 #ifndef RUDDER_LIB_SCHED_FRAMEWORK_H_
 #define RUDDER_LIB_SCHED_FRAMEWORK_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -453,6 +454,12 @@ class Handle {
   // The pods nominated to `node` (any priority). Thread-safe.
   virtual std::vector<std::shared_ptr<const PodInfo>> NominatedPodsForNode(
       std::string_view node) const;
+  // Runs fn(chunk) for chunk in [0, num_chunks) on the scheduler's Filter/Score workers (the
+  // caller takes part), chunks claimed in increasing order; once `stop` (if non-null) is true
+  // no further chunk is claimed, so the chunks that ran are a prefix. Scheduling thread only,
+  // not reentrant. The default runs the chunks in order on the caller.
+  virtual void Parallelize(int num_chunks, const std::function<void(int)>& fn,
+                           const std::atomic<bool>* stop = nullptr);
 };
 
 }  // namespace rudder::sched

@@ -311,6 +311,7 @@ void SchedulingQueue::AddNominatedPod(std::shared_ptr<const PodInfo> pod, const 
   MutexLock l(&mu_);
   nominated_node_of_[uid] = node;
   nominated_[node].push_back(std::move(pod));
+  nominated_copy_.reset();
 }
 
 void SchedulingQueue::DeleteNominatedPod(std::string_view uid) {
@@ -321,6 +322,7 @@ void SchedulingQueue::DeleteNominatedPod(std::string_view uid) {
   std::erase_if(v, [&](const auto& p) { return p->uid() == uid; });
   if (v.empty()) nominated_.erase(it->second);
   nominated_node_of_.erase(it);
+  nominated_copy_.reset();
 }
 
 std::vector<std::shared_ptr<const PodInfo>> SchedulingQueue::NominatedPodsForNode(
@@ -328,6 +330,19 @@ std::vector<std::shared_ptr<const PodInfo>> SchedulingQueue::NominatedPodsForNod
   MutexLock l(&mu_);
   auto it = nominated_.find(AbslView(node));
   return it == nominated_.end() ? std::vector<std::shared_ptr<const PodInfo>>{} : it->second;
+}
+
+std::shared_ptr<const NominatedPodsMap> SchedulingQueue::NominatedPods() const {
+  MutexLock l(&mu_);
+  if (nominated_.empty()) return nullptr;
+  if (!nominated_copy_) nominated_copy_ = std::make_shared<const NominatedPodsMap>(nominated_);
+  return nominated_copy_;
+}
+
+std::string SchedulingQueue::NominatedNodeOf(std::string_view uid) const {
+  MutexLock l(&mu_);
+  auto it = nominated_node_of_.find(AbslView(uid));
+  return it == nominated_node_of_.end() ? std::string() : it->second;
 }
 
 bool SchedulingQueue::HasNominatedPods() const {

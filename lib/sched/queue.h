@@ -36,6 +36,10 @@ template <typename T>
 class Heap;
 }  // namespace internal
 
+// Nominations: node name -> the pods nominated to it.
+using NominatedPodsMap =
+    absl::flat_hash_map<std::string, std::vector<std::shared_ptr<const PodInfo>>>;
+
 struct QueueOptions {
   Clock* clock = nullptr;  // Borrowed; null means Clock::Real().
   absl::Duration initial_backoff = absl::Seconds(1);
@@ -103,6 +107,12 @@ class SchedulingQueue {
   std::vector<std::shared_ptr<const PodInfo>> NominatedPodsForNode(std::string_view node) const;
   // True if any pod is nominated (a cheap check for the hot path).
   bool HasNominatedPods() const;
+  // Every nomination (node name -> pods nominated to it), as of now; null when there is none.
+  // The map is shared and immutable: the queue builds a new one only after a nomination
+  // changed, so a scheduling cycle takes it once instead of locking the queue per node.
+  std::shared_ptr<const NominatedPodsMap> NominatedPods() const;
+  // The node the pod (uid) is nominated to, or "".
+  std::string NominatedNodeOf(std::string_view uid) const;
 
   int NumActive() const;
   int NumBackoff() const;
@@ -143,6 +153,8 @@ class SchedulingQueue {
   absl::flat_hash_map<std::string, std::vector<std::shared_ptr<const PodInfo>>> nominated_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> nominated_node_of_ ABSL_GUARDED_BY(mu_);
+  // A copy of nominated_ built on demand; reset when it changes.
+  mutable std::shared_ptr<const NominatedPodsMap> nominated_copy_ ABSL_GUARDED_BY(mu_);
   std::thread flush_thread_;
 };
 

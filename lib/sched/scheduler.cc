@@ -311,6 +311,10 @@ class Scheduler::Impl : public Handle {
       std::string_view node) const override {
     return queue_->NominatedPodsForNode(node);
   }
+  void Parallelize(int num_chunks, const std::function<void(int)>& fn,
+                   const std::atomic<bool>* stop) override {
+    parallelizer_->For(num_chunks, fn, stop);
+  }
 
   Framework* FrameworkFor(const Pod& pod) {
     const std::string& name = pod.spec().schedulername();
@@ -437,7 +441,7 @@ class Scheduler::Impl : public Handle {
       passed_.resize(n);
       statuses_.resize(n);
     }
-    const bool nominated = queue_->HasNominatedPods();
+    const bool nominated = nominated_pods_ != nullptr;
     constexpr int kChunk = 16;
     const int chunks = (n + kChunk - 1) / kChunk;
     std::atomic<int> found{0};
@@ -486,17 +490,22 @@ class Scheduler::Impl : public Handle {
   Status FilterWithNominatedPods(Framework& fw, const CycleState& state, const PodInfo& pod,
                                  const NodeInfo& node,
                                  std::span<const Named<FilterPlugin>* const> filters) {
-    std::vector<std::shared_ptr<const PodInfo>> noms = queue_->NominatedPodsForNode(node.name());
-    std::vector<std::shared_ptr<const PodInfo>> higher;
-    for (const auto& p : noms) {
-      if (p->uid() != pod.uid() && p->priority() >= pod.priority()) higher.push_back(p);
+    // The nominations taken at the start of the cycle (no queue lock per node).
+    std::vector<const std::shared_ptr<const PodInfo>*> higher;
+    if (nominated_pods_) {
+      auto it = nominated_pods_->find(node.name());
+      if (it != nominated_pods_->end()) {
+        for (const auto& p : it->second) {
+          if (p->uid() != pod.uid() && p->priority() >= pod.priority()) higher.push_back(&p);
+        }
+      }
     }
     if (!higher.empty()) {
       NodeInfo copy = node;
       std::unique_ptr<CycleState> st = state.Clone();
-      for (const auto& p : higher) {
-        copy.AddPod(p, copy.generation());
-        Status s = fw.RunPreFilterAddPod(*st, pod, *p, copy);
+      for (const auto* p : higher) {
+        copy.AddPod(*p, copy.generation());
+        Status s = fw.RunPreFilterAddPod(*st, pod, **p, copy);
         if (!s.ok()) return s;
       }
       Status s = Framework::RunFilter(filters, *st, pod, copy);
@@ -516,6 +525,7 @@ class Scheduler::Impl : public Handle {
   CycleOutcome SchedulePod(Framework& fw, CycleState& state, const PodInfo& pod) {
     CycleOutcome out;
     cache_->UpdateSnapshot(&snapshot_);
+    nominated_pods_ = queue_->NominatedPods();
     const int all = snapshot_.NumNodes();
     if (all == 0) {
       out.status = Status::Error("no nodes available to schedule pods");
@@ -547,6 +557,20 @@ class Scheduler::Impl : public Handle {
         }
       }
       nodes = narrowed_;
+    }
+    // A pod nominated by an earlier preemption tries its nominated node first (Kubernetes'
+    // evaluateNominatedNode): if it fits there, it goes there without scoring.
+    std::string nominated = pod.pod().status().nominatednodename();
+    if (nominated.empty() && nominated_pods_) nominated = queue_->NominatedNodeOf(pod.uid());
+    if (!nominated.empty()) {
+      const NodeInfo* n = snapshot_.Get(nominated);
+      if (n && n->node() && (!pfr.node_names || pfr.node_names->contains(nominated)) &&
+          FilterWithNominatedPods(fw, state, pod, *n, active_filters_).ok()) {
+        out.evaluated = 1;
+        out.feasible = 1;
+        out.node = nominated;
+        return out;
+      }
     }
     s = FindNodesThatPassFilters(fw, state, pod, nodes, active_filters_, &out.diagnosis,
                                  &out.evaluated);
@@ -849,6 +873,8 @@ class Scheduler::Impl : public Handle {
   uint64_t next_start_node_index_ = 0;
   std::vector<const Named<FilterPlugin>*> active_filters_;
   std::vector<const NodeInfo*> narrowed_;
+  // The queue's nominations at the start of the current cycle (null: none).
+  std::shared_ptr<const NominatedPodsMap> nominated_pods_;
   std::vector<const NodeInfo*> feasible_;
   std::vector<uint8_t> passed_;
   std::vector<Status> statuses_;

@@ -1,5 +1,6 @@
 #include "lib/sched/plugins/defaultpreemption.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,9 @@ using testing::PodBuilder;
 using Names = std::vector<std::string>;
 
 struct Fixture {
-  explicit Fixture(bool with_cluster = true) {
+  explicit Fixture(bool with_cluster = true, int parallelism = 16) {
     SchedulerOptions o;
+    o.config.parallelism = parallelism;
     o.binder = &binder;
     o.clock = &clock;
     o.binding_workers = 0;
@@ -290,6 +292,74 @@ TEST(DefaultPreemptionTest, Deterministic) {
   std::vector<std::string> first = run();
   EXPECT_EQ(first.size(), 3u + 6u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(run(), first);
+}
+
+TEST(DefaultPreemptionTest, NominatedNodeIsTriedFirst) {
+  Fixture f;
+  f.Node("n1", "2");
+  f.Bound("a", "n1", 0, "1");
+  f.Bound("b", "n1", 0, "1");
+  ASSERT_EQ(f.Schedule(High("p", "2")).failure.nominated_node, "n1");
+  ASSERT_TRUE(f.sched->DeletePod(Fixture::Running("a", "n1", 0, "1", 100, {})).ok());
+  ASSERT_TRUE(f.sched->DeletePod(Fixture::Running("b", "n1", 0, "1", 100, {})).ok());
+  // Emptier nodes that would score higher arrive meanwhile; p still goes to its nominated
+  // node, evaluating that node alone.
+  f.Node("n2", "16");
+  f.Node("n3", "16");
+  f.clock.Advance(absl::Seconds(20));
+  f.sched->queue().FlushBackoffQCompleted();
+  auto again = f.sched->ScheduleOne();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->node, "n1");
+  EXPECT_EQ(again->evaluated_nodes, 1);
+}
+
+TEST(DefaultPreemptionTest, NominatedNodeFromStatusThatNoLongerFitsFallsBackToAllNodes) {
+  Fixture f;
+  f.Node("n1", "16");
+  f.Node("n2", "2");
+  f.Node("n3", "2");
+  f.Bound("busy", "n3", 0, "2");
+  // Nominated to n2 (status.nominatedNodeName): n2 wins over the emptier n1.
+  Pod p = High("p", "1");
+  p.mutable_status()->set_nominatednodename("n2");
+  ScheduleResult r = f.Schedule(p);
+  EXPECT_EQ(r.node, "n2");
+  EXPECT_EQ(r.evaluated_nodes, 1);
+  // Nominated to the full n3: every node is evaluated and the best one (n1) wins.
+  Pod q = High("q", "1");
+  q.mutable_status()->set_nominatednodename("n3");
+  r = f.Schedule(q);
+  EXPECT_EQ(r.node, "n1");
+  EXPECT_EQ(r.evaluated_nodes, 3);
+}
+
+// The dry run over the Filter workers picks the same candidates, node and victims as a
+// node-by-node run, including when it stops early (more than 100 candidates) and with PDBs.
+TEST(DefaultPreemptionTest, ParallelDryRunMatchesSequential) {
+  auto run = [](int parallelism) {
+    Fixture f(true, parallelism);
+    f.Pdb("guarded", {{"guard", "yes"}}, 1);
+    for (int i = 0; i < 400; ++i) {
+      std::string n = "n" + std::to_string(i);
+      f.Node(n, "2");
+      std::map<std::string, std::string> labels;
+      if (i % 5 == 0) labels["guard"] = "yes";
+      f.Bound("a" + std::to_string(i), n, i % 7, "1", 100 + (i * 37) % 101, labels);
+      f.Bound("b" + std::to_string(i), n, i % 3 == 0 ? 200 : i % 4, "1", 300 - (i * 13) % 97);
+    }
+    std::vector<std::string> out;
+    for (int k = 0; k < 12; ++k) {
+      ScheduleResult r = f.Schedule(High("p" + std::to_string(k), k % 2 ? "2" : "1", 50 + k));
+      out.push_back(r.failure.nominated_node + " " + r.failure.message);
+    }
+    for (const auto& v : f.cluster.EvictedPods()) out.push_back(v);
+    return out;
+  };
+  std::vector<std::string> sequential = run(1);
+  EXPECT_GT(sequential.size(), 12u + 12u);
+  EXPECT_EQ(run(2), sequential);
+  EXPECT_EQ(run(4), sequential);
 }
 
 TEST(DefaultPreemptionTest, EvictionErrorIsASchedulerError) {
