@@ -130,6 +130,74 @@ void AffinityIndex::UpdateDomains(const std::string& name, const NodeInfo* node)
   } else {
     node_objects_.erase(name);
   }
+  // The node's counted pods move to its new domain.
+  for (auto& [id, q] : queries_) {
+    auto n = q->nodes.find(name);
+    if (n == q->nodes.end()) continue;
+    CountQuery::NodeCount& nc = n->second;
+    if (nc.value) {
+      auto c = q->counts.find(*nc.value);
+      if (c != q->counts.end() && (c->second -= nc.pods) <= 0) q->counts.erase(c);
+    }
+    nc.value = IndexedLabel(name, q->key);
+    if (nc.value) q->counts[*nc.value] += nc.pods;
+  }
+}
+
+std::optional<std::string> AffinityIndex::IndexedLabel(const std::string& name,
+                                                       const std::string& key) const {
+  auto it = node_objects_.find(name);
+  if (it == node_objects_.end()) return std::nullopt;
+  const auto& labels = it->second->metadata().labels();
+  auto l = labels.find(key);
+  if (l == labels.end()) return std::nullopt;
+  return l->second;
+}
+
+void AffinityIndex::CountPod(CountQuery* q, const PodInfo& pod, const NodeInfo& node,
+                             int64_t delta) const {
+  const Pod& p = pod.pod();
+  if (p.metadata().has_deletiontimestamp() || p.metadata().namespace_() != q->ns ||
+      !q->selector.Matches(p.metadata().labels())) {
+    return;
+  }
+  auto [n, inserted] = q->nodes.try_emplace(node.name());
+  CountQuery::NodeCount& nc = n->second;
+  if (inserted) nc.value = IndexedLabel(node.name(), q->key);
+  nc.pods += delta;
+  if (nc.value) {
+    auto [c, _] = q->counts.try_emplace(*nc.value, 0);
+    if ((c->second += delta) <= 0) q->counts.erase(c);
+  }
+  if (nc.pods <= 0) q->nodes.erase(n);
+}
+
+const absl::flat_hash_map<std::string, int64_t>& AffinityIndex::CountPodsByDomain(
+    const std::string& ns, const api::labels::Selector& selector, const std::string& key) const {
+  std::string id = ns;
+  id.push_back('\0');
+  id.append(key);
+  id.push_back('\0');
+  id.append(selector.String());
+  auto it = queries_.find(id);
+  if (it != queries_.end()) return it->second->counts;
+  if (queries_.size() >= kMaxCountQueries) {
+    queries_.clear();
+    queries_by_anchor_.clear();
+  }
+  auto q = std::make_unique<CountQuery>();
+  q->ns = ns;
+  q->selector = selector;
+  q->key = key;
+  const std::string anchor = SelectorAnchor(selector);
+  auto b = by_label_.find(anchor);
+  if (b != by_label_.end()) {
+    for (const auto& [pod, node] : b->second) CountPod(q.get(), *pod, *node, 1);
+  }
+  CountQuery* raw = q.get();
+  queries_by_anchor_[anchor].push_back(raw);
+  queries_.emplace(std::move(id), std::move(q));
+  return raw->counts;
 }
 
 void AffinityIndex::UpdateNode(const std::string& name, const NodeInfo* node) {
@@ -174,7 +242,16 @@ void AffinityIndex::AddPod(const std::shared_ptr<const PodInfo>& pod, const Node
   rec.pod = pod;
   rec.node = node;
   const Pod& p = pod->pod();
-  for (const auto& [k, v] : p.metadata().labels()) by_label_[LabelPair(k, v)][pod.get()] = node;
+  for (const auto& [k, v] : p.metadata().labels()) {
+    std::string pair = LabelPair(k, v);
+    if (!queries_by_anchor_.empty()) {
+      auto q = queries_by_anchor_.find(pair);
+      if (q != queries_by_anchor_.end()) {
+        for (CountQuery* query : q->second) CountPod(query, *pod, *node, 1);
+      }
+    }
+    by_label_[std::move(pair)][pod.get()] = node;
+  }
   if (HasPodAffinity(p)) {
     rec.terms = std::make_shared<const PodAffinityTerms>(CompilePodAffinityTerms(p));
     for (int i = 0; i < static_cast<int>(rec.terms->anti_affinity.size()); ++i) {
@@ -192,7 +269,14 @@ void AffinityIndex::RemovePod(const PodInfo* pod, const NodeInfo* node) {
   PodRecord& rec = it->second;
   const Pod& p = pod->pod();
   for (const auto& [k, v] : p.metadata().labels()) {
-    auto b = by_label_.find(LabelPair(k, v));
+    std::string pair = LabelPair(k, v);
+    if (!queries_by_anchor_.empty()) {
+      auto q = queries_by_anchor_.find(pair);
+      if (q != queries_by_anchor_.end()) {
+        for (CountQuery* query : q->second) CountPod(query, *pod, *rec.node, -1);
+      }
+    }
+    auto b = by_label_.find(pair);
     if (b == by_label_.end()) continue;
     b->second.erase(pod);
     if (b->second.empty()) by_label_.erase(b);

@@ -10,7 +10,10 @@
 //    preferred affinity and anti-affinity);
 //  - topology domains: for every node label key, its values over the nodes and how many
 //    nodes carry each (PodTopologySpread takes a constraint's domains from here instead of
-//    visiting every node). A node's labels are re-read only when its Node object changes.
+//    visiting every node). A node's labels are re-read only when its Node object changes;
+//  - pod counts per topology domain for (namespace, selector with an anchor, topology key)
+//    queries: registered on first use, then kept up to date as pods and nodes change, so a
+//    repeated PodTopologySpread constraint costs O(domains) per cycle.
 //
 // The Snapshot owns one and updates it (UpdateNode) for every NodeInfo that changed, touching
 // only the pods that came or went. Not thread-safe: updated and read on the scheduling thread.
@@ -124,6 +127,20 @@ class AffinityIndex {
   // How many nodes (with a Node object) the domains cover.
   int64_t NumDomainNodes() const { return static_cast<int64_t>(node_objects_.size()); }
 
+  // The pods of namespace `ns` that are not terminating and match `selector` (whose anchor,
+  // SelectorAnchor(selector), must be non-empty), counted per value of the label `key` of
+  // their node (nodes without the key or without a Node object are left out; values with no
+  // pod are absent). The first call for a query visits the pods carrying the anchor label;
+  // later ones return the counts kept up to date by UpdateNode. At most kMaxCountQueries
+  // queries are kept (all are dropped when a new one would exceed it). The reference is valid
+  // until the next call or UpdateNode. Registration mutates the index: call it from the thread
+  // that updates the index.
+  const absl::flat_hash_map<std::string, int64_t>& CountPodsByDomain(
+      const std::string& ns, const api::labels::Selector& selector, const std::string& key) const;
+  static constexpr size_t kMaxCountQueries = 256;
+  // How many count queries are registered.
+  size_t NumCountQueries() const { return queries_.size(); }
+
  private:
   struct PodRecord {
     std::shared_ptr<const PodInfo> pod;
@@ -131,8 +148,26 @@ class AffinityIndex {
     const NodeInfo* node = nullptr;
   };
   void AddPod(const std::shared_ptr<const PodInfo>& pod, const NodeInfo* node);
-  // Moves the node's labels in domains_ from its previous Node object to `node`'s.
+  // Moves the node's labels in domains_ from its previous Node object to `node`'s, and its
+  // pods in the count queries from its old domains to its new ones.
   void UpdateDomains(const std::string& name, const NodeInfo* node);
+
+  // A registered CountPodsByDomain query.
+  struct CountQuery {
+    std::string ns;
+    api::labels::Selector selector;
+    std::string key;
+    absl::flat_hash_map<std::string, int64_t> counts;  // domain value -> pods
+    struct NodeCount {
+      std::optional<std::string> value;  // the node's `key` label, if it has a Node and one
+      int64_t pods = 0;
+    };
+    absl::flat_hash_map<std::string, NodeCount> nodes;  // node name -> matching pods on it
+  };
+  // Counts (delta +1/-1) `pod` on `node` in `q` if it matches.
+  void CountPod(CountQuery* q, const PodInfo& pod, const NodeInfo& node, int64_t delta) const;
+  // The label `key` of the indexed Node object of node `name`, or nullopt.
+  std::optional<std::string> IndexedLabel(const std::string& name, const std::string& key) const;
   // Removes the pod's record if it is on `node` (any node when null).
   void RemovePod(const PodInfo* pod, const NodeInfo* node);
 
@@ -156,6 +191,9 @@ class AffinityIndex {
   absl::flat_hash_map<std::string, std::shared_ptr<const Node>> node_objects_;
   // Label key -> value -> number of nodes.
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, int32_t>> domains_;
+  // Count queries by "ns\0key\0selector", and by their anchor.
+  mutable absl::flat_hash_map<std::string, std::unique_ptr<CountQuery>> queries_;
+  mutable absl::flat_hash_map<std::string, std::vector<CountQuery*>> queries_by_anchor_;
 };
 
 }  // namespace rudder::sched::internal

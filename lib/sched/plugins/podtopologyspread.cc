@@ -265,8 +265,8 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
     const NodeInfoLister& snapshot = handle_->Snapshot();
     const internal::AffinityIndex* index = snapshot.affinity_index();
     if (index && CanUseDomainIndex(*s)) {
-      // Every node with the key is eligible: the domains come from the index, and the pods
-      // from the index's pods carrying each selector's anchor label.
+      // Every node with the key is eligible: the domains and the matching pods per domain
+      // come from the index (its count query for the constraint, kept up to date).
       const std::string& key = s->constraints[0].key;
       const absl::flat_hash_map<std::string, int32_t>* domains = index->DomainsOf(key);
       for (size_t i = 0; i < s->constraints.size(); ++i) {
@@ -276,10 +276,9 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
           counts.reserve(domains->size());
           for (const auto& [value, nodes] : *domains) counts.try_emplace(value, 0);
         }
-        index->ForEachPodWithLabel(c.anchor, [&](const PodInfo& p, const NodeInfo& n) {
-          if (!n.node() || !Counts(p.pod(), c, ns)) return;
-          if (const std::string* v = Label(*n.node(), key)) ++counts[*v];
-        });
+        for (const auto& [value, pods] : index->CountPodsByDomain(ns, c.selector, key)) {
+          counts[value] += pods;
+        }
         for (const auto& [v, count] : counts) ++s->histogram[i][count];
       }
       state.Write(PreFilterKey(), std::move(s));

@@ -444,8 +444,9 @@ TEST_F(PodTopologySpreadTest, IndexedAndScannedCountsAgree) {
   EXPECT_GT(rejected, 200);
 }
 
-// The domain index follows nodes that come, go and change labels, and PreFilter's counts from
-// it (and from the label index) equal a node-by-node count after every change.
+// The domain index and the count queries follow nodes that come, go, come back and change
+// labels and pods that come and go; PreFilter's counts from them equal a node-by-node count
+// after every change.
 TEST_F(PodTopologySpreadTest, DomainIndexFollowsChangesAndAgreesWithScan) {
   std::mt19937 rng(23);
   cache_ = std::make_unique<Cache>(&clock_);
@@ -458,7 +459,7 @@ TEST_F(PodTopologySpreadTest, DomainIndexFollowsChangesAndAgreesWithScan) {
     if (rng() % 8 == 0) b.Taint("k", "v", "NoSchedule");
     return std::make_shared<const Node>(static_cast<Node>(b));
   };
-  std::vector<std::string> live_nodes;
+  std::vector<std::string> live_nodes, removed_nodes;
   std::vector<std::string> live_pods;  // uids
   int next = 0, fast = 0, compared = 0, rejected = 0;
   for (int i = 0; i < 8; ++i) {
@@ -469,12 +470,18 @@ TEST_F(PodTopologySpreadTest, DomainIndexFollowsChangesAndAgreesWithScan) {
   for (int step = 0; step < 300; ++step) {
     const int op = static_cast<int>(rng() % 10);
     if (op == 0) {
+      // A new node, or a removed one back (its pods, still cached, count again).
       std::string name = "n" + std::to_string(next++);
+      if (!removed_nodes.empty() && rng() % 2) {
+        name = removed_nodes.back();
+        removed_nodes.pop_back();
+      }
       ASSERT_TRUE(cache_->AddNode(random_node(name)).ok());
       live_nodes.push_back(name);
     } else if (op == 1 && live_nodes.size() > 2) {
       size_t j = rng() % live_nodes.size();
       ASSERT_TRUE(cache_->RemoveNode(live_nodes[j]).ok());
+      removed_nodes.push_back(live_nodes[j]);
       live_nodes.erase(live_nodes.begin() + static_cast<std::ptrdiff_t>(j));
     } else if (op == 2) {
       ASSERT_TRUE(cache_->UpdateNode(random_node(live_nodes[rng() % live_nodes.size()])).ok());
@@ -546,6 +553,9 @@ TEST_F(PodTopologySpreadTest, DomainIndexFollowsChangesAndAgreesWithScan) {
       ++compared;
     }
   }
+  // The count queries were registered once and kept up to date from then on.
+  EXPECT_GT(handle_.snapshot->affinity_index()->NumCountQueries(), 0u);
+  EXPECT_LT(handle_.snapshot->affinity_index()->NumCountQueries(), 40u);
   EXPECT_GT(fast, 150);
   EXPECT_GT(rejected, 300);
   EXPECT_GT(compared, 1500);
