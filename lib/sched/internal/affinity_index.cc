@@ -114,9 +114,16 @@ void AffinityIndex::UpdateDomains(const std::string& name, const NodeInfo* node)
   const Node* now = node ? node->node() : nullptr;
   auto it = node_objects_.find(name);
   const Node* before = it == node_objects_.end() ? nullptr : it->second.get();
-  if (before == now) return;
+  auto info = node_infos_.find(name);
+  const NodeInfo* before_info = info == node_infos_.end() ? nullptr : info->second;
+  if (before == now && (!now || before_info == node)) return;
   if (before) {
     for (const auto& [k, v] : before->metadata().labels()) {
+      auto nv = node_values_.find(k);
+      if (nv != node_values_.end()) {
+        nv->second.erase(before_info);
+        if (nv->second.empty()) node_values_.erase(nv);
+      }
       auto d = domains_.find(k);
       if (d == domains_.end()) continue;
       auto c = d->second.find(v);
@@ -125,10 +132,15 @@ void AffinityIndex::UpdateDomains(const std::string& name, const NodeInfo* node)
     }
   }
   if (now) {
-    for (const auto& [k, v] : now->metadata().labels()) ++domains_[k][v];
+    for (const auto& [k, v] : now->metadata().labels()) {
+      ++domains_[k][v];
+      node_values_[k][node] = &v;
+    }
     node_objects_[name] = node->shared_node();
+    node_infos_[name] = node;
   } else {
     node_objects_.erase(name);
+    node_infos_.erase(name);
   }
   // The node's counted pods move to its new domain.
   for (auto& [id, q] : queries_) {

@@ -124,6 +124,14 @@ class AffinityIndex {
     auto it = domains_.find(key);
     return it == domains_.end() ? nullptr : &it->second;
   }
+  // The nodes carrying label `key`: the snapshot's NodeInfo -> its value (pointing into the
+  // indexed Node object). Null when no node carries the key. A copy of a NodeInfo is not in
+  // it. Lets Filter find a node's domain without a label lookup.
+  const absl::flat_hash_map<const NodeInfo*, const std::string*>* NodeValuesOf(
+      const std::string& key) const {
+    auto it = node_values_.find(key);
+    return it == node_values_.end() ? nullptr : &it->second;
+  }
   // How many nodes (with a Node object) the domains cover.
   int64_t NumDomainNodes() const { return static_cast<int64_t>(node_objects_.size()); }
 
@@ -189,6 +197,11 @@ class AffinityIndex {
   // Node name -> the Node object whose labels are in domains_ (held, so that an address is
   // never reused while it is compared).
   absl::flat_hash_map<std::string, std::shared_ptr<const Node>> node_objects_;
+  // Node name -> the NodeInfo its labels are in node_values_ under.
+  absl::flat_hash_map<std::string, const NodeInfo*> node_infos_;
+  // Label key -> NodeInfo -> value.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<const NodeInfo*, const std::string*>>
+      node_values_;
   // Label key -> value -> number of nodes.
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, int32_t>> domains_;
   // Count queries by "ns\0key\0selector", and by their anchor.

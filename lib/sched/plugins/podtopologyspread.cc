@@ -176,6 +176,9 @@ class PreFilterState : public StateData {
   std::vector<absl::flat_hash_map<std::string, int64_t>> counts;
   std::vector<std::map<int64_t, int32_t>> histogram;
   std::vector<uint8_t> self_match;
+  // Per constraint: the snapshot index's NodeInfo -> key value map (null without an index or
+  // when no node has the key), so Filter finds a node's domain without a label lookup.
+  std::vector<const absl::flat_hash_map<const NodeInfo*, const std::string*>*> node_values;
 
   void Change(size_t i, const std::string& value, int64_t delta) {
     auto [it, inserted] = counts[i].try_emplace(value, 0);
@@ -264,6 +267,10 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
     const std::string& ns = pod.pod().metadata().namespace_();
     const NodeInfoLister& snapshot = handle_->Snapshot();
     const internal::AffinityIndex* index = snapshot.affinity_index();
+    s->node_values.assign(s->constraints.size(), nullptr);
+    for (size_t i = 0; index && i < s->constraints.size(); ++i) {
+      s->node_values[i] = index->NodeValuesOf(s->constraints[i].key);
+    }
     if (index && CanUseDomainIndex(*s)) {
       // Every node with the key is eligible: the domains and the matching pods per domain
       // come from the index (its count query for the constraint, kept up to date).
@@ -350,7 +357,12 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
     if (!node.node()) return Status::Unresolvable(kErrNodeLabelNotMatch);
     for (size_t i = 0; i < s->constraints.size(); ++i) {
       const Constraint& c = s->constraints[i];
-      const std::string* v = Label(*node.node(), c.key);
+      const std::string* v = nullptr;
+      if (const auto* values = s->node_values[i]) {
+        auto it = values->find(&node);
+        if (it != values->end()) v = it->second;
+      }
+      if (!v) v = Label(*node.node(), c.key);
       if (!v) return Status::Unresolvable(kErrNodeLabelNotMatch);
       auto it = s->counts[i].find(*v);
       const int64_t match = it == s->counts[i].end() ? 0 : it->second;

@@ -514,6 +514,16 @@ TEST_F(PodTopologySpreadTest, DomainIndexFollowsChangesAndAgreesWithScan) {
       }
       if (const auto* d = index->DomainsOf(key)) indexed.insert(d->begin(), d->end());
       ASSERT_EQ(indexed, scanned) << key << " step " << step;
+      // And each listed node's value.
+      std::map<std::string, std::string> node_scanned, node_indexed;
+      for (const NodeInfo* n : handle_.snapshot->List()) {
+        auto it = n->node()->metadata().labels().find(key);
+        if (it != n->node()->metadata().labels().end()) node_scanned[n->name()] = it->second;
+      }
+      if (const auto* values = index->NodeValuesOf(key)) {
+        for (const auto& [info, value] : *values) node_indexed[info->name()] = *value;
+      }
+      ASSERT_EQ(node_indexed, node_scanned) << key << " step " << step;
     }
 
     // Filter agrees with a run through a lister without the index.
