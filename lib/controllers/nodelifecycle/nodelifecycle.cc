@@ -118,20 +118,26 @@ class NodeLifecycleReconciler : public ctrl::Reconciler {
     }
 
     // 3. Pods on the node: Ready=False when the node is not ready; NoExecute evictions.
-    client::TypedClient<Pod> pods(c);
-    absl::StatusOr<client::TypedList<Pod>> list = pods.List("");
-    if (!list.ok()) return list.status();
+    // A ready node without NoExecute taints has nothing to do to its pods: skip the list,
+    // which would copy every pod of the cluster on each of the node's events.
     std::vector<const Taint*> no_execute;
     for (const Taint& t : node->spec().taints()) {
       if (t.effect() == kNoExecute) no_execute.push_back(&t);
     }
+    const bool not_ready = ready_status == "False" || ready_status == "Unknown";
+    if (!not_ready && (!options_.enable_taint_manager || no_execute.empty())) {
+      if (next) return ctrl::Result{.requeue_after = std::max(*next - now, absl::Nanoseconds(1))};
+      return ctrl::Result{};
+    }
+    client::TypedClient<Pod> pods(c);
+    absl::StatusOr<client::TypedList<Pod>> list = pods.List("");
+    if (!list.ok()) return list.status();
     absl::Status first_error;
     for (std::unique_ptr<Pod>& pod : list->items) {
       if (pod->spec().nodename() != req.name) continue;
       if (pod->metadata().has_deletiontimestamp()) continue;
       absl::Status s;
-      if (ready_status == "False" || ready_status == "Unknown")
-        s = MarkPodNotReady(pods, *pod, now);
+      if (not_ready) s = MarkPodNotReady(pods, *pod, now);
       if (s.ok() && options_.enable_taint_manager && !no_execute.empty()) {
         s = ProcessTaints(pods, *pod, no_execute, now, at);
       }
