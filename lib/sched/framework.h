@@ -46,7 +46,9 @@ enum class Code : uint8_t {
 };
 
 // The result of an extension point: a code, human-readable reasons and the plugin that set
-// it. Success is cheap to create, move and destroy (no allocation). Value type.
+// it. Success is cheap to create, move and destroy (no allocation). Value type; copies share
+// the reasons until one of them changes (so a plugin may return copies of a prebuilt failure,
+// tagged WithPlugin, without allocating per node).
 class Status {
  public:
   Status() = default;
@@ -57,15 +59,8 @@ class Status {
   Status(Code code, std::vector<std::string> reasons) : code_(code) {
     if (!reasons.empty()) mutable_rep()->reasons = std::move(reasons);
   }
-  Status(const Status& o)
-      : code_(o.code_), rep_(o.rep_ ? std::make_unique<Rep>(*o.rep_) : nullptr) {}
-  Status& operator=(const Status& o) {
-    if (this != &o) {
-      code_ = o.code_;
-      rep_ = o.rep_ ? std::make_unique<Rep>(*o.rep_) : nullptr;
-    }
-    return *this;
-  }
+  Status(const Status& o) = default;
+  Status& operator=(const Status& o) = default;
   Status(Status&&) noexcept = default;
   Status& operator=(Status&&) noexcept = default;
 
@@ -93,7 +88,7 @@ class Status {
   // The plugin that returned this status (set by the framework).
   const std::string& plugin() const;
   Status& WithPlugin(std::string_view plugin) {
-    mutable_rep()->plugin = std::string(plugin);
+    if (!rep_ || rep_->plugin != plugin) mutable_rep()->plugin = std::string(plugin);
     return *this;
   }
   // An absl::Status with the message (kUnavailable for rejections, kInternal for errors).
@@ -105,12 +100,17 @@ class Status {
     std::vector<std::string> reasons;
     std::string plugin;
   };
+  // Copy on write: a shared Rep is copied before it changes.
   Rep* mutable_rep() {
-    if (!rep_) rep_ = std::make_unique<Rep>();
+    if (!rep_) {
+      rep_ = std::make_shared<Rep>();
+    } else if (rep_.use_count() > 1) {
+      rep_ = std::make_shared<Rep>(*rep_);
+    }
     return rep_.get();
   }
   Code code_ = Code::kSuccess;
-  std::unique_ptr<Rep> rep_;
+  std::shared_ptr<Rep> rep_;
 };
 
 // Data a plugin keeps in a CycleState between extension points. Clone() is used when the

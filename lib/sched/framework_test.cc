@@ -21,6 +21,23 @@ TEST(StatusTest, SuccessAndReasons) {
   EXPECT_EQ(Status::Error("x").ToAbsl().code(), absl::StatusCode::kInternal);
 }
 
+TEST(StatusTest, CopiesShareReasonsUntilOneChanges) {
+  Status a = Status::Unschedulable("Insufficient cpu").WithPlugin("NodeResourcesFit");
+  Status b = a;
+  EXPECT_EQ(&a.reasons(), &b.reasons());  // shared, no copy
+  b.WithPlugin("NodeResourcesFit");       // same plugin: still shared
+  EXPECT_EQ(&a.reasons(), &b.reasons());
+  b.WithPlugin("Other");
+  EXPECT_NE(&a.reasons(), &b.reasons());
+  EXPECT_EQ(a.plugin(), "NodeResourcesFit");
+  EXPECT_EQ(b.plugin(), "Other");
+  EXPECT_EQ(b.Message(), "Insufficient cpu");
+  Status c;
+  c = a;
+  EXPECT_EQ(c.code(), Code::kUnschedulable);
+  EXPECT_EQ(c.plugin(), "NodeResourcesFit");
+}
+
 struct IntData : StateData {
   int v = 0;
   std::unique_ptr<StateData> Clone() const override { return std::make_unique<IntData>(*this); }

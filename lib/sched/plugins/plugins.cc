@@ -750,6 +750,21 @@ class NodeResourcesFitPlugin : public PreFilterPlugin,
     if (req.milli_cpu == 0 && req.memory == 0 && req.ephemeral_storage == 0 && req.scalar.empty()) {
       return reasons.empty() ? Status() : Status(Code::kUnschedulable, std::move(reasons));
     }
+    // The common failures (cpu or memory alone) are prebuilt: copies share them.
+    if (reasons.empty() && req.scalar.empty() &&
+        !(req.ephemeral_storage > 0 &&
+          req.ephemeral_storage > alloc.ephemeral_storage - used.ephemeral_storage)) {
+      const bool cpu = req.milli_cpu > 0 && req.milli_cpu > alloc.milli_cpu - used.milli_cpu;
+      const bool mem = req.memory > 0 && req.memory > alloc.memory - used.memory;
+      if (!cpu && !mem) return Status();
+      if (cpu != mem) {
+        static const Status* insufficient_cpu = new Status(
+            Status(Code::kUnschedulable, "Insufficient cpu").WithPlugin(kNodeResourcesFit));
+        static const Status* insufficient_memory = new Status(
+            Status(Code::kUnschedulable, "Insufficient memory").WithPlugin(kNodeResourcesFit));
+        return cpu ? *insufficient_cpu : *insufficient_memory;
+      }
+    }
     if (req.milli_cpu > 0 && req.milli_cpu > alloc.milli_cpu - used.milli_cpu) {
       reasons.push_back("Insufficient cpu");
     }

@@ -121,6 +121,18 @@ bool CanUseDomainIndex(const State& s) {
   return true;
 }
 
+// The Filter failures, built once (copies share them).
+Status NotMatch() {
+  static const Status* s =
+      new Status(Status::Unschedulable(kErrConstraintsNotMatch).WithPlugin(kPodTopologySpread));
+  return *s;
+}
+Status MissingLabel() {
+  static const Status* s =
+      new Status(Status::Unresolvable(kErrNodeLabelNotMatch).WithPlugin(kPodTopologySpread));
+  return *s;
+}
+
 // Compiles the pod's constraints with `when` (DoNotSchedule or ScheduleAnyway).
 std::vector<Constraint> Compile(const Pod& pod, const char* when) {
   std::vector<Constraint> out;
@@ -354,7 +366,7 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
   Status Filter(const CycleState& state, const PodInfo&, const NodeInfo& node) override {
     const auto* s = state.Get<PreFilterState>(PreFilterKey());
     if (!s) return Status::Error("PodTopologySpread: no PreFilter state");
-    if (!node.node()) return Status::Unresolvable(kErrNodeLabelNotMatch);
+    if (!node.node()) return MissingLabel();
     for (size_t i = 0; i < s->constraints.size(); ++i) {
       const Constraint& c = s->constraints[i];
       const std::string* v = nullptr;
@@ -363,11 +375,11 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
         if (it != values->end()) v = it->second;
       }
       if (!v) v = Label(*node.node(), c.key);
-      if (!v) return Status::Unresolvable(kErrNodeLabelNotMatch);
+      if (!v) return MissingLabel();
       auto it = s->counts[i].find(*v);
       const int64_t match = it == s->counts[i].end() ? 0 : it->second;
       const int64_t skew = match + s->self_match[i] - s->Min(i);
-      if (skew > c.max_skew) return Status::Unschedulable(kErrConstraintsNotMatch);
+      if (skew > c.max_skew) return NotMatch();
     }
     return Status();
   }
