@@ -10,6 +10,7 @@
 #include "lib/api/proto/coordination/v1/coordination.pb.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/apiserver/admission/admission.h"
+#include "lib/client/informer/factory.h"
 #include "lib/controllers/runtime/controller.h"
 #include "lib/controllers/runtime/internal/testing.h"
 
@@ -83,7 +84,17 @@ class NodeLifecycleTest : public ::testing::Test {
     auto l = leases_.Get("kube-node-lease", name);
     ASSERT_TRUE(l.ok());
     *(*l)->mutable_spec()->mutable_renewtime() = api::MicroFromAbslTime(clock_.Now());
-    ASSERT_TRUE(leases_.Update(**l).ok());
+    auto updated = leases_.Update(**l);
+    ASSERT_TRUE(updated.ok()) << updated.status();
+    // The controller reads leases from its cache: let the renewal reach it before the clock
+    // moves on, or a pass on the next timer may still see the old renewTime.
+    auto informer = manager_->GetCluster()->GetInformers()->For<Lease>();
+    ASSERT_TRUE(informer.ok()) << informer.status();
+    const std::string rv = (*updated)->metadata().resourceversion();
+    ASSERT_TRUE(Eventually([&] {
+      client::ObjectRef o = (*informer)->GetIndexer().Get("kube-node-lease", name);
+      return o != nullptr && static_cast<const Lease&>(*o).metadata().resourceversion() == rv;
+    }));
   }
   void CreatePod(const std::string& name, const std::string& node,
                  std::vector<Toleration> tolerations, bool probe = false) {
