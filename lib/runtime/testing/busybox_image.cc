@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/base/json_quote.h"
 #include "lib/runtime/testing/internal/tar_writer.h"
 
 namespace rudder::runtime::testing {
@@ -42,41 +43,11 @@ std::string Sha256Hex(std::string_view data) {
   return out;
 }
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 std::string JsonArray(const std::vector<std::string>& items) {
   std::string out = "[";
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out += ",";
-    out += JsonString(items[i]);
+    out += JsonQuote(items[i]);
   }
   return out + "]";
 }
@@ -164,8 +135,8 @@ absl::StatusOr<std::string> BuildBusyboxImageTar(const BusyboxImageOptions& opti
         absl::StrCat("{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",",
                      "\"digest\":\"sha256:", manifest_digest, "\",\"size\":", manifest.size(), ",",
                      "\"platform\":{\"architecture\":\"", kArch, "\",\"os\":\"linux\"},",
-                     "\"annotations\":{\"io.containerd.image.name\":", JsonString(name),
-                     ",\"org.opencontainers.image.ref.name\":", JsonString(tag), "}}"));
+                     "\"annotations\":{\"io.containerd.image.name\":", JsonQuote(name),
+                     ",\"org.opencontainers.image.ref.name\":", JsonQuote(tag), "}}"));
   }
   std::string index =
       absl::StrCat("{\"schemaVersion\":2,\"manifests\":[", absl::StrJoin(entries, ","), "]}");

@@ -4,51 +4,22 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/base/json_quote.h"
 #include "lib/sched/explain/explain.h"
 
 namespace rudder::sched::explain {
 namespace {
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
-
 // A JSON object under construction: Field(k, already-encoded value).
 class Obj {
  public:
   Obj& Raw(std::string_view k, std::string_view v) {
-    absl::StrAppend(&s_, first_ ? "" : ",", Quote(k), ":", absl::string_view(v.data(), v.size()));
+    absl::StrAppend(&s_, first_ ? "" : ",", JsonQuote(k), ":",
+                    absl::string_view(v.data(), v.size()));
     first_ = false;
     return *this;
   }
-  Obj& Str(std::string_view k, std::string_view v) { return Raw(k, Quote(v)); }
+  Obj& Str(std::string_view k, std::string_view v) { return Raw(k, JsonQuote(v)); }
   Obj& Int(std::string_view k, int64_t v) { return Raw(k, absl::StrCat(v)); }
   Obj& Bool(std::string_view k, bool v) { return Raw(k, v ? "true" : "false"); }
   std::string Done() const { return "{" + s_ + "}"; }
@@ -66,7 +37,7 @@ std::string Array(const std::vector<T>& v, F f) {
 }
 
 std::string StrArray(const std::vector<std::string>& v) {
-  return Array(v, [](const std::string& s) { return Quote(s); });
+  return Array(v, [](const std::string& s) { return JsonQuote(s); });
 }
 
 const char* CodeName(Code c) {
