@@ -125,12 +125,14 @@ class PodTracker {
     int running_current = 0;  // Running, not deleting, of `revision`, not on `avoid_node`
     int on_avoided = 0;       // pods still on `avoid_node`
     int other_revisions = 0;  // pods of another revision still existing
+    int bound = 0;            // pods with a node
   };
   Counts Count(const std::string& revision, const std::string& avoid_node) const {
     MutexLock l(&mu_);
     Counts c;
     for (const auto& [uid, t] : pods_) {
       c.total++;
+      if (!t.node.empty()) c.bound++;
       if (!avoid_node.empty() && t.node == avoid_node) {
         c.on_avoided++;
         continue;
@@ -169,44 +171,90 @@ class PodTracker {
   std::vector<absl::Duration> latencies_ ABSL_GUARDED_BY(mu_);
 };
 
-// Runs every agent's SyncOnce on `workers` threads, a pass over all agents every `interval`
-// (at once when a pass takes longer).
+// Runs the node agents' SyncOnce on `workers` threads (agent i on worker i % workers): an agent
+// whose pods changed (Poke, from the pod informer's handler) at once, and every agent once per
+// `interval` for its timers (lease, node status, container scripts). Thread-safe.
 class AgentDriver {
  public:
   AgentDriver(std::vector<runtime::agent::Agent*> agents, int workers, absl::Duration interval)
-      : agents_(std::move(agents)), interval_(interval) {
-    for (int w = 0; w < workers; ++w) {
-      threads_.emplace_back([this, w, workers] { Loop(w, workers); });
-    }
+      : agents_(std::move(agents)),
+        interval_(interval),
+        queued_(agents_.size(), 0),
+        workers_(workers) {
+    for (int w = 0; w < workers; ++w) workers_[w].thread = std::thread([this, w] { Loop(w); });
   }
   ~AgentDriver() { Stop(); }
   void Stop() {
-    stop_ = true;
-    for (std::thread& t : threads_) t.join();
-    threads_.clear();
+    {
+      MutexLock l(&mu_);
+      stop_ = true;
+      for (Worker& w : workers_) w.cv.SignalAll();
+    }
+    for (Worker& w : workers_) {
+      if (w.thread.joinable()) w.thread.join();
+    }
+  }
+  // Asks for a pass of agent `i` soon (its pods changed).
+  void Poke(size_t i) {
+    if (i >= agents_.size()) return;
+    MutexLock l(&mu_);
+    if (queued_[i]) return;
+    queued_[i] = 1;
+    Worker& w = workers_[i % workers_.size()];
+    w.queue.push_back(i);
+    if (w.queue.size() == 1) w.cv.Signal();
   }
   int64_t errors() const { return errors_; }
 
  private:
-  void Loop(int w, int workers) {
-    size_t n = agents_.size();
-    size_t lo = n * w / workers, hi = n * (w + 1) / workers;
-    while (!stop_) {
-      absl::Time start = absl::Now();
-      for (size_t i = lo; i < hi && !stop_; ++i) {
-        if (!agents_[i]->SyncOnce().ok()) errors_++;
+  struct Worker {
+    std::thread thread;
+    CondVar cv;
+    std::vector<size_t> queue;  // guarded by mu_
+  };
+
+  void Loop(int w) {
+    const size_t n = agents_.size(), step = workers_.size();
+    absl::Time next_full = absl::Now();
+    std::vector<size_t> batch;
+    while (true) {
+      bool full = false;
+      {
+        MutexLock l(&mu_);
+        while (!stop_ && workers_[w].queue.empty()) {
+          absl::Duration left = next_full - absl::Now();
+          if (left <= absl::ZeroDuration()) break;
+          workers_[w].cv.WaitWithTimeout(&mu_, left);
+        }
+        if (stop_) return;
+        batch.swap(workers_[w].queue);
+        for (size_t i : batch) queued_[i] = 0;
+        if (absl::Now() >= next_full) {
+          full = true;
+          batch.clear();
+          for (size_t i = w; i < n; i += step) queued_[i] = 0;
+        }
       }
-      absl::Time next = start + interval_;
-      while (!stop_ && absl::Now() < next) {
-        absl::SleepFor(std::min(next - absl::Now(), absl::Milliseconds(50)));
+      if (full) {
+        next_full = absl::Now() + interval_;
+        for (size_t i = w; i < n && !stop_; i += step) Sync(i);
+      } else {
+        for (size_t i : batch) Sync(i);
       }
+      batch.clear();
     }
   }
-  std::vector<runtime::agent::Agent*> agents_;
+  void Sync(size_t i) {
+    if (!agents_[i]->SyncOnce().ok()) errors_++;
+  }
+
+  const std::vector<runtime::agent::Agent*> agents_;
   const absl::Duration interval_;
+  Mutex mu_;
   std::atomic<bool> stop_{false};
+  std::vector<char> queued_ ABSL_GUARDED_BY(mu_);  // agent i is in its worker's queue
+  std::vector<Worker> workers_;
   std::atomic<int64_t> errors_{0};
-  std::vector<std::thread> threads_;
 };
 
 std::string Percentile(std::vector<absl::Duration>& v, double p) {
@@ -251,7 +299,9 @@ int RunSim(const std::vector<std::string>& args) {
                "how pods get their node: scheduler (the scheduler, binding through the API) or "
                "round-robin (at creation, no scheduling: a baseline)");
   flags.String("workers", "2", "threads running the node agents' passes");
-  flags.String("sync-interval", "200ms", "how often each agent makes a pass over its pods");
+  flags.String("sync-interval", "1s",
+               "how often each agent makes a pass over all its pods (a pod's change wakes its "
+               "node's agent at once)");
   flags.String("timeout", "10m", "how long one step may take before the run fails");
   flags.Bool("help", false, "print the flags");
   if (absl::Status s = flags.Parse(args); !s.ok()) {
@@ -392,15 +442,28 @@ int RunSim(const std::vector<std::string>& args) {
       *client::NewSharedIndexInformer(client.get(), *pod_kind, io);
   (void)informer->SetTransform(client::StripManagedFields);
   PodTracker tracker;
+  // A change to a pod on a node wakes that node's agent (once the driver runs).
+  absl::flat_hash_map<std::string, size_t> node_index;
+  for (int i = 0; i < nodes; ++i) node_index[node_names[i]] = i;
+  std::atomic<AgentDriver*> driver_ptr{nullptr};
+  auto poke = [&](const Pod& pod) {
+    AgentDriver* d = driver_ptr.load();
+    if (d == nullptr || pod.spec().nodename().empty()) return;
+    auto it = node_index.find(pod.spec().nodename());
+    if (it != node_index.end()) d->Poke(it->second);
+  };
   auto handler = std::make_shared<client::ResourceEventHandlerFuncs>();
   handler->add = [&](const client::ObjectRef& o, bool) {
     tracker.Observe(static_cast<const Pod&>(*o), false);
+    poke(static_cast<const Pod&>(*o));
   };
   handler->update = [&](const client::ObjectRef&, const client::ObjectRef& o) {
     tracker.Observe(static_cast<const Pod&>(*o), false);
+    poke(static_cast<const Pod&>(*o));
   };
   handler->del = [&](const client::ObjectRef& o, bool) {
     tracker.Observe(static_cast<const Pod&>(*o), true);
+    poke(static_cast<const Pod&>(*o));
   };
   (void)informer->AddEventHandler(handler);
   informer->Start();
@@ -432,6 +495,7 @@ int RunSim(const std::vector<std::string>& args) {
     agent_ptrs.push_back(agents[i].get());
   }
   AgentDriver driver(agent_ptrs, workers, sync_interval);
+  driver_ptr.store(&driver);
   std::cout << absl::StrFormat("cluster: %d nodes registered in %.2f s; rss %.0f MiB\n", nodes,
                                absl::ToDoubleSeconds(absl::Now() - t_start), MiB(PeakRssBytes()))
             << std::flush;
@@ -453,9 +517,9 @@ int RunSim(const std::vector<std::string>& args) {
       absl::Time now = absl::Now();
       if (ok || now - last_print >= absl::Seconds(1)) {
         double secs = absl::ToDoubleSeconds(now - t0);
-        std::string line =
-            absl::StrFormat("%-6s %7d/%d Running  %6d pods  %5.1f s  %.0f MiB", step,
-                            c.running_current, replicas, c.total, secs, MiB(PeakRssBytes()));
+        std::string line = absl::StrFormat(
+            "%-6s %7d/%d Running  %6d pods  %6d bound  %5.1f s  %.0f MiB", step, c.running_current,
+            replicas, c.total, c.bound, secs, MiB(PeakRssBytes()));
         if (tty) {
           std::cerr << "\r" << line << (ok ? "\n" : "") << std::flush;
         } else {
@@ -572,6 +636,7 @@ int RunSim(const std::vector<std::string>& args) {
     std::cout << "serving until Ctrl-C\n" << std::flush;
     WaitForSignal(set);
   }
+  driver_ptr.store(nullptr);
   driver.Stop();
   for (auto& a : agents) a->Stop();
   informer->Stop();
