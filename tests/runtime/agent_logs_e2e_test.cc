@@ -22,24 +22,15 @@
 #include "lib/runtime/agent/pod_logs.h"
 #include "lib/runtime/process/process_runtime.h"
 #include "lib/store/memory/memory_store.h"
+#include "tests/lib/kubectl_util.h"
 
 namespace rudder {
 namespace {
 
 using api::core::v1::Pod;
 
-std::string Kubectl() {
-  const char* env = getenv("KUBECTL");
-  const char* candidates[] = {env, "/usr/lib/google-cloud-sdk/bin/kubectl.1.33",
-                              "/usr/bin/kubectl"};
-  for (const char* k : candidates) {
-    if (k != nullptr && access(k, X_OK) == 0) return k;
-  }
-  return "";
-}
-
 TEST(AgentLogsE2eTest, KubectlLogsFollowsAnAgentRunContainer) {
-  std::string kubectl = Kubectl();
+  std::string kubectl = testing::FindKubectl();
   if (kubectl.empty()) GTEST_SKIP() << "kubectl not found; the kubectl logs test did not run";
   std::string dir =
       absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", "/alogsXXXXXX");
@@ -80,20 +71,9 @@ TEST(AgentLogsE2eTest, KubectlLogsFollowsAnAgentRunContainer) {
   ASSERT_TRUE(client::TypedClient<Pod>(client.get()).Create(p).ok());
 
   std::string kubeconfig = dir + "/kubeconfig";
-  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
-                            << "    server: http://127.0.0.1:" << (*server)->port()
-                            << "\ncontexts:\n- name: c\n  context:\n    cluster: c\n"
-                            << "    user: u\n    namespace: default\ncurrent-context: c\n"
-                            << "users:\n- name: u\n  user: {}\n";
+  ASSERT_TRUE(testing::WriteLoopbackKubeconfig(kubeconfig, (*server)->port()));
   std::string base = absl::StrCat(kubectl, " --kubeconfig=", kubeconfig, " ");
-  auto run = [&](const std::string& args) {
-    std::string out;
-    FILE* f = popen((base + args + " 2>&1").c_str(), "r");
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof(buf), f)) out.append(buf, n);
-    pclose(f);
-    return out;
-  };
+  auto run = [&](const std::string& args) { return testing::RunShell(base + args).first; };
   // Wait (a real-time guard, not a timing check) until the agent has started it.
   std::string first;
   for (int i = 0; i < 500 && first != "one\ntwo\n"; ++i) {

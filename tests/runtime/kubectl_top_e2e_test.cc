@@ -14,36 +14,15 @@
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/client/client.h"
 #include "lib/testing/test_cluster.h"
+#include "tests/lib/kubectl_util.h"
 
 namespace rudder {
 namespace {
 
 using api::core::v1::Pod;
 
-std::string Kubectl() {
-  const char* env = getenv("KUBECTL");
-  const char* candidates[] = {env, "/usr/lib/google-cloud-sdk/bin/kubectl.1.33",
-                              "/usr/bin/kubectl"};
-  for (const char* k : candidates) {
-    if (k != nullptr && access(k, X_OK) == 0) return k;
-  }
-  return "";
-}
-
-// Runs a command; its stdout and stderr, and its exit status.
-std::pair<std::string, int> Shell(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return {"popen failed", -1};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  return {out, WIFEXITED(st) ? WEXITSTATUS(st) : -1};
-}
-
 TEST(KubectlTopE2eTest, TopNodeAndPodShowPublishedUsage) {
-  std::string kubectl = Kubectl();
+  std::string kubectl = testing::FindKubectl();
   if (kubectl.empty()) GTEST_SKIP() << "kubectl not found; the kubectl top test did not run";
   testing::TestClusterOptions o;
   o.serve_rest = true;
@@ -68,17 +47,17 @@ TEST(KubectlTopE2eTest, TopNodeAndPodShowPublishedUsage) {
   ASSERT_TRUE((*tc)->Advance(absl::Seconds(10)).ok());  // the next stats sample is published
 
   std::string k = absl::StrCat(kubectl, " --kubeconfig=", (*tc)->kubeconfig_path());
-  auto [nodes, nrc] = Shell(k + " top node --no-headers");
+  auto [nodes, nrc] = testing::RunShell(k + " top node --no-headers");
   EXPECT_EQ(nrc, 0) << nodes;
   EXPECT_TRUE(absl::StrContains(nodes, "node-0")) << nodes;
   EXPECT_TRUE(absl::StrContains(nodes, "300m")) << nodes;
   EXPECT_TRUE(absl::StrContains(nodes, "80Mi")) << nodes;
-  auto [pods, prc] = Shell(k + " top pod -n default");
+  auto [pods, prc] = testing::RunShell(k + " top pod -n default");
   EXPECT_EQ(prc, 0) << pods;
   EXPECT_TRUE(absl::StrContains(pods, "web")) << pods;
   EXPECT_TRUE(absl::StrContains(pods, "300m")) << pods;
   EXPECT_TRUE(absl::StrContains(pods, "80Mi")) << pods;
-  auto [ctrs, crc] = Shell(k + " top pod web -n default --containers --no-headers");
+  auto [ctrs, crc] = testing::RunShell(k + " top pod web -n default --containers --no-headers");
   EXPECT_EQ(crc, 0) << ctrs;
   EXPECT_TRUE(absl::StrContains(ctrs, "app")) << ctrs;
   EXPECT_TRUE(absl::StrContains(ctrs, "250m")) << ctrs;

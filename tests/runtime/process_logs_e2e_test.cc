@@ -19,6 +19,7 @@
 #include "lib/runtime/logs/pod_log_stream.h"
 #include "lib/runtime/process/process_runtime.h"
 #include "lib/store/memory/memory_store.h"
+#include "tests/lib/kubectl_util.h"
 
 namespace rudder {
 namespace {
@@ -26,16 +27,6 @@ namespace {
 using runtime::v1::ContainerStatusRequest;
 
 constexpr absl::Duration kT = absl::Seconds(30);
-
-std::string Kubectl() {
-  const char* env = getenv("KUBECTL");
-  const char* candidates[] = {env, "/usr/lib/google-cloud-sdk/bin/kubectl.1.33",
-                              "/usr/bin/kubectl"};
-  for (const char* k : candidates) {
-    if (k != nullptr && access(k, X_OK) == 0) return k;
-  }
-  return "";
-}
 
 // Serves the log of the one container the test registered for pod default/p.
 class Source : public apiserver::PodLogSource {
@@ -66,7 +57,7 @@ class Source : public apiserver::PodLogSource {
 };
 
 TEST(ProcessLogsE2eTest, KubectlLogsAndFollow) {
-  std::string kubectl = Kubectl();
+  std::string kubectl = testing::FindKubectl();
   if (kubectl.empty()) GTEST_SKIP() << "kubectl not found; the kubectl logs test did not run";
   std::string dir =
       absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", "/e2eXXXXXX");
@@ -114,20 +105,9 @@ TEST(ProcessLogsE2eTest, KubectlLogsAndFollow) {
   ASSERT_TRUE(pr);
   ASSERT_EQ(pr->status, 201) << pr->body;
   std::string kubeconfig = dir + "/kubeconfig";
-  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
-                            << "    server: http://127.0.0.1:" << port
-                            << "\ncontexts:\n- name: c\n  context:\n    cluster: c\n"
-                            << "    user: u\n    namespace: default\ncurrent-context: c\n"
-                            << "users:\n- name: u\n  user: {}\n";
+  ASSERT_TRUE(testing::WriteLoopbackKubeconfig(kubeconfig, port));
   std::string base = absl::StrCat(kubectl, " --kubeconfig=", kubeconfig, " ");
-  auto run = [&](const std::string& args) {
-    std::string out;
-    FILE* f = popen((base + args + " 2>&1").c_str(), "r");
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof(buf), f)) out.append(buf, n);
-    pclose(f);
-    return out;
-  };
+  auto run = [&](const std::string& args) { return testing::RunShell(base + args).first; };
   // Wait until the first lines are in the log.
   std::string first;
   for (int i = 0; i < 500 && first.find("two") == std::string::npos; ++i) {
