@@ -17,6 +17,8 @@
 #include "lib/base/mutex.h"
 #include "lib/base/status_macros.h"
 #include "lib/client/client.h"
+#include "lib/client/informer/factory.h"
+#include "lib/client/informer/lister.h"
 #include "lib/controllers/runtime/builder.h"
 #include "lib/controllers/runtime/controllerutil.h"
 
@@ -170,6 +172,8 @@ bool SetFailure(google::protobuf::RepeatedPtrField<Cond>* conds, const absl::Sta
   return true;
 }
 
+using PodRef = std::shared_ptr<const Pod>;
+
 template <typename T>
 class SetReconciler : public ctrl::Reconciler {
  public:
@@ -195,10 +199,10 @@ class SetReconciler : public ctrl::Reconciler {
     RUDDER_ASSIGN_OR_RETURN(api::labels::Selector selector, SetTraits<T>::Selector(*set));
     const std::string& uid = set->metadata().uid();
 
-    RUDDER_ASSIGN_OR_RETURN(client::TypedList<Pod> list, pods.List(req.ns));
+    RUDDER_ASSIGN_OR_RETURN(std::vector<PodRef> list, ListPods(*cluster, pods, req.ns));
     // Claim: adopt matching orphans, release owned pods that no longer match.
-    std::vector<std::unique_ptr<Pod>> owned;
-    for (std::unique_ptr<Pod>& p : list.items) {
+    std::vector<PodRef> owned;
+    for (PodRef& p : list) {
       std::optional<api::meta::v1::OwnerReference> ref = ctrl::GetControllerOf(*p);
       const bool matches = selector.Matches(p->metadata().labels());
       if (ref.has_value()) {
@@ -228,7 +232,7 @@ class SetReconciler : public ctrl::Reconciler {
       absl::StatusOr<std::unique_ptr<Pod>> up = pods.Update(copy);
       if (absl::IsNotFound(up.status()) || absl::IsAborted(up.status())) continue;
       if (!up.ok()) return up.status();
-      owned.push_back(*std::move(up));
+      owned.push_back(PodRef(*std::move(up)));
     }
 
     std::vector<const Pod*> active;
@@ -303,8 +307,31 @@ class SetReconciler : public ctrl::Reconciler {
 
  private:
   // Whether the cache shows every creation and deletion this controller expects for `key`.
-  bool Satisfied(const std::string& key, const std::vector<std::unique_ptr<Pod>>& owned,
-                 absl::Time now) {
+  // The pods of namespace `ns`: read-only objects shared with the pod informer's cache once it
+  // has synced (no copy of every pod on each sync; expectations cover the cache's lag, as in
+  // Kubernetes), else a list through `pods`.
+  static absl::StatusOr<std::vector<PodRef>> ListPods(ctrl::Cluster& cluster,
+                                                      client::TypedClient<Pod>& pods,
+                                                      const std::string& ns) {
+    std::vector<PodRef> out;
+    absl::StatusOr<client::SharedIndexInformer*> informer =
+        cluster.GetInformers() == nullptr ? absl::UnavailableError("no informers")
+                                          : cluster.GetInformers()->For<Pod>();
+    if (informer.ok() && (*informer)->HasSynced() && !(*informer)->IsStopped()) {
+      for (client::ObjectRef& o :
+           client::GenericLister((*informer)->GetIndexer()).Namespace(ns).List()) {
+        if (o->GetDescriptor() != Pod::descriptor()) continue;
+        out.push_back(std::static_pointer_cast<const Pod>(std::move(o)));
+      }
+      return out;
+    }
+    RUDDER_ASSIGN_OR_RETURN(client::TypedList<Pod> list, pods.List(ns));
+    out.reserve(list.items.size());
+    for (std::unique_ptr<Pod>& p : list.items) out.push_back(PodRef(std::move(p)));
+    return out;
+  }
+
+  bool Satisfied(const std::string& key, const std::vector<PodRef>& owned, absl::Time now) {
     MutexLock lock(&mu_);
     auto it = expectations_.find(key);
     if (it == expectations_.end()) return true;
