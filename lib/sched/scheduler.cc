@@ -10,35 +10,17 @@
 #include "absl/strings/str_join.h"
 #include "lib/sched/internal/framework_impl.h"
 #include "lib/sched/internal/parallel.h"
+#include "lib/sched/internal/sampling.h"
 
 namespace rudder::sched {
 namespace {
 
 using internal::Framework;
 using internal::Named;
+using internal::NextRandom;
+using internal::NumFeasibleNodesToFind;
 
-constexpr int kMinFeasibleNodesToFind = 100;
-constexpr int kMinFeasibleNodesPercentageToFind = 5;
 constexpr char kDefaultSchedulerName[] = "default-scheduler";
-
-int NumFeasibleNodesToFind(int32_t percentage, int num_all_nodes) {
-  if (num_all_nodes < kMinFeasibleNodesToFind) return num_all_nodes;
-  if (percentage == 0) {
-    percentage = 50 - num_all_nodes / 125;
-    if (percentage < kMinFeasibleNodesPercentageToFind)
-      percentage = kMinFeasibleNodesPercentageToFind;
-  }
-  int num = static_cast<int>(static_cast<int64_t>(num_all_nodes) * percentage / 100);
-  return num < kMinFeasibleNodesToFind ? kMinFeasibleNodesToFind : num;
-}
-
-// splitmix64: a small, portable RNG, so tie-breaking is identical on every platform.
-uint64_t NextRandom(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 uint32_t NodeUpdateActions(const Node& o, const Node& n) {
   uint32_t a = 0;

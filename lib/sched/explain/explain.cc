@@ -10,6 +10,7 @@
 #include "lib/api/labels/label_selector_proto.h"
 #include "lib/base/status_macros.h"
 #include "lib/sched/internal/framework_impl.h"
+#include "lib/sched/internal/sampling.h"
 #include "lib/sched/plugins/plugins.h"
 #include "lib/sched/scheduler.h"
 
@@ -18,32 +19,12 @@ namespace {
 
 using internal::Framework;
 using internal::Named;
+using internal::NextRandom;
+using internal::NumFeasibleNodesToFind;
 using Filters = std::vector<const Named<FilterPlugin>*>;
 
 constexpr char kDefaultSchedulerName[] = "default-scheduler";
 constexpr char kNarrowedOut[] = "node is filtered out by the prefilter result";
-
-// The scheduler's rule for how many feasible nodes to find (percentageOfNodesToScore).
-int NumFeasibleNodesToFind(int32_t percentage, int num_all_nodes) {
-  constexpr int kMinFeasibleNodesToFind = 100;
-  constexpr int kMinFeasibleNodesPercentageToFind = 5;
-  if (num_all_nodes < kMinFeasibleNodesToFind) return num_all_nodes;
-  if (percentage == 0) {
-    percentage = 50 - num_all_nodes / 125;
-    if (percentage < kMinFeasibleNodesPercentageToFind)
-      percentage = kMinFeasibleNodesPercentageToFind;
-  }
-  int num = static_cast<int>(static_cast<int64_t>(num_all_nodes) * percentage / 100);
-  return num < kMinFeasibleNodesToFind ? kMinFeasibleNodesToFind : num;
-}
-
-// The scheduler's tie-break RNG (splitmix64).
-uint64_t NextRandom(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 absl::Status ToAbsl(const Status& s) {
   return absl::InternalError(
