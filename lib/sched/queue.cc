@@ -83,13 +83,13 @@ absl::Status SchedulingQueue::Add(std::shared_ptr<const PodInfo> pod) {
 void SchedulingQueue::Update(std::shared_ptr<const PodInfo> pod) {
   MutexLock l(&mu_);
   const std::string uid = pod->uid();
-  if (QueuedPodInfo* p = active_->Get(uid)) {
+  if (active_->Get(uid) != nullptr) {
     auto owned = active_->Remove(uid);
     owned->pod_info = std::move(pod);
     active_->Push(std::move(owned));
     return;
   }
-  if (QueuedPodInfo* p = backoff_->Get(uid)) {
+  if (backoff_->Get(uid) != nullptr) {
     auto owned = backoff_->Remove(uid);
     owned->pod_info = std::move(pod);
     backoff_->Push(std::move(owned));

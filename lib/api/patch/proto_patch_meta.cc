@@ -17,13 +17,6 @@ using google::protobuf::FieldDescriptor;
 using rudder::api::JsonSpecialTypes;
 using rudder::api::NewBuiltinJsonSpecialTypes;
 
-// Message types written as a JSON scalar.
-bool IsScalarMessage(absl::string_view full_name) {
-  return full_name == "rudder.api.resource.Quantity" ||
-         full_name == "rudder.api.intstr.IntOrString" || full_name == "rudder.api.meta.v1.Time" ||
-         full_name == "rudder.api.meta.v1.MicroTime" || full_name == "rudder.api.meta.v1.Duration";
-}
-
 // Message types holding arbitrary JSON.
 bool IsRawMessage(absl::string_view full_name) {
   return full_name == "rudder.api.runtime.RawExtension" ||
