@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "lib/api/object/object.h"
+#include "lib/base/json_quote.h"
 
 namespace rudder::record {
 namespace {
@@ -14,36 +14,6 @@ namespace {
 using api::core::v1::Event;
 
 constexpr char kEventsPlural[] = "events";
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(absl::ToUnixSeconds(t)),
@@ -242,8 +212,8 @@ void EventBroadcaster::Write(Event event) {
     Seen& seen = it->second;
     int32_t count = seen.count + 1;
     std::string patch =
-        absl::StrCat("{\"count\":", count, ",\"lastTimestamp\":", JsonString(Rfc3339(now)),
-                     ",\"message\":", JsonString(event.message()), "}");
+        absl::StrCat("{\"count\":", count, ",\"lastTimestamp\":", JsonQuote(Rfc3339(now)),
+                     ",\"message\":", JsonQuote(event.message()), "}");
     absl::Status s = WithRetries([&] {
       return client_
           ->Patch(*kind, seen.ns, seen.name, client::PatchType::kStrategicMerge, patch,
