@@ -19,6 +19,7 @@
 #include "lib/api/object/object.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/api/proto/policy/v1/policy.pb.h"
+#include "lib/base/json_quote.h"
 #include "lib/base/mutex.h"
 #include "lib/base/status_macros.h"
 #include "lib/client/informer/handler.h"
@@ -59,33 +60,6 @@ const PodCondition* ConditionOf(const Pod& pod, const std::string& type) {
   return nullptr;
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20) {
-          out += absl::StrFormat("\\u%04x", ch);
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 // A strategic merge patch of status setting one condition (merged by type) and, when
 // `nominated` is set, status.nominatedNodeName (null clears it).
 absl::StatusOr<std::string> ConditionPatch(const PodCondition& c,
@@ -94,7 +68,7 @@ absl::StatusOr<std::string> ConditionPatch(const PodCondition& c,
   std::string out = absl::StrCat(R"({"status":{"conditions":[)", cj, "]");
   if (nominated.has_value()) {
     absl::StrAppend(&out, R"(,"nominatedNodeName":)",
-                    nominated->empty() ? "null" : JsonString(*nominated));
+                    nominated->empty() ? "null" : JsonQuote(*nominated));
   }
   return out + "}}";
 }
@@ -326,7 +300,7 @@ class SchedulerRunner::Impl : public Binder, public ClusterAccess {
   absl::Status SetNominatedNodeName(const Pod& pod, const std::string& node) override {
     if (pod.status().nominatednodename() == node) return absl::OkStatus();
     std::string patch = absl::StrCat(R"({"status":{"nominatedNodeName":)",
-                                     node.empty() ? "null" : JsonString(node), "}}");
+                                     node.empty() ? "null" : JsonQuote(node), "}}");
     absl::Status s = client_
                          ->Patch(*pods_kind_, pod.metadata().namespace_(), pod.metadata().name(),
                                  client::PatchType::kMerge, patch,
