@@ -224,9 +224,10 @@ wait "${pids[api1]}" 2>/dev/null || true
 unset "pids[api1]"
 use_kubeconfig "$a2"
 log "killed API server api1"
-k scale deployment web --replicas=4 >/dev/null
+# The pod is deleted before the scale-down, which could otherwise pick the same pod.
 victim=pod/$(k get pods -l app=web -o 'jsonpath={.items[0].metadata.name}')
 k delete "$victim" --wait=false >/dev/null
+k scale deployment web --replicas=4 >/dev/null
 converge 4 "scale to 4 and delete a pod after losing api1"
 check_objects "after losing api1"
 

@@ -339,29 +339,46 @@ absl::Status ReadLogs(const std::string& path, const ReadOptions& options, const
       if (!live->Drain(feed)) return absl::OkStatus();
       ino_t now_ino = InodeOf(path);
       if (now_ino != 0 && now_ino != live->inode()) {
-        // Rotated: finish the old file, read the files rotated after it (several rotations
-        // may happen between polls), then continue with the new live file from its start.
-        if (!live->Drain(feed)) return absl::OkStatus();
-        ino_t old_ino = live->inode();
-        live.reset();
-        std::vector<std::string> now_files = RotatedFiles(path);
-        // If the old file is gone (removed as the oldest), every rotated file is newer.
-        bool after = true;
-        for (const std::string& f : now_files) {
-          if (f != path && InodeOf(f) == old_ino) after = false;
-        }
-        for (const std::string& f : now_files) {
-          if (f == path) break;
-          if (after) {
-            int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) continue;
-            Cursor c(fd);
-            if (!c.Drain(feed)) return absl::OkStatus();
-          } else if (InodeOf(f) == old_ino) {
-            after = true;
+        // Rotated, perhaps several times since the last poll. The new live file is opened
+        // first, so every file written between the old live file and it is among the rotated
+        // ones; the writer only moves rotated files to higher suffixes, so scanning upwards
+        // meets them newest first (a file moved past the scan is met twice; its inode says so).
+        int live_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (live_fd >= 0) {
+          auto next = std::make_unique<Cursor>(live_fd);
+          if (!live->Drain(feed)) return absl::OkStatus();  // its last lines came before the rename
+          ino_t old_ino = live->inode();
+          ino_t next_ino = next->inode();
+          live.reset();
+          std::vector<std::unique_ptr<Cursor>> between;  // newest first
+          std::vector<ino_t> seen;
+          // A rotation in progress leaves one suffix missing for a moment; three missing in a
+          // row mean the end.
+          for (int i = 1, missing = 0; missing < 3; ++i) {
+            int fd = ::open(absl::StrCat(path, ".", i).c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+              ++missing;
+              continue;
+            }
+            missing = 0;
+            auto c = std::make_unique<Cursor>(fd);
+            ino_t ino = c->inode();
+            if (ino == old_ino) break;
+            if (ino == next_ino) {
+              between.clear();  // rotated after being opened: what was met so far is newer
+              seen.clear();
+              continue;
+            }
+            if (std::find(seen.begin(), seen.end(), ino) != seen.end()) continue;
+            seen.push_back(ino);
+            between.push_back(std::move(c));
           }
+          for (auto it = between.rbegin(); it != between.rend(); ++it) {
+            if (!(*it)->Drain(feed)) return absl::OkStatus();
+          }
+          live = std::move(next);
+          continue;
         }
-        continue;
       }
     }
     if (!running) {

@@ -190,6 +190,48 @@ TEST(ReadLogsTest, FollowSeesNewLinesAcrossRotationUntilStopped) {
   EXPECT_EQ(got, "first\nmore 0\nmore 1\nmore 2\nmore 3\nmore 4\nmore 5\n");
 }
 
+// Many rotations between two polls, and rotations while the follower is moving to the new live
+// file: every line still arrives once, in order (nothing is deleted: max_files is large).
+TEST(ReadLogsTest, FollowLosesNoLineUnderRapidRotation) {
+  std::string dir = TempDir();
+  std::string path = dir + "/0.log";
+  LogWriterOptions o;
+  o.max_bytes = 80;  // one record per file
+  o.max_files = 400;
+  auto w = LogWriter::Open(path, o);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Write(LogStream::kStdout, "line 0\n").ok());
+  std::atomic<bool> running{true};
+  Mutex mu;
+  CondVar cv;
+  std::string got;
+  ReadOptions f;
+  f.follow = true;
+  f.poll_interval = absl::Microseconds(200);
+  f.still_running = [&] { return running.load(); };
+  std::thread reader([&] {
+    ASSERT_TRUE(ReadLogs(path, f, [&](std::string_view c) {
+                  MutexLock l(&mu);
+                  got.append(c);
+                  cv.SignalAll();
+                  return true;
+                }).ok());
+  });
+  std::string want = "line 0\n";
+  for (int i = 1; i < 300; ++i) {
+    std::string line = absl::StrCat("line ", i, "\n");
+    ASSERT_TRUE((*w)->Write(LogStream::kStdout, line).ok());
+    want += line;
+  }
+  {
+    MutexLock l(&mu);
+    while (got.find("line 299\n") == std::string::npos) cv.Wait(&mu);
+  }
+  running = false;
+  reader.join();
+  EXPECT_EQ(got, want);
+}
+
 TEST(FindContainerLogTest, LatestAndPrevious) {
   std::string dir = TempDir();
   ASSERT_EQ(mkdir((dir + "/app").c_str(), 0755), 0);
