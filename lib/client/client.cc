@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/apiserver/registry/eviction.h"
 
 namespace rudder::client {
 namespace {
@@ -81,6 +82,15 @@ class InProcessClient final : public Client {
         .status();
   }
 
+  absl::Status Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
+                     const WriteOptions& options) override {
+    const std::string& n = ns.empty() ? eviction.metadata().namespace_() : ns;
+    api::policy::v1::Eviction e = eviction;
+    if (options.dry_run) e.mutable_deleteoptions()->add_dryrun("All");
+    return apiserver::EvictPod(registry_, n.empty() ? "default" : n, e.metadata().name(), e,
+                               options.user);
+  }
+
   absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
                                                        const std::string& ns,
                                                        const WatchOptions& options) override {
@@ -127,6 +137,11 @@ absl::StatusOr<ObjectPtr> Client::FinalizeNamespace(ObjectPtr ns_obj, const Writ
 absl::Status Client::Bind(const std::string& ns, const api::core::v1::Binding& binding,
                           const WriteOptions& options) {
   return absl::UnimplementedError("this client does not offer pods/binding");
+}
+
+absl::Status Client::Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
+                           const WriteOptions& options) {
+  return absl::UnimplementedError("this client does not offer pods/eviction");
 }
 
 std::unique_ptr<Client> NewInProcessClient(apiserver::Registry* registry) {

@@ -31,6 +31,7 @@
 #include "lib/api/object/object.h"
 #include "lib/api/proto/autoscaling/v1/autoscaling.pb.h"
 #include "lib/api/proto/core/v1/core.pb.h"
+#include "lib/api/proto/policy/v1/policy.pb.h"
 #include "lib/api/scheme/scheme.h"
 #include "lib/apiserver/registry/registry.h"
 
@@ -78,7 +79,11 @@ class Client {
   virtual absl::StatusOr<ObjectPtr> Update(const api::KindInfo& kind, const std::string& ns,
                                            ObjectPtr obj, bool status,
                                            const WriteOptions& options) = 0;
-  // Patches the object `name` (merge, JSON or strategic merge patch, as JSON text).
+  // Patches the object `name` (merge, JSON or strategic merge patch, as JSON text). kApply is
+  // server-side apply: `patch` is the applied configuration (YAML or JSON), the object is
+  // created when missing, options.field_manager is required (422 otherwise) and options.force
+  // takes over fields other managers own instead of failing with a 409 whose causes
+  // (FieldManagerConflict) name them.
   virtual absl::StatusOr<ObjectPtr> Patch(const api::KindInfo& kind, const std::string& ns,
                                           const std::string& name, PatchType type,
                                           const std::string& patch, bool status,
@@ -101,10 +106,18 @@ class Client {
   // The pods/binding subresource: assigns the pod binding.metadata.name of `ns` (empty: the
   // binding's namespace) to the node binding.target.name, setting spec.nodeName and the
   // PodScheduled condition (see Registry::BindPod). Aborted (409) when the pod is already
-  // assigned, NotFound when it is missing. The default is Unimplemented; the in-process and
-  // REST transports implement it.
+  // assigned, NotFound when it is missing. The default is Unimplemented; the in-process,
+  // REST and gRPC transports implement it.
   virtual absl::Status Bind(const std::string& ns, const api::core::v1::Binding& binding,
                             const WriteOptions& options);
+  // The pods/eviction subresource: deletes the pod eviction.metadata.name of `ns` (empty: the
+  // eviction's namespace) unless that would violate its PodDisruptionBudget (see
+  // lib/apiserver/registry/eviction.h), with eviction.deleteOptions; options.dry_run adds
+  // dryRun=All, options.user is who asks. ResourceExhausted (429 TooManyRequests, a
+  // DisruptionBudget cause) when a budget forbids it, NotFound when the pod is missing. The
+  // default is Unimplemented; the in-process, REST and gRPC transports implement it.
+  virtual absl::Status Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
+                             const WriteOptions& options);
   // Watches objects of `kind` in `ns` (empty: every namespace).
   virtual absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
                                                                const std::string& ns,
