@@ -7,6 +7,11 @@
 #ifndef RUDDER_LIB_BASE_CLOCK_H_
 #define RUDDER_LIB_BASE_CLOCK_H_
 
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "lib/base/mutex.h"
@@ -33,8 +38,18 @@ class Clock {
   static Clock* Real();
 };
 
-// A clock that only moves when told to. Waiters re-check the fake time at least every
-// millisecond of real time, so Advance() needs no cooperation from them.
+// A clock that only moves when told to. Advance() wakes the waiters it makes due; waiters
+// also re-check the fake time at least every millisecond of real time, so Advance() needs no
+// cooperation from them.
+//
+// A FakeClock also keeps the books a test needs to know, exactly, when nothing is in flight
+// (TestCluster's quiescence): InFlight() adds up
+//   * work that code running on the clock reports with AddWork (queued items, events being
+//     handed to handlers, and so on);
+//   * deadlines held with HoldDeadline (a delayed queue item) that the fake time has reached;
+//   * callers of WaitUntil whose deadline the fake time has reached but which have not
+//     returned yet.
+// Code finds out whether its Clock is a FakeClock with FakeClock::From(clock).
 class FakeClock : public Clock {
  public:
   explicit FakeClock(absl::Time start = absl::FromUnixSeconds(1700000000));
@@ -48,9 +63,35 @@ class FakeClock : public Clock {
   // Sets the time; it never moves backwards.
   void SetTime(absl::Time t);
 
+  // `clock` as a FakeClock, or nullptr when it is another kind of clock (or null).
+  static FakeClock* From(Clock* clock);
+
+  // Adds `delta` (which may be negative) to the work reported as in flight. Every unit
+  // added must be taken back once the work is done or handed on (hand on first: count the
+  // next holder before releasing).
+  void AddWork(int64_t delta);
+  // Holds a deadline: from the moment the fake time reaches `t` until ReleaseDeadline(t),
+  // it counts as in flight (something is due and not yet handled). Every hold is released
+  // exactly once, with the same `t`.
+  void HoldDeadline(absl::Time t);
+  void ReleaseDeadline(absl::Time t);
+
+  // Reported work + held deadlines reached + waiters due and not yet returned.
+  int64_t InFlight() const;
+  // The three terms of InFlight(), for messages ("work 2, due deadlines 1, due waiters 0").
+  std::string InFlightSummary() const;
+
  private:
+  struct Waiter {
+    CondVar* cv;
+  };
+  int64_t DueLocked(int64_t* deadlines, int64_t* waiters) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   mutable Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> work_{0};
+  std::map<absl::Time, int64_t> held_ ABSL_GUARDED_BY(mu_);         // deadline -> holds
+  std::multimap<absl::Time, Waiter> waiters_ ABSL_GUARDED_BY(mu_);  // in WaitUntil
 };
 
 }  // namespace rudder

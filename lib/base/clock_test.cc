@@ -58,6 +58,68 @@ TEST(FakeClockTest, WaitUntilReturnsFalseWhenSignalledBeforeTheDeadline) {
   EXPECT_FALSE(deadline_passed);
 }
 
+TEST(FakeClockTest, CountsReportedWork) {
+  FakeClock clock;
+  EXPECT_EQ(clock.InFlight(), 0);
+  clock.AddWork(3);
+  EXPECT_EQ(clock.InFlight(), 3);
+  clock.AddWork(-3);
+  EXPECT_EQ(clock.InFlight(), 0);
+}
+
+TEST(FakeClockTest, HeldDeadlineCountsFromWhenItIsReachedUntilReleased) {
+  FakeClock clock(absl::FromUnixSeconds(0));
+  clock.HoldDeadline(absl::FromUnixSeconds(10));
+  clock.HoldDeadline(absl::FromUnixSeconds(10));
+  clock.HoldDeadline(absl::FromUnixSeconds(20));
+  EXPECT_EQ(clock.InFlight(), 0);  // Nothing is due yet.
+  clock.Advance(absl::Seconds(10));
+  EXPECT_EQ(clock.InFlight(), 2);
+  clock.ReleaseDeadline(absl::FromUnixSeconds(10));
+  EXPECT_EQ(clock.InFlight(), 1);
+  clock.Advance(absl::Seconds(10));
+  EXPECT_EQ(clock.InFlight(), 2);
+  EXPECT_EQ(clock.InFlightSummary(), "work 0, due deadlines 2, due waiters 0");
+  clock.ReleaseDeadline(absl::FromUnixSeconds(10));
+  clock.ReleaseDeadline(absl::FromUnixSeconds(20));
+  EXPECT_EQ(clock.InFlight(), 0);
+}
+
+TEST(FakeClockTest, DueWaiterCountsUntilItHasReturned) {
+  FakeClock clock(absl::FromUnixSeconds(0));
+  Mutex mu;
+  CondVar cv;
+  bool waiting = false;
+  std::thread waiter([&] {
+    MutexLock lock(&mu);
+    waiting = true;
+    while (!clock.WaitUntil(&cv, &mu, absl::FromUnixSeconds(60))) {
+    }
+  });
+  // Once the test holds `mu` after the waiter set `waiting`, the waiter is inside WaitUntil,
+  // and it cannot return before the test lets go of `mu`.
+  mu.Lock();
+  while (!waiting) {
+    mu.Unlock();
+    std::this_thread::yield();
+    mu.Lock();
+  }
+  EXPECT_EQ(clock.InFlight(), 0);
+  clock.Advance(absl::Seconds(60));
+  EXPECT_EQ(clock.InFlight(), 1);
+  EXPECT_EQ(clock.InFlightSummary(), "work 0, due deadlines 0, due waiters 1");
+  mu.Unlock();
+  waiter.join();
+  EXPECT_EQ(clock.InFlight(), 0);
+}
+
+TEST(FakeClockTest, FromFindsOnlyFakeClocks) {
+  FakeClock clock;
+  EXPECT_EQ(FakeClock::From(&clock), &clock);
+  EXPECT_EQ(FakeClock::From(Clock::Real()), nullptr);
+  EXPECT_EQ(FakeClock::From(nullptr), nullptr);
+}
+
 TEST(RealClockTest, PastDeadlineReturnsImmediately) {
   Mutex mu;
   CondVar cv;
