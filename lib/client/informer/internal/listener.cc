@@ -18,6 +18,8 @@ Listener::~Listener() {
       thread_.join();
     }
   }
+  MutexLock l(&mu_);
+  CountWork(-static_cast<int64_t>(pending_.size()));
 }
 
 void Listener::Start() {
@@ -28,6 +30,7 @@ void Listener::Start() {
 void Listener::Push(Notification n) {
   MutexLock l(&mu_);
   if (stopping_) return;
+  CountWork(1);
   pending_.push_back(std::move(n));
   if (waiting_) cv_.Signal();
 }
@@ -36,6 +39,7 @@ void Listener::PushBatch(const std::vector<Notification>& batch) {
   if (batch.empty()) return;
   MutexLock l(&mu_);
   if (stopping_) return;
+  CountWork(static_cast<int64_t>(batch.size()));
   pending_.insert(pending_.end(), batch.begin(), batch.end());
   if (waiting_) cv_.Signal();
 }
@@ -45,6 +49,7 @@ void Listener::Stop() {
     MutexLock l(&mu_);
     stopping_ = true;
     stop_flag_.store(true, std::memory_order_release);
+    CountWork(-static_cast<int64_t>(pending_.size()));
     pending_.clear();
     cv_.SignalAll();
   }
@@ -71,9 +76,13 @@ void Listener::Run() {
       if (stopping_) return;
       batch.swap(pending_);
     }
-    for (Notification& n : batch) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Notification& n = batch[i];
       // Stop promptly, even in the middle of a batch.
-      if (stop_flag_.load(std::memory_order_acquire)) return;
+      if (stop_flag_.load(std::memory_order_acquire)) {
+        CountWork(-static_cast<int64_t>(batch.size() - i));
+        return;
+      }
       switch (n.type) {
         case Notification::Type::kAdd:
           handler_->OnAdd(n.obj, n.flag);
@@ -89,6 +98,7 @@ void Listener::Run() {
           break;
       }
       delivered_.fetch_add(1, std::memory_order_relaxed);
+      CountWork(-1);  // After the callback: what it enqueued is counted by then.
     }
     batch.clear();  // releases the objects outside the lock, keeps the capacity
   }

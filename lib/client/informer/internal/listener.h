@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "lib/base/clock.h"
 #include "lib/base/mutex.h"
 #include "lib/client/informer/handler.h"
 
@@ -25,8 +26,11 @@ struct Notification {
 // Delivers notifications to one handler, in order, from its own thread. Thread-safe.
 class Listener : public HandlerRegistration, public std::enable_shared_from_this<Listener> {
  public:
-  Listener(std::shared_ptr<ResourceEventHandler> handler, absl::Duration resync)
-      : handler_(std::move(handler)), resync_(resync) {}
+  // `work`, when set (the informer runs on a FakeClock), counts every notification from its
+  // Push until its callback has returned (FakeClock::AddWork).
+  Listener(std::shared_ptr<ResourceEventHandler> handler, absl::Duration resync,
+           FakeClock* work = nullptr)
+      : handler_(std::move(handler)), resync_(resync), work_(work) {}
   ~Listener() override;
 
   bool HasSynced() const override { return synced_.load(std::memory_order_acquire); }
@@ -52,9 +56,13 @@ class Listener : public HandlerRegistration, public std::enable_shared_from_this
 
  private:
   void Run();
+  void CountWork(int64_t delta) {
+    if (work_ != nullptr && delta != 0) work_->AddWork(delta);
+  }
 
   const std::shared_ptr<ResourceEventHandler> handler_;
   const absl::Duration resync_;
+  FakeClock* const work_;
   std::atomic<bool> synced_{false};
   std::atomic<int64_t> delivered_{0};
   std::atomic<bool> stop_flag_{false};
