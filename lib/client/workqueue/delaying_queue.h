@@ -54,7 +54,11 @@ class DelayingQueue : public WorkQueue<T, Hash, Eq> {
     auto [it, inserted] = ready_at_.try_emplace(item, ready);
     if (!inserted) {
       if (it->second <= ready) return;
+      Hold(ready);
+      Release(it->second);
       it->second = ready;  // The older heap entry becomes stale and is skipped when popped.
+    } else {
+      Hold(ready);
     }
     bool earliest = heap_.empty() || ready < heap_.top().ready;
     heap_.push(Entry{ready, next_seq_++, item});
@@ -91,7 +95,18 @@ class DelayingQueue : public WorkQueue<T, Hash, Eq> {
   void StopWaiting() {
     MutexLock lock(&mu_);
     stopping_ = true;
+    for (const auto& [item, ready] : ready_at_) Release(ready);
+    ready_at_.clear();  // Dropped: their heap entries are stale now.
     cv_.SignalAll();
+  }
+
+  // On a FakeClock, a delayed item holds its ready time (FakeClock::HoldDeadline): once the
+  // time comes it counts as in flight until it is in the queue (and counted there).
+  void Hold(absl::Time ready) {
+    if (fake_ != nullptr) fake_->HoldDeadline(ready);
+  }
+  void Release(absl::Time ready) {
+    if (fake_ != nullptr) fake_->ReleaseDeadline(ready);
   }
 
   // Moves due items into the queue, then sleeps until the earliest remaining one is due or
@@ -107,6 +122,7 @@ class DelayingQueue : public WorkQueue<T, Hash, Eq> {
         if (it == ready_at_.end() || it->second != e.ready) continue;  // Stale entry.
         ready_at_.erase(it);
         this->Add(e.item);  // Lock order: mu_ before the queue's own lock.
+        Release(e.ready);   // After the Add: the item is counted there now.
       }
       if (heap_.empty()) {
         cv_.Wait(&mu_);
@@ -116,6 +132,7 @@ class DelayingQueue : public WorkQueue<T, Hash, Eq> {
     }
   }
 
+  FakeClock* const fake_ = FakeClock::From(this->clock());
   mutable Mutex mu_;
   CondVar cv_;
   std::priority_queue<Entry, std::vector<Entry>, Later> heap_ ABSL_GUARDED_BY(mu_);

@@ -1,5 +1,6 @@
 #include "lib/client/workqueue/delaying_queue.h"
 
+#include <optional>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -87,6 +88,40 @@ TEST(DelayingQueueTest, CountsRetries) {
   q.AddAfter("a", absl::Seconds(1));
   q.AddAfter("b", absl::ZeroDuration());
   EXPECT_EQ(metrics.Value("d", kRetriesMetric), 2);
+}
+
+TEST(DelayingQueueTest, CountsItsWorkOnAFakeClock) {
+  FakeClock clock(absl::FromUnixSeconds(0));
+  {
+    DelayingQueue<std::string> q({.clock = &clock});
+    q.Add("a");
+    q.Add("a");
+    EXPECT_EQ(clock.InFlight(), 1);  // Waiting once.
+    std::optional<std::string> a = q.Get();
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(clock.InFlight(), 1);  // Processing.
+    q.Add("a");
+    EXPECT_EQ(clock.InFlight(), 2);  // Processing, and waiting again after Done.
+    q.Done("a");
+    EXPECT_EQ(clock.InFlight(), 1);
+    a = q.Get();
+    q.Done("a");
+    EXPECT_EQ(clock.InFlight(), 0);
+
+    q.AddAfter("b", absl::Seconds(5));
+    EXPECT_EQ(clock.InFlight(), 0);  // Not due: nothing to do yet.
+    clock.Advance(absl::Seconds(5));
+    // Due from this instant, whether or not the queue's thread has moved it yet.
+    EXPECT_GE(clock.InFlight(), 1);
+    std::optional<std::string> b = q.Get();
+    ASSERT_EQ(b, "b");
+    EXPECT_GE(clock.InFlight(), 1);
+    q.Done("b");
+    q.AddAfter("c", absl::Seconds(5));
+    q.Add("d");
+  }
+  // Destroyed with an item queued and one delayed: nothing is left counted.
+  EXPECT_EQ(clock.InFlight(), 0);
 }
 
 }  // namespace

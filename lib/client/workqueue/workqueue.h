@@ -60,6 +60,7 @@ class WorkQueue {
   explicit WorkQueue(QueueOptions options = {})
       : options_(std::move(options)),
         clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
+        fake_(FakeClock::From(clock_)),
         metrics_(options_.name, options_.metrics_provider, clock_) {
     if (metrics_.enabled()) {
       // The first deadline is fixed here, so time that passes before the thread runs counts.
@@ -72,6 +73,8 @@ class WorkQueue {
   virtual ~WorkQueue() {
     WorkQueue::ShutDown();
     if (updater_.joinable()) updater_.join();
+    MutexLock lock(&mu_);
+    CountWork(-static_cast<int64_t>(dirty_.size() + processing_.size()));
   }
 
   // Marks `item` as needing processing. Does nothing if the item is already waiting, or if the
@@ -82,6 +85,7 @@ class WorkQueue {
     if (dirty_.contains(item)) return;
     metrics_.Add(item);
     dirty_.insert(item);
+    CountWork(1);
     if (processing_.contains(item)) return;
     queue_.push_back(item);
     cv_.Signal();
@@ -97,7 +101,7 @@ class WorkQueue {
     queue_.pop_front();
     metrics_.Get(item);
     processing_.insert(item);
-    dirty_.erase(item);
+    dirty_.erase(item);  // Moves from waiting to processing: the work count is unchanged.
     return item;
   }
 
@@ -105,7 +109,7 @@ class WorkQueue {
   void Done(const T& item) {
     MutexLock lock(&mu_);
     metrics_.Done(item);
-    processing_.erase(item);
+    if (processing_.erase(item) > 0) CountWork(-1);
     if (dirty_.contains(item)) {
       queue_.push_back(item);
       cv_.Signal();
@@ -164,6 +168,12 @@ class WorkQueue {
   }
 
  private:
+  // On a FakeClock, every item waiting or being processed counts as work in flight (see
+  // FakeClock::AddWork), so a test knows when the queue has nothing left to do.
+  void CountWork(int64_t delta) {
+    if (fake_ != nullptr && delta != 0) fake_->AddWork(delta);
+  }
+
   void UpdateLoop(absl::Time next) {
     MutexLock lock(&mu_);
     while (!shutting_down_) {
@@ -176,6 +186,7 @@ class WorkQueue {
 
   const QueueOptions options_;
   Clock* const clock_;
+  FakeClock* const fake_;  // clock_ when it is a FakeClock, else null.
   mutable Mutex mu_;
   CondVar cv_;         // Signalled when an item is queued (and on shutdown).
   CondVar drain_cv_;   // Signalled when nothing is being processed (and on shutdown).
