@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/api/field/errors.h"
 #include "lib/apiserver/registry/eviction.h"
 
 namespace rudder::client {
@@ -46,6 +47,13 @@ class InProcessClient final : public Client {
   absl::StatusOr<ObjectPtr> Patch(const api::KindInfo& kind, const std::string& ns,
                                   const std::string& name, PatchType type, const std::string& patch,
                                   bool status, const WriteOptions& options) override {
+    if (options.force && type != PatchType::kApply) {
+      // As the REST and gRPC front ends validate PatchOptions.
+      api::field::FieldErrors errs;
+      errs.Add(api::field::Forbidden(api::field::Path("force"),
+                                     "may not be specified for non-apply patch"));
+      return errs.ToStatus("PatchOptions.meta.k8s.io", "");
+    }
     return registry_->Patch(kind, ns, name, type, patch, status, api::FieldValidation::kWarn,
                             options);
   }
@@ -90,6 +98,8 @@ class InProcessClient final : public Client {
     return apiserver::EvictPod(registry_, n.empty() ? "default" : n, e.metadata().name(), e,
                                options.user);
   }
+
+  bool SharesCachedObjects() const override { return true; }
 
   absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
                                                        const std::string& ns,
