@@ -10,10 +10,12 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "lib/api/codec/json.h"
+#include "lib/api/field/errors.h"
 #include "lib/api/object/object.h"
 #include "lib/apiserver/admission/auth.h"
 #include "lib/apiserver/grpc/proto/objects.grpc.pb.h"
 #include "lib/apiserver/registry/errors.h"
+#include "lib/apiserver/registry/eviction.h"
 #include "lib/base/mutex.h"
 #include "lib/base/status_macros.h"
 
@@ -57,6 +59,50 @@ absl::Status MethodNotAllowed() {
 
 bool HasVerb(const KindInfo& kind, const char* verb) {
   return std::find(kind.verbs.begin(), kind.verbs.end(), verb) != kind.verbs.end();
+}
+
+bool IsPodKind(const KindInfo& kind) {
+  return kind.gvk.group.empty() && kind.gvk.version == "v1" && kind.gvk.kind == "Pod";
+}
+
+// The registry's patch type of a request's; InvalidArgument for values this server does not
+// know (a newer client's).
+absl::StatusOr<PatchType> PatchTypeOf(pb::PatchType type) {
+  switch (type) {
+    case pb::PATCH_MERGE:
+      return PatchType::kMerge;
+    case pb::PATCH_JSON:
+      return PatchType::kJson;
+    case pb::PATCH_STRATEGIC_MERGE:
+      return PatchType::kStrategicMerge;
+    case pb::PATCH_APPLY:
+      return PatchType::kApply;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown patch type ", static_cast<int>(type)));
+}
+
+// A patch's apply options, validated as Kubernetes validates PatchOptions (422): apply needs a
+// field manager; force belongs to apply only.
+absl::Status CheckApplyOptions(PatchType type, const std::string& field_manager, bool force) {
+  api::field::FieldErrors errs;
+  if (type == PatchType::kApply) {
+    if (field_manager.empty()) {
+      errs.Add(
+          api::field::Required(api::field::Path("fieldManager"), "is required for apply patch"));
+    }
+  } else if (force) {
+    errs.Add(api::field::Forbidden(api::field::Path("force"),
+                                   "may not be specified for non-apply patch"));
+  }
+  if (errs.empty()) return absl::OkStatus();
+  return errs.ToStatus("PatchOptions.meta.k8s.io", "");
+}
+
+// The Success Status a created subresource (binding, eviction) answers with.
+void Created(api::meta::v1::Status* out) {
+  out->mutable_metadata();
+  out->set_status("Success");
+  out->set_code(201);
 }
 
 absl::Status Encode(const KindInfo& kind, const google::protobuf::Message& m, pb::Encoding accept,
@@ -254,21 +300,19 @@ class ObjectsService final : public pb::Objects::Service {
           Call call, Begin(ctx, "Patch", req->ref(), "patch", req->status() ? "status" : ""));
       const auto& kind = call.kind;
       if (req->status() && !kind->has_status) return NotFoundPath();
-      PatchType type = PatchType::kMerge;
-      switch (req->type()) {
-        case pb::PATCH_MERGE:
-          type = PatchType::kMerge;
-          break;
-        case pb::PATCH_JSON:
-          type = PatchType::kJson;
-          break;
-        case pb::PATCH_STRATEGIC_MERGE:
-          type = PatchType::kStrategicMerge;
-          break;
+      RUDDER_ASSIGN_OR_RETURN(PatchType type, PatchTypeOf(req->type()));
+      if (type == PatchType::kStrategicMerge && kind->custom_resource) {
+        // As in Kubernetes: custom resources have no patch strategies.
+        return absl::InvalidArgumentError(
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json-patch+json, application/merge-patch+json, "
+            "application/apply-patch+yaml");
       }
+      RUDDER_RETURN_IF_ERROR(CheckApplyOptions(type, req->field_manager(), req->force()));
       WriteOptions wo;
       wo.dry_run = req->dry_run();
       wo.field_manager = req->field_manager();
+      wo.force = type == PatchType::kApply && req->force();
       wo.user = call.user;
       RUDDER_ASSIGN_OR_RETURN(
           ObjectPtr out,
@@ -320,10 +364,62 @@ class ObjectsService final : public pb::Objects::Service {
       const auto& kind = call.kind;
       WriteOptions wo;
       wo.user = call.user;
+      wo.dry_run = req->dry_run();
       RUDDER_ASSIGN_OR_RETURN(
           auto scale, registry_->UpdateScale(*kind, req->ref().namespace_(), req->ref().name(),
                                              req->scale(), wo));
       res->Swap(scale.get());
+      return absl::OkStatus();
+    }());
+  }
+
+  grpc::Status PatchScale(grpc::ServerContext* ctx, const pb::PatchScaleRequest* req,
+                          api::autoscaling::v1::Scale* res) override {
+    return ToGrpc([&]() -> absl::Status {
+      RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, "PatchScale", req->ref(), "patch", "scale"));
+      const auto& kind = call.kind;
+      RUDDER_ASSIGN_OR_RETURN(PatchType type, PatchTypeOf(req->type()));
+      if (type == PatchType::kApply) {
+        return absl::InvalidArgumentError(
+            "the scale subresource takes merge, JSON and strategic merge patches");
+      }
+      WriteOptions wo;
+      wo.user = call.user;
+      wo.dry_run = req->dry_run();
+      RUDDER_ASSIGN_OR_RETURN(
+          auto scale, registry_->PatchScale(*kind, req->ref().namespace_(), req->ref().name(), type,
+                                            req->patch(), wo));
+      res->Swap(scale.get());
+      return absl::OkStatus();
+    }());
+  }
+
+  grpc::Status Bind(grpc::ServerContext* ctx, const pb::BindRequest* req,
+                    api::meta::v1::Status* res) override {
+    return ToGrpc([&]() -> absl::Status {
+      RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, "Bind", req->ref(), "create", "binding"));
+      RUDDER_RETURN_IF_ERROR(CheckPodSubresource(*call.kind, req->ref()));
+      WriteOptions wo;
+      wo.user = call.user;
+      wo.dry_run = req->dry_run();
+      RUDDER_RETURN_IF_ERROR(
+          registry_->BindPod(req->ref().namespace_(), req->ref().name(), req->binding(), wo)
+              .status());
+      Created(res);
+      return absl::OkStatus();
+    }());
+  }
+
+  grpc::Status Evict(grpc::ServerContext* ctx, const pb::EvictRequest* req,
+                     api::meta::v1::Status* res) override {
+    return ToGrpc([&]() -> absl::Status {
+      RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, "Evict", req->ref(), "create", "eviction"));
+      RUDDER_RETURN_IF_ERROR(CheckPodSubresource(*call.kind, req->ref()));
+      api::policy::v1::Eviction eviction = req->eviction();
+      if (req->dry_run()) eviction.mutable_deleteoptions()->add_dryrun("All");
+      RUDDER_RETURN_IF_ERROR(
+          EvictPod(registry_, req->ref().namespace_(), req->ref().name(), eviction, call.user));
+      Created(res);
       return absl::OkStatus();
     }());
   }
@@ -368,6 +464,13 @@ class ObjectsService final : public pb::Objects::Service {
     if (kind == nullptr) return NotFoundPath();
     if (!HasVerb(*kind, verb)) return MethodNotAllowed();
     return kind;
+  }
+
+  // pods/binding and pods/eviction exist for pods only, addressed by namespace and name (404
+  // otherwise, as for the REST paths).
+  static absl::Status CheckPodSubresource(const KindInfo& kind, const pb::ResourceRef& ref) {
+    if (!IsPodKind(kind) || ref.namespace_().empty() || ref.name().empty()) return NotFoundPath();
+    return absl::OkStatus();
   }
 
   static WriteOptions Write(const pb::WriteRequest& req, const admission::UserInfo& user) {

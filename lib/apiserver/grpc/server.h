@@ -1,7 +1,9 @@
 // The API server's gRPC front end: the service rudder.apiserver.v1.Objects
 // (lib/apiserver/grpc/proto/objects.proto) with generic Get, List, Watch (server streaming),
-// Create, Update, UpdateStatus, Patch, Delete, GetScale and UpdateScale over every kind of a
-// Scheme, addressed by group/version/resource.
+// Create, Update, UpdateStatus, Patch (merge, JSON, strategic merge and server-side apply with
+// fieldManager and force), Delete, GetScale, UpdateScale and PatchScale over every kind of a
+// Scheme, addressed by group/version/resource, and the pods/binding (Bind) and pods/eviction
+// (Evict) subresources.
 //
 // It calls the same Registry the REST front end calls, so semantics (optimistic concurrency,
 // admission, defaulting, validation, errors) are identical. Errors are gRPC statuses with the
@@ -45,7 +47,8 @@ struct GrpcServerOptions {
   // Who calls and what they may do, as for the REST front end (share the same objects to apply
   // one policy to both). Every call is authenticated from its metadata (the authenticator sees
   // the metadata keys as headers: `authorization: Bearer TOKEN`), then authorized with the
-  // call's verb, group, version, resource, subresource (status, scale), namespace and name;
+  // call's verb, group, version, resource, subresource (status, scale, binding and eviction,
+  // whose verb is create, as REST's POST), namespace and name;
   // refusals are UNAUTHENTICATED and PERMISSION_DENIED (with Kubernetes' Status in the
   // details). The user reaches admission. nullptr: everyone is system:anonymous, everything is
   // allowed.

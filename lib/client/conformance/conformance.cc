@@ -9,6 +9,7 @@
 #include "lib/api/object/object.h"
 #include "lib/api/proto/apps/v1/apps.pb.h"
 #include "lib/api/proto/core/v1/core.pb.h"
+#include "lib/api/proto/policy/v1/policy.pb.h"
 #include "lib/apiserver/registry/errors.h"
 
 namespace rudder::client {
@@ -429,6 +430,233 @@ TEST_P(ClientConformanceTest, ClusterScopedKind) {
   absl::StatusOr<std::unique_ptr<api::core::v1::Namespace>> got = namespaces.Get("", "blue");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ((*got)->metadata().uid(), (*created)->metadata().uid());
+}
+
+api::core::v1::Pod MakePod(const std::string& ns, const std::string& name,
+                           std::map<std::string, std::string> labels = {}) {
+  api::core::v1::Pod p;
+  p.mutable_metadata()->set_name(name);
+  p.mutable_metadata()->set_namespace_(ns);
+  for (const auto& [k, v] : labels) (*p.mutable_metadata()->mutable_labels())[k] = v;
+  auto* c = p.mutable_spec()->add_containers();
+  c->set_name("main");
+  c->set_image("nginx:1.25");
+  return p;
+}
+
+api::core::v1::Binding MakeBinding(const std::string& ns, const std::string& pod,
+                                   const std::string& node) {
+  api::core::v1::Binding b;
+  b.mutable_metadata()->set_name(pod);
+  b.mutable_metadata()->set_namespace_(ns);
+  b.mutable_target()->set_kind("Node");
+  b.mutable_target()->set_name(node);
+  return b;
+}
+
+api::policy::v1::Eviction MakeEviction(const std::string& ns, const std::string& pod) {
+  api::policy::v1::Eviction e;
+  e.mutable_metadata()->set_name(pod);
+  e.mutable_metadata()->set_namespace_(ns);
+  return e;
+}
+
+TEST_P(ClientConformanceTest, BindPod) {
+  using api::core::v1::Pod;
+  TypedClient<Pod> pods(env_->client());
+  ASSERT_TRUE(pods.Create(MakePod("team", "web")).ok());
+  ASSERT_TRUE(pods.Create(MakePod("team", "dry")).ok());
+  Client* c = env_->client();
+
+  absl::Status st = c->Bind("team", MakeBinding("team", "web", "node-1"), {});
+  ASSERT_TRUE(st.ok()) << st;
+  absl::StatusOr<std::unique_ptr<Pod>> bound = pods.Get("team", "web");
+  ASSERT_TRUE(bound.ok()) << bound.status();
+  EXPECT_EQ((*bound)->spec().nodename(), "node-1");
+  bool scheduled = false;
+  for (const auto& cond : (*bound)->status().conditions()) {
+    if (cond.type() == "PodScheduled") scheduled = cond.status() == "True";
+  }
+  EXPECT_TRUE(scheduled);
+
+  // A second binding is a conflict; the pod stays where it is.
+  st = c->Bind("", MakeBinding("team", "web", "node-2"), {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kAborted) << st;
+  meta::Status api = apiserver::ToApiStatus(st);
+  EXPECT_EQ(api.code(), 409);
+  EXPECT_EQ(api.reason(), "Conflict");
+  EXPECT_TRUE(absl::StrContains(api.message(), "pod web is already assigned to node \"node-1\""))
+      << api.message();
+  EXPECT_EQ((*pods.Get("team", "web"))->spec().nodename(), "node-1");
+
+  // A missing pod, and a binding without a target.
+  st = c->Bind("team", MakeBinding("team", "missing", "node-1"), {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound) << st;
+  EXPECT_EQ(apiserver::ToApiStatus(st).code(), 404);
+  st = c->Bind("team", MakeBinding("team", "dry", ""), {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+
+  // A dry run changes nothing.
+  WriteOptions dry;
+  dry.dry_run = true;
+  st = c->Bind("team", MakeBinding("team", "dry", "node-1"), dry);
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_EQ((*pods.Get("team", "dry"))->spec().nodename(), "");
+}
+
+TEST_P(ClientConformanceTest, EvictPodWithDisruptionBudget) {
+  using api::core::v1::Pod;
+  using api::policy::v1::PodDisruptionBudget;
+  TypedClient<Pod> pods(env_->client());
+  TypedClient<PodDisruptionBudget> pdbs(env_->client());
+  Client* c = env_->client();
+
+  // A running, ready pod guarded by a budget that allows no disruption.
+  absl::StatusOr<std::unique_ptr<Pod>> created =
+      pods.Create(MakePod("team", "web", {{"app", "web"}}));
+  ASSERT_TRUE(created.ok()) << created.status();
+  Pod running = **created;
+  running.mutable_status()->set_phase("Running");
+  auto* ready = running.mutable_status()->add_conditions();
+  ready->set_type("Ready");
+  ready->set_status("True");
+  ASSERT_TRUE(pods.UpdateStatus(running).ok());
+  PodDisruptionBudget pdb;
+  pdb.mutable_metadata()->set_name("web");
+  pdb.mutable_metadata()->set_namespace_("team");
+  (*pdb.mutable_spec()->mutable_selector()->mutable_matchlabels())["app"] = "web";
+  absl::StatusOr<std::unique_ptr<PodDisruptionBudget>> budget = pdbs.Create(pdb);
+  ASSERT_TRUE(budget.ok()) << budget.status();
+  PodDisruptionBudget with_status = **budget;
+  auto* bs = with_status.mutable_status();
+  bs->set_observedgeneration(with_status.metadata().generation());
+  bs->set_disruptionsallowed(0);
+  bs->set_currenthealthy(1);
+  bs->set_desiredhealthy(1);
+  bs->set_expectedpods(1);
+  absl::StatusOr<std::unique_ptr<PodDisruptionBudget>> blocked = pdbs.UpdateStatus(with_status);
+  ASSERT_TRUE(blocked.ok()) << blocked.status();
+
+  absl::Status st = c->Evict("team", MakeEviction("team", "web"), {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
+  meta::Status api = apiserver::ToApiStatus(st);
+  EXPECT_EQ(api.code(), 429);
+  EXPECT_EQ(api.reason(), "TooManyRequests");
+  EXPECT_EQ(api.message(), "Cannot evict pod as it would violate the pod's disruption budget.");
+  ASSERT_EQ(api.details().causes_size(), 1) << apiserver::ToApiStatusJson(st);
+  EXPECT_EQ(api.details().causes(0).reason(), "DisruptionBudget");
+  EXPECT_EQ(api.details().causes(0).message(),
+            "The disruption budget web needs 1 healthy pods and has 1 currently");
+  EXPECT_TRUE(pods.Get("team", "web").ok());
+
+  // One disruption allowed: a dry run keeps the pod and the budget; the eviction deletes the
+  // pod and spends the budget.
+  PodDisruptionBudget allow = **blocked;
+  allow.mutable_status()->set_disruptionsallowed(1);
+  ASSERT_TRUE(pdbs.UpdateStatus(allow).ok());
+  WriteOptions dry;
+  dry.dry_run = true;
+  st = c->Evict("", MakeEviction("team", "web"), dry);
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_TRUE(pods.Get("team", "web").ok());
+  EXPECT_EQ((*pdbs.Get("team", "web"))->status().disruptionsallowed(), 1);
+  st = c->Evict("team", MakeEviction("team", "web"), {});
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_EQ(pods.Get("team", "web").status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<std::unique_ptr<PodDisruptionBudget>> spent = pdbs.Get("team", "web");
+  ASSERT_TRUE(spent.ok()) << spent.status();
+  EXPECT_EQ((*spent)->status().disruptionsallowed(), 0);
+  EXPECT_TRUE((*spent)->status().disruptedpods().contains("web"));
+
+  // A missing pod.
+  st = c->Evict("team", MakeEviction("team", "web"), {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound) << st;
+  EXPECT_EQ(apiserver::ToApiStatus(st).code(), 404);
+}
+
+TEST_P(ClientConformanceTest, EvictPodWithoutBudget) {
+  TypedClient<api::core::v1::Pod> pods(env_->client());
+  ASSERT_TRUE(pods.Create(MakePod("team", "web")).ok());
+  absl::Status st = env_->client()->Evict("team", MakeEviction("team", "web"), {});
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_EQ(pods.Get("team", "web").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(ClientConformanceTest, ServerSideApply) {
+  TypedClient<ConfigMap> cms(env_->client());
+  constexpr char kConfig[] = R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: team
+data:
+  key: one
+  extra: x
+)";
+  auto apply = [&](const std::string& manager, const std::string& body, bool force = false,
+                   bool dry_run = false) {
+    WriteOptions o;
+    o.field_manager = manager;
+    o.force = force;
+    o.dry_run = dry_run;
+    return cms.Patch("team", "settings", PatchType::kApply, body, /*status=*/false, o);
+  };
+
+  // A field manager is required.
+  absl::Status st = apply("", kConfig).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  meta::Status api = apiserver::ToApiStatus(st);
+  EXPECT_EQ(api.code(), 422);
+  ASSERT_EQ(api.details().causes_size(), 1) << apiserver::ToApiStatusJson(st);
+  EXPECT_EQ(api.details().causes(0).field(), "fieldManager");
+  EXPECT_EQ(cms.Get("team", "settings").status().code(), absl::StatusCode::kNotFound);
+
+  // A dry run creates nothing; the first apply creates the object.
+  absl::StatusOr<std::unique_ptr<ConfigMap>> dry = apply("deployer", kConfig, false, true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ((*dry)->data().at("key"), "one");
+  EXPECT_EQ(cms.Get("team", "settings").status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<std::unique_ptr<ConfigMap>> created = apply("deployer", kConfig);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ((*created)->data().at("key"), "one");
+  ASSERT_EQ((*created)->metadata().managedfields_size(), 1);
+  EXPECT_EQ((*created)->metadata().managedfields(0).manager(), "deployer");
+  EXPECT_EQ((*created)->metadata().managedfields(0).operation(), "Apply");
+
+  // Another manager changing an owned field conflicts, with one cause per field.
+  constexpr char kOther[] = R"({"apiVersion":"v1","kind":"ConfigMap",)"
+                            R"("metadata":{"name":"settings","namespace":"team"},)"
+                            R"("data":{"key":"two"}})";
+  st = apply("tuner", kOther).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kAborted) << st;
+  api = apiserver::ToApiStatus(st);
+  EXPECT_EQ(api.code(), 409);
+  EXPECT_EQ(api.reason(), "Conflict");
+  ASSERT_EQ(api.details().causes_size(), 1) << apiserver::ToApiStatusJson(st);
+  EXPECT_EQ(api.details().causes(0).reason(), "FieldManagerConflict");
+  EXPECT_EQ(api.details().causes(0).field(), ".data.key");
+  EXPECT_TRUE(absl::StrContains(api.details().causes(0).message(), "deployer"))
+      << api.details().causes(0).message();
+  EXPECT_EQ((*cms.Get("team", "settings"))->data().at("key"), "one");
+
+  // force takes the field over.
+  absl::StatusOr<std::unique_ptr<ConfigMap>> forced = apply("tuner", kOther, /*force=*/true);
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  EXPECT_EQ((*forced)->data().at("key"), "two");
+
+  // The first manager drops "extra" from its configuration: the field goes; "key" (now the
+  // tuner's) stays.
+  absl::StatusOr<std::unique_ptr<ConfigMap>> pruned =
+      apply("deployer", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n");
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_FALSE((*pruned)->data().contains("extra"));
+  EXPECT_EQ((*pruned)->data().at("key"), "two");
+
+  // force belongs to apply only.
+  WriteOptions forced_merge;
+  forced_merge.force = true;
+  st = cms.Patch("team", "settings", PatchType::kMerge, "{}", false, forced_merge).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The transport conformance suite: one set of GoogleTest cases every Client transport passes
 // (in process, gRPC, REST), so that callers cannot tell transports apart: CRUD, conflicts,
 // errors with Kubernetes' codes, reasons and causes, list paging, selectors, watches from a
-// resourceVersion and after compaction, status and scale subresources, and patch types.
+// resourceVersion and after compaction, status and scale subresources, patch types, server-side
+// apply (conflicts, force, field manager), pods/binding and pods/eviction with budgets.
 //
 // A transport instantiates the suite with a TransportFactory (see transports.h):
 //

@@ -247,12 +247,21 @@ class GrpcClient final : public Client {
       case PatchType::kStrategicMerge:
         req.set_type(pb::PATCH_STRATEGIC_MERGE);
         break;
+      case PatchType::kApply:
+        req.set_type(pb::PATCH_APPLY);
+        break;
     }
     req.set_patch(patch);
     if (status) req.set_status(true);
     if (options.dry_run) req.set_dry_run(true);
-    req.set_field_manager(options.field_manager.empty() ? options_.field_manager
-                                                        : options.field_manager);
+    if (type == PatchType::kApply) {
+      // Apply names its manager itself (the server requires one): no default is sent.
+      if (!options.field_manager.empty()) req.set_field_manager(options.field_manager);
+    } else {
+      req.set_field_manager(options.field_manager.empty() ? options_.field_manager
+                                                          : options.field_manager);
+    }
+    if (options.force) req.set_force(true);  // the server refuses it for other patch types
     pb::RawObject res;
     grpc::ClientContext ctx;
     SetDeadline(&ctx);
@@ -277,6 +286,32 @@ class GrpcClient final : public Client {
     SetDeadline(&ctx);
     RUDDER_RETURN_IF_ERROR(FromGrpc(stub_->Delete(&ctx, req, &res)));
     return DecodeObject(kind, res.object());
+  }
+
+  absl::Status Bind(const std::string& ns, const api::core::v1::Binding& binding,
+                    const WriteOptions& options) override {
+    pb::BindRequest req;
+    RUDDER_RETURN_IF_ERROR(SetPodRef(ns.empty() ? binding.metadata().namespace_() : ns,
+                                     binding.metadata().name(), req.mutable_ref()));
+    *req.mutable_binding() = binding;
+    if (options.dry_run) req.set_dry_run(true);
+    meta::Status res;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    return FromGrpc(stub_->Bind(&ctx, req, &res));
+  }
+
+  absl::Status Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
+                     const WriteOptions& options) override {
+    pb::EvictRequest req;
+    RUDDER_RETURN_IF_ERROR(SetPodRef(ns.empty() ? eviction.metadata().namespace_() : ns,
+                                     eviction.metadata().name(), req.mutable_ref()));
+    *req.mutable_eviction() = eviction;
+    if (options.dry_run) req.set_dry_run(true);
+    meta::Status res;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    return FromGrpc(stub_->Evict(&ctx, req, &res));
   }
 
   absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const KindInfo& kind, const std::string& ns,
@@ -345,6 +380,15 @@ class GrpcClient final : public Client {
                         std::chrono::duration_cast<std::chrono::system_clock::duration>(
                             absl::ToChronoNanoseconds(options_.call_timeout)));
     }
+  }
+
+  // The ref of pod `name` in `ns` (empty: "default"), for the pods subresources.
+  absl::Status SetPodRef(const std::string& ns, const std::string& name,
+                         pb::ResourceRef* ref) const {
+    std::shared_ptr<const KindInfo> pods = scheme_->ByResource({"", "v1", "pods"});
+    if (pods == nullptr) return absl::NotFoundError("the scheme has no pods");
+    SetRef(*pods, ns.empty() ? "default" : ns, name, ref);
+    return absl::OkStatus();
   }
 
   absl::Status Fill(const Object& obj, const WriteOptions& options, pb::WriteRequest* req) const {

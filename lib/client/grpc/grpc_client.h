@@ -2,7 +2,9 @@
 // lib/apiserver/grpc): objects travel as protobuf bytes of their kind's message, watches as
 // server streams, and errors come back with the registry's own absl codes, messages,
 // StatusDetails and field causes, so callers cannot tell this transport from the in-process
-// one.
+// one. Subresources: status (Update/Patch with status), scale, pods/binding (Bind) and
+// pods/eviction (Evict); Patch with PatchType::kApply is server-side apply (fieldManager
+// required, force). Not offered: namespaces/finalize (FinalizeNamespace is Unimplemented).
 //
 // Thread-safe; one HTTP/2 channel is shared by every call.
 //

@@ -380,13 +380,42 @@ class RestClient final : public Client {
     return Send("POST", path, body, kJson).status();
   }
 
+  absl::Status Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
+                     const WriteOptions& options) override {
+    std::shared_ptr<const KindInfo> pods = scheme().ByResource({"", "v1", "pods"});
+    if (pods == nullptr) return absl::NotFoundError("the scheme has no pods");
+    const std::string& n = ns.empty() ? eviction.metadata().namespace_() : ns;
+    api::JsonEncodeOptions enc;
+    enc.api_version = "policy/v1";
+    enc.kind = "Eviction";
+    absl::StatusOr<std::string> body = api::EncodeJson(eviction, enc);
+    if (!body.ok()) return absl::InvalidArgumentError(body.status().message());
+    Query q;
+    if (options.dry_run) q.Add("dryRun", "All");
+    std::string path =
+        PathOf(*pods, n.empty() ? "default" : n, eviction.metadata().name(), "eviction") + q.str();
+    return Send("POST", path, *body, kJson).status();
+  }
+
   absl::StatusOr<ObjectPtr> Patch(const KindInfo& kind, const std::string& ns,
                                   const std::string& name, PatchType type, const std::string& patch,
                                   bool status, const WriteOptions& options) override {
     const char* ct = "application/merge-patch+json";
     if (type == PatchType::kJson) ct = "application/json-patch+json";
     if (type == PatchType::kStrategicMerge) ct = "application/strategic-merge-patch+json";
-    std::string path = PathOf(kind, ns, name, status ? "status" : "") + WriteQuery(options);
+    Query q;
+    if (options.dry_run) q.Add("dryRun", "All");
+    if (type == PatchType::kApply) {
+      // Apply names its manager itself (the server requires one): no default is sent.
+      ct = "application/apply-patch+yaml";
+      q.Add("fieldManager", options.field_manager);
+    } else {
+      q.Add("fieldManager",
+            options.field_manager.empty() ? options_.field_manager : options.field_manager);
+    }
+    // The server refuses force for patch types other than apply.
+    if (options.force) q.Add("force", "true");
+    std::string path = PathOf(kind, ns, name, status ? "status" : "") + q.str();
     RUDDER_ASSIGN_OR_RETURN(std::string out, Send("PATCH", path, patch, ct));
     return DecodeObject(kind, out);
   }

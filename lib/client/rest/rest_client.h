@@ -4,6 +4,10 @@
 // causes. It works against Rudder's REST front end (lib/apiserver/rest) and a Kubernetes API
 // server that speaks plain HTTP or HTTPS with a CA file.
 //
+// Subresources: status, scale, namespaces/finalize, pods/binding (Bind) and pods/eviction
+// (Evict); Patch with PatchType::kApply sends application/apply-patch+yaml with fieldManager
+// (required; the default manager is not sent for apply) and force.
+//
 // Differences from the in-process client that callers may see:
 //  - Watch from a compacted resourceVersion: the server answers the watch and sends an ERROR
 //    event (410 Expired), as Kubernetes does; the in-process client fails Watch itself.

@@ -93,16 +93,22 @@ absl::Status FromApiStatus(const meta::Status& status, std::optional<absl::Statu
   absl::Status out;
   if (status.code() == 410) {
     out = apiserver::ExpiredError(status.message());
+  } else if (status.code() == 429 && c == absl::StatusCode::kResourceExhausted) {
+    // 429 TooManyRequests (a refused eviction) rather than ResourceExhausted's default 413.
+    out = apiserver::TooManyRequestsError(status.message());
   } else {
     out = absl::Status(c, status.message());
   }
   if (status.has_details()) {
     meta::StatusDetails details = status.details();
     if (c == absl::StatusCode::kInvalidArgument && details.causes_size() > 0) {
+      // Field causes travel as field errors (ToApiStatus renders them back as causes).
       field::FieldErrors errors = ErrorsOf(details);
       CopyPayloads(errors.ToStatus("", ""), &out);
+      details.clear_causes();
     }
-    details.clear_causes();
+    // Other causes (an apply's FieldManagerConflict, an eviction's DisruptionBudget) stay in
+    // the details.
     if (details.ByteSizeLong() > 0) {
       // WithDetails sets group, kind and name; the full details (uid, retryAfterSeconds) go
       // under the same payload.

@@ -51,6 +51,40 @@ TEST(FromApiStatusTest, ExpiredIs410) {
                   absl::StatusCode::kOutOfRange);
 }
 
+TEST(FromApiStatusTest, ApplyConflictKeepsCauses) {
+  meta::StatusCause cause;
+  cause.set_reason("FieldManagerConflict");
+  cause.set_message("conflict with \"kubectl\" using apps/v1");
+  cause.set_field(".spec.replicas");
+  absl::Status original = apiserver::ApplyConflictError(
+      "Apply failed with 1 conflict: conflict with \"kubectl\" using apps/v1: .spec.replicas",
+      {cause});
+  ExpectRoundTrip(original, absl::StatusCode::kAborted);
+  meta::Status api = apiserver::ToApiStatus(FromApiStatus(apiserver::ToApiStatus(original)));
+  EXPECT_EQ(api.code(), 409);
+  EXPECT_EQ(api.reason(), "Conflict");
+  ASSERT_EQ(api.details().causes_size(), 1);
+  EXPECT_EQ(api.details().causes(0).reason(), "FieldManagerConflict");
+  EXPECT_EQ(api.details().causes(0).field(), ".spec.replicas");
+}
+
+TEST(FromApiStatusTest, TooManyRequestsIs429WithCauses) {
+  meta::StatusCause cause;
+  cause.set_reason("DisruptionBudget");
+  cause.set_message("The disruption budget web needs 1 healthy pods and has 1 currently");
+  absl::Status original = apiserver::TooManyRequestsError(
+      "Cannot evict pod as it would violate the pod's disruption budget.", {cause});
+  ExpectRoundTrip(original, absl::StatusCode::kResourceExhausted);
+  // gRPC passes the code along: the same result.
+  meta::Status api = apiserver::ToApiStatus(original);
+  absl::Status back = FromApiStatus(api, absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(apiserver::ToApiStatus(back).SerializeAsString(), api.SerializeAsString());
+  EXPECT_EQ(api.code(), 429);
+  EXPECT_EQ(api.reason(), "TooManyRequests");
+  // A 413 stays a 413.
+  ExpectRoundTrip(absl::ResourceExhaustedError("too large"), absl::StatusCode::kResourceExhausted);
+}
+
 TEST(FromApiStatusTest, ExplicitCodeWins) {
   meta::Status api = apiserver::ToApiStatus(absl::FailedPreconditionError("busy"));
   EXPECT_EQ(api.code(), 409);
