@@ -118,6 +118,12 @@ class Client {
   // default is Unimplemented; the in-process, REST and gRPC transports implement it.
   virtual absl::Status Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
                              const WriteOptions& options);
+  // Whether List and Watch honour share_cached_objects (ListOptions, WatchOptions): hand out
+  // the in-process API server's cached immutable objects (ListResult::shared_items,
+  // ObjectEvent::shared) instead of copies. Only the in-process transport does; a wrapper
+  // that reads events' `object` must leave this false. Informers use it to share objects
+  // with the server instead of holding a copy of each.
+  virtual bool SharesCachedObjects() const { return false; }
   // Watches objects of `kind` in `ns` (empty: every namespace).
   virtual absl::StatusOr<std::unique_ptr<ObjectWatcher>> Watch(const api::KindInfo& kind,
                                                                const std::string& ns,
