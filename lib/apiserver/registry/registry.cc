@@ -289,8 +289,8 @@ class ObjectWatcherImpl : public ObjectWatcher {
 class CachedObjectWatcher : public ObjectWatcher {
  public:
   CachedObjectWatcher(std::shared_ptr<const api::KindInfo> kind,
-                      std::unique_ptr<cache::CacheWatcher> w)
-      : kind_(std::move(kind)), w_(std::move(w)) {}
+                      std::unique_ptr<cache::CacheWatcher> w, bool share)
+      : kind_(std::move(kind)), w_(std::move(w)), share_(share) {}
 
   std::optional<ObjectEvent> Next(absl::Duration timeout) override {
     std::optional<cache::CacheEvent> ce = w_->Next(timeout);
@@ -320,6 +320,10 @@ class CachedObjectWatcher : public ObjectWatcher {
                       : ce->error;
         return e;
     }
+    if (share_) {
+      e.shared = std::move(ce->object);
+      return e;
+    }
     e.object.reset(ce->object->New());
     e.object->CopyFrom(*ce->object);
     return e;
@@ -330,6 +334,7 @@ class CachedObjectWatcher : public ObjectWatcher {
  private:
   std::shared_ptr<const api::KindInfo> kind_;
   std::unique_ptr<cache::CacheWatcher> w_;
+  const bool share_;
 };
 
 absl::StatusOr<int64_t> ParseRv(const std::string& rv) {
@@ -599,11 +604,16 @@ absl::StatusOr<ListResult> Registry::List(const api::KindInfo& kind, const std::
     co.limit = options.limit;
     absl::StatusOr<cache::CacheListResult> cr = wc->List(co);
     if (cr.ok()) {
-      out.items.reserve(cr->items.size());
-      for (const cache::CachedObject& o : cr->items) {
-        ObjectPtr copy(o.object->New());
-        copy->CopyFrom(*o.object);
-        out.items.push_back(std::move(copy));
+      if (options.share_cached_objects) {
+        out.shared_items.reserve(cr->items.size());
+        for (const cache::CachedObject& o : cr->items) out.shared_items.push_back(o.object);
+      } else {
+        out.items.reserve(cr->items.size());
+        for (const cache::CachedObject& o : cr->items) {
+          ObjectPtr copy(o.object->New());
+          copy->CopyFrom(*o.object);
+          out.items.push_back(std::move(copy));
+        }
       }
       out.resource_version = cr->revision;
       if (!cr->next_key.empty()) {
@@ -1243,7 +1253,10 @@ absl::StatusOr<std::unique_ptr<ObjectWatcher>> Registry::Watch(const api::KindIn
       RUDDER_ASSIGN_OR_RETURN(co.resource_version, ParseRv(options.resource_version));
     }
     absl::StatusOr<std::unique_ptr<cache::CacheWatcher>> cw = wc->Watch(co);
-    if (cw.ok()) return std::make_unique<CachedObjectWatcher>(info, std::move(*cw));
+    if (cw.ok()) {
+      return std::make_unique<CachedObjectWatcher>(info, std::move(*cw),
+                                                   options.share_cached_objects);
+    }
     // Older than the cache's ring (the store may still have it) or lagging: a store watch.
   }
   std::deque<ObjectEvent> initial;

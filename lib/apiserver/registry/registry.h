@@ -67,11 +67,17 @@ struct ListOptions {
   std::string resource_version_match;
   int64_t limit = 0;           // 0 = all
   std::string continue_token;  // from a previous page
+  // For callers in this process only: objects served from the watch cache are returned in
+  // ListResult::shared_items (the cache's immutable objects, not copied) instead of `items`.
+  bool share_cached_objects = false;
 };
 
 // One page of a list.
 struct ListResult {
   std::vector<ObjectPtr> items;
+  // With ListOptions::share_cached_objects: the page's objects when the watch cache served it
+  // (then `items` is empty). Immutable, shared with the cache.
+  std::vector<std::shared_ptr<const google::protobuf::Message>> shared_items;
   int64_t resource_version = 0;  // the store revision the list was read at
   std::string continue_token;    // empty on the last page
   int64_t remaining = -1;        // items after this page when known, else -1
@@ -83,8 +89,11 @@ enum class PatchType { kMerge, kJson, kStrategicMerge, kApply };
 
 // One event of an object watch.
 struct ObjectEvent {
-  std::string type;    // "ADDED", "MODIFIED", "DELETED", "BOOKMARK" or "ERROR"
-  ObjectPtr object;    // the object; for BOOKMARK an empty object with only resourceVersion
+  std::string type;  // "ADDED", "MODIFIED", "DELETED", "BOOKMARK" or "ERROR"
+  ObjectPtr object;  // the object; for BOOKMARK an empty object with only resourceVersion
+  // With WatchOptions::share_cached_objects, for an object event of a watch the watch cache
+  // serves: the cache's immutable object (shared, not copied); `object` is then null.
+  std::shared_ptr<const google::protobuf::Message> shared;
   absl::Status error;  // for ERROR: why the watch ended (IsCompacted -> 410)
 };
 
@@ -103,6 +112,9 @@ struct WatchOptions {
   ListOptions selectors;         // label and field selectors (limit/continue ignored)
   std::string resource_version;  // "" or "0": the current state as ADDED events first
   bool allow_bookmarks = false;  // emit BOOKMARK events on store progress notifications
+  // For callers in this process only: object events carry the watch cache's objects in
+  // ObjectEvent::shared instead of copies (when the cache serves the watch).
+  bool share_cached_objects = false;
 };
 
 // Options of create, update and patch.
