@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/grpcpp.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/field/errors.h"
@@ -65,9 +66,21 @@ bool IsPodKind(const KindInfo& kind) {
   return kind.gvk.group.empty() && kind.gvk.version == "v1" && kind.gvk.kind == "Pod";
 }
 
-// The registry's patch type of a request's; InvalidArgument for values this server does not
-// know (a newer client's).
-absl::StatusOr<PatchType> PatchTypeOf(pb::PatchType type) {
+// The registry's patch type of a request's (field `number` of `req`); InvalidArgument for
+// values this server does not know (a newer client's: proto2 keeps them as unknown fields and
+// leaves the field unset, which must not read as a merge patch).
+absl::StatusOr<PatchType> PatchTypeOf(const google::protobuf::Message& req, int number,
+                                      pb::PatchType type) {
+  const google::protobuf::UnknownFieldSet& unknown = req.GetReflection()->GetUnknownFields(req);
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    if (unknown.field(i).number() == number) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown patch type ",
+                       unknown.field(i).type() == google::protobuf::UnknownField::TYPE_VARINT
+                           ? unknown.field(i).varint()
+                           : 0));
+    }
+  }
   switch (type) {
     case pb::PATCH_MERGE:
       return PatchType::kMerge;
@@ -300,7 +313,8 @@ class ObjectsService final : public pb::Objects::Service {
           Call call, Begin(ctx, "Patch", req->ref(), "patch", req->status() ? "status" : ""));
       const auto& kind = call.kind;
       if (req->status() && !kind->has_status) return NotFoundPath();
-      RUDDER_ASSIGN_OR_RETURN(PatchType type, PatchTypeOf(req->type()));
+      RUDDER_ASSIGN_OR_RETURN(PatchType type,
+                              PatchTypeOf(*req, pb::PatchRequest::kTypeFieldNumber, req->type()));
       if (type == PatchType::kStrategicMerge && kind->custom_resource) {
         // As in Kubernetes: custom resources have no patch strategies.
         return absl::InvalidArgumentError(
@@ -378,7 +392,8 @@ class ObjectsService final : public pb::Objects::Service {
     return ToGrpc([&]() -> absl::Status {
       RUDDER_ASSIGN_OR_RETURN(Call call, Begin(ctx, "PatchScale", req->ref(), "patch", "scale"));
       const auto& kind = call.kind;
-      RUDDER_ASSIGN_OR_RETURN(PatchType type, PatchTypeOf(req->type()));
+      RUDDER_ASSIGN_OR_RETURN(
+          PatchType type, PatchTypeOf(*req, pb::PatchScaleRequest::kTypeFieldNumber, req->type()));
       if (type == PatchType::kApply) {
         return absl::InvalidArgumentError(
             "the scale subresource takes merge, JSON and strategic merge patches");

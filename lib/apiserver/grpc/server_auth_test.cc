@@ -213,5 +213,81 @@ TEST_F(GrpcAuthTest, UserAndAttributesReachAuthorizerAndAdmission) {
   EXPECT_EQ(seen[2].resource, "secrets");
 }
 
+// The subresources are authorized as REST authorizes their paths: create pods/binding, create
+// pods/eviction, patch deployments/scale, patch configmaps for an apply.
+TEST_F(GrpcAuthTest, SubresourcesAreAuthorizedWithTheirVerbs) {
+  auto authz = std::make_shared<RecordingAuthorizer>();
+  Start(std::make_shared<TokenAuthenticator>(), authz);
+  auto call = [&](auto method, const auto& req, auto* res, const std::string& token = "s3cret") {
+    grpc::ClientContext ctx;
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    return ((*stub_).*method)(&ctx, req, res);
+  };
+  pb::WriteRequest pod;
+  *pod.mutable_ref() = Ref("pods");
+  pod.mutable_object()->set_json(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},)"
+                                 R"("spec":{"containers":[{"name":"c","image":"nginx"}]}})");
+  pb::RawObject out;
+  ASSERT_TRUE(call(&pb::Objects::Stub::Create, pod, &out).ok());
+
+  pb::BindRequest bind;
+  *bind.mutable_ref() = Ref("pods", "web");
+  bind.mutable_binding()->mutable_target()->set_name("node-1");
+  api::meta::v1::Status done;
+  // No credentials: refused before anything happens.
+  EXPECT_EQ(call(&pb::Objects::Stub::Bind, bind, &done, "").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status st = call(&pb::Objects::Stub::Bind, bind, &done);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(done.status(), "Success");
+  EXPECT_EQ(done.code(), 201);
+
+  pb::EvictRequest evict;
+  *evict.mutable_ref() = Ref("pods", "web");
+  evict.set_dry_run(true);
+  st = call(&pb::Objects::Stub::Evict, evict, &done);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+
+  pb::PatchRequest apply;
+  *apply.mutable_ref() = Ref("configmaps", "applied");
+  apply.set_type(pb::PATCH_APPLY);
+  apply.set_field_manager("tool");
+  apply.set_patch("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n");
+  st = call(&pb::Objects::Stub::Patch, apply, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+
+  std::vector<admission::AuthzAttributes> seen = authz->seen();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[1].verb, "create");
+  EXPECT_EQ(seen[1].resource, "pods");
+  EXPECT_EQ(seen[1].subresource, "binding");
+  EXPECT_EQ(seen[1].name, "web");
+  EXPECT_EQ(seen[1].user.name, "jane");
+  EXPECT_EQ(seen[2].verb, "create");
+  EXPECT_EQ(seen[2].subresource, "eviction");
+  EXPECT_EQ(seen[3].verb, "patch");
+  EXPECT_EQ(seen[3].resource, "configmaps");
+  EXPECT_EQ(seen[3].subresource, "");
+  EXPECT_EQ(recorder_->users(), std::set<std::string>{"jane"});
+}
+
+TEST_F(GrpcAuthTest, DeniedSubresourcesChangeNothing) {
+  Start(nullptr, admission::NewAlwaysDenyAuthorizer());
+  pb::BindRequest bind;
+  *bind.mutable_ref() = Ref("pods", "web");
+  bind.mutable_binding()->mutable_target()->set_name("node-1");
+  api::meta::v1::Status done;
+  grpc::ClientContext ctx;
+  grpc::Status st = stub_->Bind(&ctx, bind, &done);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  EXPECT_NE(st.error_message().find(R"(cannot create resource "pods/binding")"), std::string::npos)
+      << st.error_message();
+  pb::EvictRequest evict;
+  *evict.mutable_ref() = Ref("pods", "web");
+  grpc::ClientContext ectx;
+  EXPECT_EQ(stub_->Evict(&ectx, evict, &done).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(recorder_->users().empty());
+}
+
 }  // namespace
 }  // namespace rudder::apiserver
