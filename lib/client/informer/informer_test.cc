@@ -101,6 +101,9 @@ class GatedClient : public Client {
                                 const std::string& n) override {
     return inner_->Get(k, ns, n);
   }
+  // Forwards the inner client's sharing of cached objects only when a test asks for it.
+  bool SharesCachedObjects() const override { return share_ && inner_->SharesCachedObjects(); }
+  void set_share(bool share) { share_ = share; }
   absl::StatusOr<ListResult> List(const api::KindInfo& k, const std::string& ns,
                                   const ListOptions& o) override {
     {
@@ -210,6 +213,7 @@ class GatedClient : public Client {
   std::vector<ListOptions> lists_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> watch_rvs_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> watches_{0};
+  bool share_ = false;
 };
 
 class InformerTest : public ::testing::Test {
@@ -339,6 +343,76 @@ TEST_F(InformerTest, ObjectsAreSharedNotCopied) {
   ObjectRef cached = inf->GetIndexer().Get("a", "one");
   MutexLock l(&mu);
   EXPECT_THAT(seen, ElementsAre(cached.get(), cached.get(), cached.get()));
+}
+
+TEST_F(InformerTest, InProcessInformersShareTheServersObjects) {
+  client_->set_share(true);
+  CreateCm("a", "listed");
+  std::unique_ptr<SharedIndexInformer> first = NewInformer(Options());
+  std::unique_ptr<SharedIndexInformer> second = NewInformer(Options());
+  ASSERT_TRUE(second->SetTransform(StripManagedFields).ok());
+  std::unique_ptr<SharedIndexInformer> labelled = NewInformer(Options());
+  ASSERT_TRUE(labelled
+                  ->SetTransform([](Object* o) {
+                    (*api::MutableObjectMeta(o)->mutable_labels())["seen"] = "yes";
+                  })
+                  .ok());
+  for (SharedIndexInformer* inf : {first.get(), second.get(), labelled.get()}) {
+    inf->Start();
+    ASSERT_TRUE(inf->WaitForCacheSync(absl::InfiniteFuture()));
+  }
+  ASSERT_TRUE(client_->lists()[0].share_cached_objects);
+  CreateCm("a", "watched");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return first->GetIndexer().Size() == 2 && second->GetIndexer().Size() == 2 &&
+               labelled->GetIndexer().Size() == 2;
+      },
+      "watched object in every cache"));
+  for (const char* name : {"listed", "watched"}) {
+    SCOPED_TRACE(name);
+    ObjectRef a = first->GetIndexer().Get("a", name);
+    ObjectRef b = second->GetIndexer().Get("a", name);
+    ObjectRef c = labelled->GetIndexer().Get("a", name);
+    ASSERT_NE(a, nullptr);
+    // One object for both (the server's own), StripManagedFields or not.
+    EXPECT_EQ(a.get(), b.get());
+    // A transform rewrites a copy; the shared object is left as it was.
+    ASSERT_NE(c, nullptr);
+    EXPECT_NE(c.get(), a.get());
+    EXPECT_EQ(api::GetObjectMeta(*c)->labels().at("seen"), "yes");
+    EXPECT_FALSE(api::GetObjectMeta(*a)->labels().contains("seen"));
+  }
+}
+
+TEST_F(InformerTest, RelistKeepsTheCachedObjectsThatDidNotChange) {
+  CreateCm("a", "same");
+  CreateCm("a", "changed");
+  std::unique_ptr<SharedIndexInformer> inf = NewInformer(Options());
+  inf->Start();
+  ASSERT_TRUE(inf->WaitForCacheSync(absl::InfiniteFuture()));
+  ASSERT_TRUE(WaitFor([&] { return client_->watches() == 1; }, "watch"));
+  ObjectRef same = inf->GetIndexer().Get("a", "same");
+  ObjectRef changed = inf->GetIndexer().Get("a", "changed");
+  ASSERT_NE(same, nullptr);
+  // The watch ends with 410 and the relist fails until the update is in: the relist brings it.
+  client_->SetListError(absl::UnavailableError("no lists now"));
+  client_->InjectWatchError(apiserver::ExpiredError("too old resource version"));
+  ASSERT_TRUE(WaitFor([&] { return client_->lists().size() == 2; }, "relist refused"));
+  UpdateCm("a", "changed", "x");
+  client_->SetListError(absl::OkStatus());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        clock_.Advance(absl::Milliseconds(100));
+        return client_->lists().size() == 3 &&
+               inf->LastSyncResourceVersion() == absl::StrCat(Revision());
+      },
+      "relist"));
+  // The list returned a new copy of each; the unchanged one is the cached object kept.
+  EXPECT_EQ(inf->GetIndexer().Get("a", "same").get(), same.get());
+  ObjectRef now = inf->GetIndexer().Get("a", "changed");
+  EXPECT_NE(now.get(), changed.get());
+  EXPECT_EQ(static_cast<const ConfigMap&>(*now).data().at("v"), "x");
 }
 
 TEST_F(InformerTest, RelistAfterCompactionDeliversTombstones) {

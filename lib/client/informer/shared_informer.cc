@@ -61,6 +61,7 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
         options_(options),
         clock_(options.clock != nullptr ? options.clock : Clock::Real()),
         ns_(kind_->namespaced ? options.ns : std::string()),
+        share_(client->SharesCachedObjects()),
         indexer_(NewIndexer()) {
     rng_ = options.seed != 0 ? options.seed : reinterpret_cast<uintptr_t>(this);
   }
@@ -252,6 +253,37 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
     return ObjectRef(std::move(obj));
   }
 
+  // The object to cache for a list item or watch event: `shared` (the server's own immutable
+  // object) when there is one, as it is unless a transform other than StripManagedFields must
+  // rewrite a copy; else `owned`, transformed.
+  ObjectRef Take(ObjectPtr owned, ObjectRef shared, const TransformFunc& transform) {
+    if (shared == nullptr) return owned == nullptr ? nullptr : Freeze(std::move(owned), transform);
+    if (!transform || IsStripManagedFields(transform)) return shared;
+    ObjectPtr copy(shared->New());
+    copy->CopyFrom(*shared);
+    return Freeze(std::move(copy), transform);
+  }
+
+  static bool IsStripManagedFields(const TransformFunc& transform) {
+    auto* const* fn = transform.target<void (*)(Object*)>();
+    return fn != nullptr && *fn == &StripManagedFields;
+  }
+
+  // `obj` itself, or the cached object with the same key and resourceVersion (the same
+  // content), so a relist does not hold a second copy of what did not change.
+  ObjectRef Dedup(ObjectRef obj) {
+    const api::meta::v1::ObjectMeta* nm = api::GetObjectMeta(*obj);
+    if (nm == nullptr || nm->resourceversion().empty()) return obj;
+    ObjectRef old = indexer_->Get(ObjectKey(*obj));
+    if (old == nullptr || old == obj) return obj;
+    const api::meta::v1::ObjectMeta* om = api::GetObjectMeta(*old);
+    if (om != nullptr && om->resourceversion() == nm->resourceversion() &&
+        old->GetDescriptor() == obj->GetDescriptor()) {
+      return old;
+    }
+    return obj;
+  }
+
   // Lists the kind (in pages) and replaces the cache with the result.
   absl::Status ListOnce() {
     std::string rv;
@@ -269,6 +301,7 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
     lo.field_selector = options_.field_selector;
     lo.resource_version = rv;
     lo.limit = options_.page_size;
+    lo.share_cached_objects = share_;
     int64_t list_rv = 0;
     while (true) {
       absl::StatusOr<ListResult> page = client_->List(*kind_, ns_, lo);
@@ -286,7 +319,14 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
         return page.status();
       }
       if (Stopping()) return absl::CancelledError("informer stopped");
-      for (ObjectPtr& o : page->items) items.push_back(Freeze(std::move(o), transform));
+      // Each page is matched with the cache at once: what did not change is kept as cached
+      // and the listed copy freed, so a relist never holds two copies of the whole list.
+      for (ObjectPtr& o : page->items) {
+        if (o != nullptr) items.push_back(Dedup(Freeze(std::move(o), transform)));
+      }
+      for (ObjectRef& o : page->shared_items) {
+        if (o != nullptr) items.push_back(Dedup(Take(nullptr, std::move(o), transform)));
+      }
       if (list_rv == 0) list_rv = page->resource_version;
       // Every page of a list is read at its first page's revision.
       if (page->continue_token.empty()) break;
@@ -359,6 +399,7 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
     wo.selectors.label_selector = options_.label_selector;
     wo.selectors.field_selector = options_.field_selector;
     wo.allow_bookmarks = true;
+    wo.share_cached_objects = share_;
     TransformFunc transform;
     {
       MutexLock l(&mu_);
@@ -397,8 +438,8 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
       if (events.empty()) continue;
       std::vector<ObjectRef> objs(events.size());
       for (size_t i = 0; i < events.size(); ++i) {
-        if (events[i].object == nullptr || events[i].type == "BOOKMARK") continue;
-        objs[i] = Freeze(std::move(events[i].object), transform);
+        if (events[i].type == "BOOKMARK") continue;
+        objs[i] = Take(std::move(events[i].object), std::move(events[i].shared), transform);
       }
       MutexLock l(&mu_);
       if (stopped_) break;
@@ -477,6 +518,8 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
   const InformerOptions options_;
   Clock* const clock_;
   const std::string ns_;
+  // The client hands out the server's cached objects (in process): cache those, not copies.
+  const bool share_;
   const std::unique_ptr<Indexer> indexer_;
   std::atomic<bool> stop_flag_{false};
 

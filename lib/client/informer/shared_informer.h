@@ -15,6 +15,10 @@
 // is_initial_list = true). A handler may ask for a periodic resync: OnUpdate(obj, obj) for
 // every cached object each period.
 //
+// Memory: over the in-process client, the cache holds the API server's own immutable objects
+// (shared with its watch cache, no copy); over other transforms, one decoded copy per object.
+// A relist keeps the cached object of every item whose resourceVersion did not change.
+//
 // All methods are thread-safe. Start() launches the informer's threads; Stop() (or the
 // destructor) stops them and waits for them, including every handler's delivery thread.
 //
@@ -51,7 +55,9 @@ namespace rudder::client {
 using TransformFunc = std::function<void(Object* obj)>;
 
 // A transform that clears metadata.managedFields, which are often most of an object's bytes
-// and of no use to controllers.
+// and of no use to controllers. An informer skips it for objects it shares with an in-process
+// API server's watch cache (Client::SharesCachedObjects): those cost the informer no memory,
+// and stripping them would take a copy. Any other transform is applied to a copy.
 void StripManagedFields(Object* obj);
 
 // Called with every list or watch error (after which the reflector backs off and retries).
