@@ -99,7 +99,9 @@ TEST(WebsiteControllerTest, CreatesUpdatesAndCollects) {
 }
 
 TEST(WebsiteControllerTest, ConvergesUnderPerturbedWatches) {
-  for (uint64_t seed = 1; seed <= 20; ++seed) {
+  // Quiescence is exact (no real-time window), so every seed converges however loaded the
+  // machine is; a failing seed replays alone.
+  for (uint64_t seed = 1; seed <= 50; ++seed) {
     auto tc = StartCluster(seed);
     ASSERT_NE(tc, nullptr);
     rudder::client::TypedClient<Website> sites(tc->client());

@@ -86,7 +86,8 @@ absl::StatusOr<std::unique_ptr<TestCluster>> TestCluster::Start(TestClusterOptio
   p.delay_probability = o.perturbation.delay_probability;
   p.drop_probability = o.perturbation.drop_probability;
   p.max_reorder_window = o.perturbation.max_reorder_window;
-  tc->controllers_ = std::make_unique<internal::TrackingClient>(tc->direct_.get(), p);
+  tc->controllers_ =
+      std::make_unique<internal::TrackingClient>(tc->direct_.get(), p, nullptr, tc->clock_.get());
   tc->tracked_ = std::make_unique<internal::TrackingClient>(
       tc->direct_.get(), internal::Perturbation{}, tc->controllers_.get());
   ctrl::ManagerOptions mo;
@@ -170,6 +171,14 @@ int64_t TestCluster::DroppedWatches() const { return controllers_->Drops(); }
 std::string TestCluster::Busy() const {
   std::string pending = controllers_->Pending();
   if (!pending.empty()) return pending;
+  return BusyCounters();
+}
+
+std::string TestCluster::BusyCounters() const {
+  int64_t in_flight = clock_->InFlight();
+  if (in_flight != 0) {
+    return absl::StrCat(in_flight, " in flight (", clock_->InFlightSummary(), ")");
+  }
   if (scheduler_ != nullptr) {
     std::string busy = scheduler_->Busy();
     if (!busy.empty()) return busy;
@@ -187,33 +196,31 @@ std::string TestCluster::Busy() const {
 }
 
 absl::Status TestCluster::WaitForQuiescence() {
-  // Quiet must hold for several consecutive checks spanning a few milliseconds of real time:
-  // long enough for waiters on the fake clock (which re-check it every millisecond) to wake
-  // for timers that are due, and for an event just taken off a watch to reach its handlers.
-  constexpr int kQuietChecks = 8;
-  const absl::Duration kQuietSpan = absl::Milliseconds(3);
+  // Decided by counters only, around a fence: the counters are zero, then every full watch
+  // has delivered every recorded write of its kind, then the counters are still zero and the
+  // store's revision has not moved. Work that ran between the two counter reads either wrote
+  // (the revision moved) or wrote before the watches were checked (and was delivered).
   absl::Time limit = absl::Now() + options_.quiescence_timeout;
-  int quiet = 0;
-  absl::Time quiet_since;
-  int64_t last_rev = -1;
   std::string busy;
   for (;;) {
-    busy = Busy();
-    absl::StatusOr<int64_t> rev = store_->CurrentRevision();
-    int64_t r = rev.ok() ? *rev : -1;
-    if (busy.empty() && r == last_rev) {
-      if (quiet++ == 0) quiet_since = absl::Now();
-      if (quiet >= kQuietChecks && absl::Now() - quiet_since >= kQuietSpan) return absl::OkStatus();
-    } else {
-      quiet = 0;
+    busy = BusyCounters();
+    if (busy.empty()) {
+      absl::StatusOr<int64_t> before = store_->CurrentRevision();
+      busy = controllers_->Pending();
+      if (busy.empty()) busy = BusyCounters();
+      if (busy.empty()) {
+        absl::StatusOr<int64_t> after = store_->CurrentRevision();
+        if (before.ok() && after.ok() && *before == *after) return absl::OkStatus();
+        busy = "the store changed";
+      }
     }
-    last_rev = r;
     if (absl::Now() > limit) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "TestCluster: not quiescent after ", absl::FormatDuration(options_.quiescence_timeout),
-          ": ", busy.empty() ? "the store keeps changing" : busy));
+      return absl::DeadlineExceededError(
+          absl::StrCat("TestCluster: not quiescent after ",
+                       absl::FormatDuration(options_.quiescence_timeout), ": ", busy));
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(250));
+    // Only paces the checks; nothing is decided by how long it lasts.
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
 }
 

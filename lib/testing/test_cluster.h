@@ -6,11 +6,12 @@
 // can look in. It starts in well under 50 ms.
 //
 // Time is a FakeClock that only the test moves. Advance(d) moves it and then waits until the
-// cluster is quiescent: every full watch has delivered every write of its kind and holds no
-// delayed event, every controller's queue is empty with no reconcile running, and this has
-// held long enough (in real time) for every timer the advance made due to fire and for its
-// work to finish. Between two such points nothing happens, so a test reads the cluster
-// without sleeping or polling.
+// cluster is quiescent, which is decided by exact counts, never by a real-time window: every
+// full watch has delivered every write of its kind, and nothing is in flight anywhere: no
+// event held or being handed to an informer's handlers, no item queued, delayed and due, or
+// being reconciled, no timer due whose waiter has not resumed, no scheduler or node work.
+// Between two such points nothing happens, so a test reads the cluster without sleeping or
+// polling.
 //
 // With a perturbation seed, the controllers' watches misbehave: events are held back,
 // reordered across objects (never within one object: a key's revisions keep their order),
@@ -220,6 +221,8 @@ class TestCluster {
  private:
   struct Rest;
   TestCluster() = default;
+  // Busy() without the watches: work counted on the clock, the scheduler, controllers.
+  std::string BusyCounters() const;
 
   TestClusterOptions options_;
   std::unique_ptr<FakeClock> clock_;

@@ -1,13 +1,16 @@
 #include "lib/testing/test_cluster.h"
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "lib/api/object/object.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/controllers/runtime/builder.h"
+#include "lib/controllers/runtime/predicate.h"
 #include "lib/sched/kube/scheduler_runner.h"
 
 namespace rudder::testing {
@@ -89,6 +92,74 @@ TEST(TestClusterTest, AdvanceFiresRequeueAfterExactlyWhenDue) {
   EXPECT_EQ(reconciles.load(), 2);
   ASSERT_TRUE(tc->Advance(absl::Minutes(1)).ok());
   EXPECT_EQ(reconciles.load(), 3);
+}
+
+// A handler that takes a while (in real time) before it enqueues: quiescence waits for the
+// event to reach the queue and for its reconcile, however long that takes.
+TEST(TestClusterTest, QuiescenceWaitsForASlowHandler) {
+  TestClusterOptions o;
+  o.controllers = {
+      {"copier",
+       [](const ControllerContext& ctx) -> absl::StatusOr<std::unique_ptr<RunningController>> {
+         client::Client* c = ctx.client;
+         auto slow = ctrl::NewPredicateFuncs([](const client::Object&) {
+           std::this_thread::sleep_for(std::chrono::milliseconds(20));
+           return true;
+         });
+         auto r = ctrl::Builder(ctx.manager)
+                      .For<ConfigMap>({slow})
+                      .Complete(ctrl::ReconcilerFunc([c](const ctrl::Request& req) {
+                        api::core::v1::Secret s;
+                        s.mutable_metadata()->set_namespace_(req.ns);
+                        s.mutable_metadata()->set_name("copy-" + req.name);
+                        (void)client::TypedClient<api::core::v1::Secret>(c).Create(s);
+                        return ctrl::Result{};
+                      }));
+         if (!r.ok()) return r;
+         return nullptr;
+       }}};
+  auto tc = StartCluster(std::move(o));
+  ASSERT_NE(tc, nullptr);
+  client::TypedClient<ConfigMap> maps(tc->client());
+  client::TypedClient<api::core::v1::Secret> secrets(tc->direct_client());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(maps.Create(Map("cm-" + std::to_string(i))).ok());
+    // One quiescence, no retries: the copy must be there.
+    absl::Status q = tc->WaitForQuiescence();
+    ASSERT_TRUE(q.ok()) << q;
+    EXPECT_TRUE(secrets.Get("default", "copy-cm-" + std::to_string(i)).ok()) << i;
+    EXPECT_EQ(tc->clock()->InFlight(), 0);
+  }
+}
+
+// A reconcile requeued exactly at the instant the test advances to runs before Advance
+// returns, each time, with no retries.
+TEST(TestClusterTest, RequeueDueAtTheAdvanceRunsBeforeItReturns) {
+  std::atomic<int> reconciles{0};
+  TestClusterOptions o;
+  o.controllers = {
+      {"ticker",
+       [&](const ControllerContext& ctx) -> absl::StatusOr<std::unique_ptr<RunningController>> {
+         auto r = ctrl::Builder(ctx.manager)
+                      .For<ConfigMap>()
+                      .Complete(ctrl::ReconcilerFunc([&](const ctrl::Request&) {
+                        ++reconciles;
+                        return ctrl::Result{.requeue_after = absl::Seconds(10)};
+                      }));
+         if (!r.ok()) return r;
+         return nullptr;
+       }}};
+  auto tc = StartCluster(std::move(o));
+  ASSERT_NE(tc, nullptr);
+  client::TypedClient<ConfigMap> maps(tc->client());
+  ASSERT_TRUE(maps.Create(Map("cm")).ok());
+  ASSERT_TRUE(tc->WaitForQuiescence().ok());
+  ASSERT_EQ(reconciles.load(), 1);
+  for (int i = 2; i <= 30; ++i) {
+    absl::Status s = tc->Advance(absl::Seconds(10));
+    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_EQ(reconciles.load(), i);
+  }
 }
 
 TEST(TestClusterTest, WaitForExplainsFailureWithTheLastState) {

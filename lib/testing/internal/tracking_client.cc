@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -37,29 +38,76 @@ uint64_t Next64(uint64_t* s) {
 }
 double Uniform(uint64_t* s) { return (Next64(s) >> 11) * (1.0 / 9007199254740992.0); }
 
+std::string ListingKey(const std::string& watch_key) {
+  return absl::StrCat(watch_key, "#", std::hash<std::thread::id>()(std::this_thread::get_id()));
+}
+
 }  // namespace
 
 std::string KindKey(const api::KindInfo& kind) { return kind.gvk.ToString(); }
 
+std::string WatchKey(const api::KindInfo& kind, const std::string& ns, const std::string& labels,
+                     const std::string& fields) {
+  return absl::StrCat(KindKey(kind), "|", ns, "|", labels, "|", fields);
+}
+
 // A watch that reports what it delivered and, when perturbed, holds, reorders and drops.
 class TrackedWatcher : public client::ObjectWatcher {
  public:
-  TrackedWatcher(TrackingClient* owner, std::string kind, bool full, int64_t base,
-                 std::unique_ptr<client::ObjectWatcher> next, const Perturbation& p,
+  TrackedWatcher(TrackingClient* owner, std::string kind, std::string watch_key, bool full,
+                 int64_t base, std::unique_ptr<client::ObjectWatcher> next, const Perturbation& p,
                  uint64_t stream)
       : owner_(owner),
         kind_(std::move(kind)),
+        watch_key_(std::move(watch_key)),
         full_(full),
         next_(std::move(next)),
         p_(p),
         rng_(p.seed * 0x2545F4914F6CDD1DULL + stream),
         max_delivered_(base) {}
-  ~TrackedWatcher() override { owner_->Unregister(this); }
+  ~TrackedWatcher() override {
+    owner_->Unregister(this);
+    bool abandoned;
+    {
+      MutexLock l(&mu_);
+      abandoned = !ended_ && !cancelled_;
+    }
+    // Closed by its consumer without Cancel (an informer's watch timed out): it will be
+    // reopened from the last revision the consumer saw.
+    if (abandoned) owner_->ExpectRewatch(watch_key_);
+    MutexLock l(&mu_);
+    handed_ = 0;
+    held_.clear();
+    SyncWorkLocked();
+  }
 
   std::optional<client::ObjectEvent> Next(absl::Duration timeout) override {
-    return NextImpl(timeout);
+    if (timeout > absl::ZeroDuration()) {
+      // The consumer is ready to wait: it is done with what it took.
+      MutexLock l(&mu_);
+      handed_ = 0;
+      SyncWorkLocked();
+    }
+    std::optional<client::ObjectEvent> e = NextImpl(timeout);
+    bool rewatch;
+    {
+      MutexLock l(&mu_);
+      if (e.has_value()) ++handed_;
+      SyncWorkLocked();
+      rewatch = error_handed_;
+      error_handed_ = false;
+    }
+    // Counted before the consumer sees the error (and closes the watch).
+    if (rewatch) owner_->ExpectRewatch(watch_key_);
+    return e;
   }
-  void Cancel() override { next_->Cancel(); }
+  void Cancel() override {
+    {
+      MutexLock l(&mu_);
+      cancelled_ = true;
+    }
+    next_->Cancel();
+  }
 
   const std::string& kind() const { return kind_; }
   bool full() const { return full_; }
@@ -78,6 +126,13 @@ class TrackedWatcher : public client::ObjectWatcher {
  private:
   bool Perturbed() const { return p_.seed != 0; }
 
+  // Brings the clock's count of this watch's work to held + handed-out events.
+  void SyncWorkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    int64_t now = static_cast<int64_t>(held_.size()) + handed_;
+    if (now != counted_ && owner_->work() != nullptr) owner_->work()->AddWork(now - counted_);
+    counted_ = now;
+  }
+
   std::optional<client::ObjectEvent> NextImpl(absl::Duration timeout) {
     bool drop = false;
     {
@@ -92,6 +147,7 @@ class TrackedWatcher : public client::ObjectWatcher {
       // The connection "breaks" with 410 Gone: the informer relists and watches anew.
       next_->Cancel();
       owner_->CountDrop();
+      owner_->ExpectRewatch(watch_key_);
       client::ObjectEvent e;
       e.type = "ERROR";
       e.error = store::CompactedError(0);
@@ -151,6 +207,7 @@ class TrackedWatcher : public client::ObjectWatcher {
     ++delivered_;
     if (e.type == "ERROR") {
       ended_ = true;
+      error_handed_ = true;  // An informer relists and watches again.
     } else {
       max_delivered_ = std::max(max_delivered_, rv);
       // Drop only when every event up to the newest delivered has been delivered, so the
@@ -165,6 +222,7 @@ class TrackedWatcher : public client::ObjectWatcher {
 
   TrackingClient* const owner_;
   const std::string kind_;
+  const std::string watch_key_;
   const bool full_;
   const std::unique_ptr<client::ObjectWatcher> next_;
   const Perturbation p_;
@@ -176,12 +234,28 @@ class TrackedWatcher : public client::ObjectWatcher {
   int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
   bool drop_next_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool error_handed_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t handed_ ABSL_GUARDED_BY(mu_) = 0;   // Handed out, consumer not yet waiting again.
+  int64_t counted_ ABSL_GUARDED_BY(mu_) = 0;  // What this watch has added to the clock.
 };
 
-TrackingClient::TrackingClient(client::Client* next, Perturbation perturbation, TrackingClient* log)
-    : next_(next), perturbation_(perturbation), log_(log) {}
+TrackingClient::TrackingClient(client::Client* next, Perturbation perturbation, TrackingClient* log,
+                               FakeClock* work)
+    : next_(next), perturbation_(perturbation), log_(log), work_(work) {}
 
-TrackingClient::~TrackingClient() = default;
+TrackingClient::~TrackingClient() {
+  MutexLock l(&mu_);
+  int64_t owed = static_cast<int64_t>(listing_.size());
+  for (const auto& [key, n] : rewatch_) owed += n;
+  if (work_ != nullptr && owed != 0) work_->AddWork(-owed);
+}
+
+void TrackingClient::ExpectRewatch(const std::string& watch_key) {
+  MutexLock l(&mu_);
+  ++rewatch_[watch_key];
+  if (work_ != nullptr) work_->AddWork(1);
+}
 
 void TrackingClient::NoteWrite(const std::string& kind_key, int64_t rv) {
   if (log_ != nullptr) return log_->NoteWrite(kind_key, rv);
@@ -226,6 +300,16 @@ absl::StatusOr<client::ObjectPtr> TrackingClient::Get(const api::KindInfo& kind,
 absl::StatusOr<client::ListResult> TrackingClient::List(const api::KindInfo& kind,
                                                         const std::string& ns,
                                                         const client::ListOptions& options) {
+  if (log_ == nullptr && options.resource_version == "0" && options.continue_token.empty()) {
+    // An informer's first list (at "0"): it watches next, and until its watch is open the
+    // list's objects and anything written meanwhile are in flight.
+    // Keyed by thread too: a reflector lists and watches on one thread, and two informers of
+    // the same kind are two entries.
+    std::string key =
+        ListingKey(WatchKey(kind, ns, options.label_selector, options.field_selector));
+    MutexLock l(&mu_);
+    if (listing_.insert(std::move(key)).second && work_ != nullptr) work_->AddWork(1);
+  }
   return next_->List(kind, ns, options);
 }
 
@@ -266,15 +350,24 @@ absl::StatusOr<std::unique_ptr<client::ObjectWatcher>> TrackingClient::Watch(
   bool full = ns.empty() && options.selectors.label_selector.empty() &&
               options.selectors.field_selector.empty();
   std::string key = KindKey(kind);
+  std::string watch_key =
+      WatchKey(kind, ns, options.selectors.label_selector, options.selectors.field_selector);
   int64_t base = 0;
   MutexLock l(&mu_);
   if (!absl::SimpleAtoi(options.resource_version, &base) || base == 0) {
     auto it = written_.find(key);
     base = it == written_.end() ? 0 : it->second;
   }
-  auto tw = std::make_unique<TrackedWatcher>(this, key, full, base, *std::move(w), perturbation_,
-                                             static_cast<uint64_t>(++next_watcher_));
+  auto tw = std::make_unique<TrackedWatcher>(this, key, watch_key, full, base, *std::move(w),
+                                             perturbation_, static_cast<uint64_t>(++next_watcher_));
   watchers_.push_back(tw.get());
+  // Reopened: the ended watch it replaces is no longer in flight (this one is counted now).
+  auto it = rewatch_.find(watch_key);
+  if (it != rewatch_.end()) {
+    if (--it->second == 0) rewatch_.erase(it);
+    if (work_ != nullptr) work_->AddWork(-1);
+  }
+  if (listing_.erase(ListingKey(watch_key)) > 0 && work_ != nullptr) work_->AddWork(-1);
   return std::unique_ptr<client::ObjectWatcher>(std::move(tw));
 }
 
@@ -298,6 +391,12 @@ absl::StatusOr<std::unique_ptr<client::Scale>> TrackingClient::UpdateScale(
 
 std::string TrackingClient::Pending() const {
   MutexLock l(&mu_);
+  if (!rewatch_.empty()) {
+    return absl::StrCat("watch ", rewatch_.begin()->first, " ended and is not open again yet");
+  }
+  if (!listing_.empty()) {
+    return absl::StrCat("informer of ", *listing_.begin(), " has listed and not watched yet");
+  }
   for (TrackedWatcher* w : watchers_) {
     if (!w->full()) continue;
     auto it = written_.find(w->kind());

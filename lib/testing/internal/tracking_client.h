@@ -1,6 +1,13 @@
 // The client a TestCluster hands its controllers: forwards every call to the in-process
 // client, tracks how far each watch has delivered (for quiescence) and, with a seed, makes
 // watches misbehave (delays, per-object reorders, dropped connections).
+//
+// On the cluster's FakeClock it counts as work in flight (FakeClock::AddWork): every event a
+// watch holds back, every event handed to the consumer until the consumer asks for more with
+// a nonzero timeout (a reflector drains a batch with zero timeouts and hands it to its
+// handlers before it waits again), every watch that ended with an error or was closed without
+// Cancel, until the same watch (kind, namespace, selectors) is opened again, and every
+// informer's first list (at resourceVersion "0") until its watch is open.
 #ifndef RUDDER_LIB_TESTING_INTERNAL_TRACKING_CLIENT_H_
 #define RUDDER_LIB_TESTING_INTERNAL_TRACKING_CLIENT_H_
 
@@ -10,6 +17,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "lib/base/clock.h"
 #include "lib/base/mutex.h"
 #include "lib/client/client.h"
 
@@ -30,7 +39,9 @@ class TrackingClient : public client::Client {
  public:
   // `log`, when set, receives this client's writes instead and this client's watches are
   // neither tracked nor perturbed (the test's own client).
-  TrackingClient(client::Client* next, Perturbation perturbation, TrackingClient* log = nullptr);
+  // `work`, when set, receives the watches' in-flight counts.
+  TrackingClient(client::Client* next, Perturbation perturbation, TrackingClient* log = nullptr,
+                 FakeClock* work = nullptr);
   ~TrackingClient() override;
 
   api::Scheme& scheme() const override { return next_->scheme(); }
@@ -77,6 +88,10 @@ class TrackingClient : public client::Client {
   // Called by watchers.
   void Unregister(TrackedWatcher* w);
   void CountDrop();
+  // The watch `watch_key` ended (error or abandoned while owing events): its consumer is
+  // expected to open it again, and until then it is in flight.
+  void ExpectRewatch(const std::string& watch_key);
+  FakeClock* work() const { return work_; }
 
  private:
   void Note(const api::KindInfo& kind, const absl::StatusOr<client::ObjectPtr>& r, int64_t bump);
@@ -84,7 +99,10 @@ class TrackingClient : public client::Client {
   client::Client* const next_;
   const Perturbation perturbation_;
   TrackingClient* const log_;
+  FakeClock* const work_;
   mutable Mutex mu_;
+  absl::flat_hash_map<std::string, int64_t> rewatch_ ABSL_GUARDED_BY(mu_);  // Watch key -> n.
+  absl::flat_hash_set<std::string> listing_ ABSL_GUARDED_BY(mu_);  // Listed at "0", not watched.
   absl::flat_hash_map<std::string, int64_t> written_ ABSL_GUARDED_BY(mu_);  // Kind -> rv.
   std::vector<TrackedWatcher*> watchers_ ABSL_GUARDED_BY(mu_);
   int64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 0;
@@ -93,6 +111,9 @@ class TrackingClient : public client::Client {
 
 // The key TrackingClient uses for a kind.
 std::string KindKey(const api::KindInfo& kind);
+// The key of one watch: kind, namespace and selectors.
+std::string WatchKey(const api::KindInfo& kind, const std::string& ns, const std::string& labels,
+                     const std::string& fields);
 
 }  // namespace rudder::testing::internal
 
