@@ -30,6 +30,7 @@
 #include "lib/store/internal/watch_hub.h"
 #include "lib/store/rocks/internal/format.h"
 #include "lib/store/rocks/internal/log_file_system.h"
+#include "lib/store/rocks/internal/sync_spinner.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
@@ -51,6 +52,10 @@ using store_internal::WatchHub;
 constexpr int kMaxSyncsRunning = 4;
 // A leader commits at most this many batches while an earlier fsync runs.
 constexpr size_t kMaxLeaderBatches = 64;
+// A spinner spins at most this many pause instructions per sync (a few milliseconds), and
+// this many after a sync ended (about a millisecond) waiting for the next one.
+constexpr int64_t kMaxSyncSpinPauses = 1 << 16;
+constexpr int64_t kSyncSpinLingerPauses = 1 << 14;
 // Physical compaction deletes index entries in write batches of this many.
 constexpr int kCompactionBatch = 1024;
 
@@ -66,6 +71,12 @@ void FutexWait(std::atomic<int>* word, int expected) {
 // Wakes one thread blocked in FutexWait on `word`; `word` is not dereferenced.
 void FutexWake(std::atomic<int>* word) {
   syscall(SYS_futex, reinterpret_cast<int*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+// The submission stack's "a leader is active, nothing waits" marker (never dereferenced).
+template <typename T>
+T* LeadingMarker() {
+  return reinterpret_cast<T*>(alignof(T));
 }
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
@@ -343,7 +354,9 @@ class RocksStore : public Store {
   // Whether every column family is empty.
   absl::StatusOr<bool> IsEmpty();
 
+  // Runs `r` through the write pipeline and returns when it is answered.
   void Submit(Request* r);
+  void SubmitAndWait(Request* r);
   void PublishView(int64_t rev, int64_t compact);
   std::shared_ptr<const ReadView> View();
   // Builds and writes (without fsync) one batch; returns what PublishInOrder publishes.
@@ -443,6 +456,8 @@ class RocksStore : public Store {
   std::map<int64_t, std::unique_ptr<Commit>> pending_ ABSL_GUARDED_BY(publish_mu_);
 
   std::atomic<int64_t> committed_rev_{1};
+  // Write requests submitted and not yet answered.
+  std::atomic<int> writes_in_flight_{0};
   std::atomic<int64_t> compact_rev_{0};
 
   Mutex lease_mu_;
@@ -454,6 +469,8 @@ class RocksStore : public Store {
 
   Mutex compact_mu_;  // Serialises physical compactions.
   std::unique_ptr<WatchHub> hub_;
+  // Keeps a CPU busy while a sync runs and nothing else waits (options_.spin_during_sync).
+  std::unique_ptr<fmt::SyncSpinner> spinner_;
 };
 
 RocksStore::RocksStore(const RocksStoreOptions& options)
@@ -464,6 +481,7 @@ RocksStore::RocksStore(const RocksStoreOptions& options)
 }
 
 RocksStore::~RocksStore() {
+  spinner_.reset();
   {
     MutexLock lock(&lease_mu_);
     stopping_ = true;
@@ -670,6 +688,13 @@ absl::Status RocksStore::Init() {
                                       return ReplayHistory(range, from, to);
                                     });
 
+  if (options_.sync && options_.spin_during_sync) {
+    // Worth it only for a lone writer: with more, the CPU has their work to do.
+    spinner_ = std::make_unique<fmt::SyncSpinner>(
+        [this] { return writes_in_flight_.load(std::memory_order_relaxed) <= 1; },
+        kMaxSyncSpinPauses, kSyncSpinLingerPauses);
+  }
+
   // Leases that expired while the store was closed expire now, before anyone can read.
   std::vector<int64_t> due;
   {
@@ -718,14 +743,6 @@ absl::Status RocksStore::ReadMeta(const rocksdb::ReadOptions& ro, absl::string_v
 
 // ---- The write pipeline ----
 
-namespace {
-// The submission stack's "a leader is active, nothing waits" marker (never dereferenced).
-template <typename T>
-T* LeadingMarker() {
-  return reinterpret_cast<T*>(alignof(T));
-}
-}  // namespace
-
 void RocksStore::TakePending(std::vector<Request*>* out) {
   Request* const kLeading = LeadingMarker<Request>();
   Request* top = pending_head_.exchange(kLeading, std::memory_order_acq_rel);
@@ -748,6 +765,12 @@ RocksStore::Request* RocksStore::ReleaseOrNext() {
 }
 
 void RocksStore::Submit(Request* r) {
+  writes_in_flight_.fetch_add(1, std::memory_order_relaxed);
+  SubmitAndWait(r);
+  writes_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void RocksStore::SubmitAndWait(Request* r) {
   Request* const kLeading = LeadingMarker<Request>();
   Request* top = pending_head_.load(std::memory_order_relaxed);
   bool lead;
@@ -826,7 +849,9 @@ absl::Status RocksStore::WaitDurable(int64_t target, const std::function<void()>
     sync_started_seq_ = std::max(sync_started_seq_, upto);
     sync_mu_.Unlock();
     on_sync_start();
+    if (spinner_ != nullptr) spinner_->Begin();
     absl::Status st = fs_->SyncLogs();
+    if (spinner_ != nullptr) spinner_->End();
     sync_mu_.Lock();
     --syncs_running_;
     if (st.ok()) {

@@ -1,0 +1,88 @@
+#include "lib/store/rocks/internal/sync_spinner.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <utility>
+
+namespace rudder::store_internal::rocks {
+namespace {
+
+void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace
+
+SyncSpinner::SyncSpinner(std::function<bool()> worth_spinning, int64_t max_pauses,
+                         int64_t linger_pauses)
+    : worth_spinning_(std::move(worth_spinning)),
+      max_pauses_(max_pauses),
+      linger_pauses_(linger_pauses) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+SyncSpinner::~SyncSpinner() {
+  stop_.store(true, std::memory_order_seq_cst);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  syscall(SYS_futex, reinterpret_cast<int*>(&generation_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr,
+          0);
+  thread_.join();
+}
+
+void SyncSpinner::Begin() {
+  started_.fetch_add(1, std::memory_order_relaxed);
+  if (running_.fetch_add(1, std::memory_order_seq_cst) != 0) return;
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  // Only a sleeping spinner needs the system call (seq_cst: either it sees the new generation
+  // before sleeping, or this thread sees it asleep).
+  if (sleeping_.load(std::memory_order_seq_cst)) {
+    syscall(SYS_futex, reinterpret_cast<int*>(&generation_), FUTEX_WAKE_PRIVATE, 1, nullptr,
+            nullptr, 0);
+  }
+}
+
+void SyncSpinner::End() { running_.fetch_sub(1, std::memory_order_release); }
+
+void SyncSpinner::Loop() {
+  int seen = generation_.load(std::memory_order_seq_cst);
+  while (!stop_.load(std::memory_order_acquire)) {
+    if (running_.load(std::memory_order_acquire) > 0 && worth_spinning_()) {
+      spins_.fetch_add(1, std::memory_order_relaxed);
+      uint64_t started = started_.load(std::memory_order_relaxed);
+      int64_t budget = max_pauses_;  // For the sync running now.
+      int64_t idle = 0;              // Pauses since the last sync ended.
+      for (int64_t i = 1; !stop_.load(std::memory_order_relaxed); ++i) {
+        // Stop when there is other work for the CPU (checked now and then).
+        if ((i & 255) == 0 && !worth_spinning_()) break;
+        const uint64_t s = started_.load(std::memory_order_relaxed);
+        if (s != started) {
+          started = s;
+          budget = max_pauses_;
+        }
+        if (running_.load(std::memory_order_acquire) > 0) {
+          idle = 0;
+          if (--budget <= 0) break;
+        } else if (++idle > linger_pauses_) {
+          break;
+        }
+        CpuRelax();
+      }
+    }
+    // Sleep until the next sync starts (a new generation).
+    sleeping_.store(true, std::memory_order_seq_cst);
+    if (generation_.load(std::memory_order_seq_cst) == seen) {
+      syscall(SYS_futex, reinterpret_cast<int*>(&generation_), FUTEX_WAIT_PRIVATE, seen, nullptr,
+              nullptr, 0);
+    }
+    sleeping_.store(false, std::memory_order_seq_cst);
+    seen = generation_.load(std::memory_order_seq_cst);
+  }
+}
+
+}  // namespace rudder::store_internal::rocks
