@@ -2,7 +2,11 @@
 // SchedulingTopologySpread, end to end through queue + cycle + binder: 5,000 nodes (4 cpu,
 // 32Gi, 110 pods), then N pods (100m, 500Mi) added and scheduled; and SchedulingPreemption:
 // full nodes of low-priority pods, then high-priority pods that preempt. Reports pods/s and
-// the p50/p99 of the per-pod latency (first pop -> binding written).
+// the p50/p99 of the per-pod latency (first pop -> binding written), and the CPU time per pod
+// from adding the pods to the last binding: of the scheduling thread (sched_cpu_us) and of the
+// whole process (proc_cpu_us: Filter/Score workers and the binding thread included).
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -32,7 +36,46 @@ using store::TxnResult;
 using testing::NodeBuilder;
 using testing::PodBuilder;
 
-enum Variant { kRecording = 0, kStore = 1, kAffinity = 2, kAntiAffinity = 3, kSpread = 4 };
+// CPU time of the calling thread / of the process, in microseconds.
+double ThreadCpuMicros() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+double ProcessCpuMicros() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+// The counters every workload reports.
+void ReportCounters(benchmark::State& state, int64_t pods, double seconds, double sched_cpu_us,
+                    double proc_cpu_us, std::vector<double>* latencies) {
+  std::sort(latencies->begin(), latencies->end());
+  auto pct = [&](double q) {
+    return latencies->empty() ? 0
+                              : (*latencies)[std::min(latencies->size() - 1,
+                                                      static_cast<size_t>(q * latencies->size()))];
+  };
+  const double n = static_cast<double>(pods);
+  state.counters["pods_per_s"] = benchmark::Counter(seconds > 0 ? n / seconds : 0);
+  state.counters["p50_us"] = pct(0.50);
+  state.counters["p99_us"] = pct(0.99);
+  state.counters["sched_cpu_us"] = n > 0 ? sched_cpu_us / n : 0;
+  state.counters["proc_cpu_us"] = n > 0 ? proc_cpu_us / n : 0;
+}
+
+enum Variant {
+  kRecording = 0,
+  kStore = 1,
+  kAffinity = 2,
+  kAntiAffinity = 3,
+  kSpread = 4,
+  // SchedulingBasic with PodTopologySpread, InterPodAffinity and DefaultPreemption disabled
+  // (the default profile before they joined it): what those plugins cost a pod that has no
+  // use for them.
+  kBasicWithoutSpreadAndAffinity = 5,
+};
 
 std::string PodKey(const Pod& p) {
   return absl::StrCat("/registry/core/pods/", p.metadata().namespace_(), "/", p.metadata().name());
@@ -70,7 +113,7 @@ class StoreBinder : public Binder {
 void RunScheduling(benchmark::State& state, Variant variant) {
   const int num_nodes = static_cast<int>(state.range(0));
   const int num_pods = static_cast<int>(state.range(1));
-  double total_seconds = 0;
+  double total_seconds = 0, sched_cpu = 0, proc_cpu = 0;
   std::vector<double> latencies;
   for (auto _ : state) {
     std::unique_ptr<Store> store;
@@ -89,6 +132,11 @@ void RunScheduling(benchmark::State& state, Variant variant) {
     o.config.parallelism = static_cast<int>(state.range(2));
     if (variant == kAntiAffinity) {
       o.config.profiles[0].plugins.multi_point.enabled.push_back({"InterPodAffinity", 2});
+    }
+    if (variant == kBasicWithoutSpreadAndAffinity) {
+      for (const char* name : {"PodTopologySpread", "InterPodAffinity", "DefaultPreemption"}) {
+        o.config.profiles[0].plugins.multi_point.disabled.push_back({name, 0});
+      }
     }
     o.on_bound = [&](const Pod& p, const std::string&) {
       int i = 0;
@@ -137,6 +185,7 @@ void RunScheduling(benchmark::State& state, Variant variant) {
       pods.push_back(std::move(built));
       if (store) (void)store->Put(PodKey(pods.back()), pods.back().SerializeAsString());
     }
+    const double c0 = ThreadCpuMicros(), pc0 = ProcessCpuMicros();
     absl::Time t0 = absl::Now();
     for (const Pod& p : pods) (void)s->AddPod(p);
     for (int i = 0; i < num_pods; ++i) {
@@ -149,6 +198,8 @@ void RunScheduling(benchmark::State& state, Variant variant) {
     }
     s->WaitForBindings();
     absl::Time t1 = absl::Now();
+    sched_cpu += ThreadCpuMicros() - c0;
+    proc_cpu += ProcessCpuMicros() - pc0;
     total_seconds += absl::ToDoubleSeconds(t1 - t0);
     state.SetIterationTime(absl::ToDoubleSeconds(t1 - t0));
     if (done.load(std::memory_order_acquire) != num_pods) state.SkipWithError("bindings missing");
@@ -159,16 +210,8 @@ void RunScheduling(benchmark::State& state, Variant variant) {
     s.reset();
     state.ResumeTiming();
   }
-  std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double q) {
-    return latencies.empty() ? 0
-                             : latencies[std::min(latencies.size() - 1,
-                                                  static_cast<size_t>(q * latencies.size()))];
-  };
-  state.counters["pods_per_s"] =
-      benchmark::Counter(static_cast<double>(num_pods) * state.iterations() / total_seconds);
-  state.counters["p50_us"] = pct(0.50);
-  state.counters["p99_us"] = pct(0.99);
+  ReportCounters(state, static_cast<int64_t>(num_pods) * state.iterations(), total_seconds,
+                 sched_cpu, proc_cpu, &latencies);
 }
 
 // Records evictions; the benchmark deletes the victims from the scheduler afterwards, as the
@@ -196,7 +239,7 @@ class BenchClusterAccess : public ClusterAccess {
 void RunPreemption(benchmark::State& state) {
   const int num_nodes = static_cast<int>(state.range(0));
   const int num_pods = static_cast<int>(state.range(1));
-  double total_seconds = 0;
+  double total_seconds = 0, sched_cpu = 0, proc_cpu = 0;
   std::vector<double> latencies;
   for (auto _ : state) {
     RecordingBinder binder;
@@ -230,6 +273,7 @@ void RunPreemption(benchmark::State& state) {
     std::vector<Pod> pods;
     for (int i = 0; i < num_pods; ++i)
       pods.push_back(PodBuilder(absl::StrCat("p", i)).Req("1").Priority(1000));
+    const double c0 = ThreadCpuMicros(), pc0 = ProcessCpuMicros();
     absl::Time t0 = absl::Now();
     for (const Pod& p : pods) (void)s->AddPod(p);
     int guard = 0;
@@ -251,6 +295,8 @@ void RunPreemption(benchmark::State& state) {
     }
     s->WaitForBindings();
     absl::Time t1 = absl::Now();
+    sched_cpu += ThreadCpuMicros() - c0;
+    proc_cpu += ProcessCpuMicros() - pc0;
     total_seconds += absl::ToDoubleSeconds(t1 - t0);
     state.SetIterationTime(absl::ToDoubleSeconds(t1 - t0));
     if (done.load(std::memory_order_acquire) != num_pods) {
@@ -264,20 +310,15 @@ void RunPreemption(benchmark::State& state) {
     s.reset();
     state.ResumeTiming();
   }
-  std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double q) {
-    return latencies.empty() ? 0
-                             : latencies[std::min(latencies.size() - 1,
-                                                  static_cast<size_t>(q * latencies.size()))];
-  };
-  state.counters["pods_per_s"] =
-      benchmark::Counter(static_cast<double>(num_pods) * state.iterations() / total_seconds);
-  state.counters["p50_us"] = pct(0.50);
-  state.counters["p99_us"] = pct(0.99);
+  ReportCounters(state, static_cast<int64_t>(num_pods) * state.iterations(), total_seconds,
+                 sched_cpu, proc_cpu, &latencies);
 }
 
 void BM_SchedulingBasic(benchmark::State& state) { RunScheduling(state, kRecording); }
 void BM_SchedulingBasicMemoryStore(benchmark::State& state) { RunScheduling(state, kStore); }
+void BM_SchedulingBasicWithoutSpreadAndAffinity(benchmark::State& state) {
+  RunScheduling(state, kBasicWithoutSpreadAndAffinity);
+}
 void BM_SchedulingNodeAffinity(benchmark::State& state) { RunScheduling(state, kAffinity); }
 void BM_SchedulingPodAntiAffinity(benchmark::State& state) { RunScheduling(state, kAntiAffinity); }
 void BM_SchedulingTopologySpread(benchmark::State& state) { RunScheduling(state, kSpread); }
@@ -288,6 +329,12 @@ BENCHMARK(BM_SchedulingBasic)
     ->Args({5000, 10000, 2})
     ->Args({5000, 50000, 1})
     ->Args({5000, 50000, 2})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SchedulingBasicWithoutSpreadAndAffinity)
+    ->Args({5000, 10000, 1})
+    ->Args({5000, 10000, 2})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
