@@ -14,6 +14,22 @@
 #include "lib/base/status_macros.h"
 
 namespace rudder::apiserver::cache {
+
+const absl::StatusOr<std::string>& CachedValue::Encoded() const {
+  std::call_once(once_, [this] {
+    if (encoder_ == nullptr || !*encoder_) {
+      encoded_ = absl::FailedPreconditionError("the watch cache has no encoder");
+    } else {
+      encoded_ = (*encoder_)(*object_);
+      if (encoded_.ok()) encoded_->shrink_to_fit();  // kept for the version's life
+    }
+    has_encoding_.store(true, std::memory_order_release);
+  });
+  return encoded_;
+}
+
+bool CachedValue::HasEncoding() const { return has_encoding_.load(std::memory_order_acquire); }
+
 namespace {
 
 // One change kept in the ring. For a delete, `object` is the last object stamped with the
@@ -21,8 +37,8 @@ namespace {
 struct Change {
   int64_t revision = 0;
   std::string key;
-  ObjectRef object;
-  ObjectRef prev;
+  ValueRef object;
+  ValueRef prev;
   bool deleted = false;
 };
 
@@ -41,11 +57,12 @@ class WatcherState {
   // Queues the client view of `c`; false when the watcher is over (cut off or cancelled).
   bool Deliver(const Change& c) {
     if (c.revision <= after_ || !absl::StartsWith(c.key, prefix_)) return Alive();
-    bool cur = !c.deleted && c.object != nullptr && Selects(*c.object);
-    bool prev = c.prev != nullptr && Selects(*c.prev);
+    bool cur = !c.deleted && c.object != nullptr && Selects(*c.object->object());
+    bool prev = c.prev != nullptr && Selects(*c.prev->object());
     CacheEvent e;
     e.revision = c.revision;
-    e.object = c.object;
+    e.object = c.object->object();
+    e.value = c.object;
     if (cur && prev) {
       e.type = CacheEvent::Type::kModified;
     } else if (cur) {
@@ -158,10 +175,12 @@ class WatcherHandle : public CacheWatcher {
 
 class WatchCacheImpl : public WatchCache {
  public:
-  WatchCacheImpl(store::Store* store, std::string prefix, Decoder decoder, const CacheOptions& o)
+  WatchCacheImpl(store::Store* store, std::string prefix, Decoder decoder, const CacheOptions& o,
+                 Encoder encoder)
       : store_(store),
         prefix_(std::move(prefix)),
         decoder_(std::move(decoder)),
+        encoder_(encoder ? std::make_shared<const Encoder>(std::move(encoder)) : nullptr),
         options_(o),
         clock_(o.clock != nullptr ? o.clock : Clock::Real()) {}
 
@@ -198,14 +217,14 @@ class WatchCacheImpl : public WatchCache {
     MutexLock l(&mu_);
     RUDDER_RETURN_IF_ERROR(WaitFreshLocked(need));
     CacheListResult out;
-    auto take = [&](const std::string& key, const ObjectRef& obj, bool* stop) {
-      if (o.filter && !o.filter(*obj)) return;
+    auto take = [&](const std::string& key, const ValueRef& value, bool* stop) {
+      if (o.filter && !o.filter(*value->object())) return;
       if (o.limit > 0 && static_cast<int64_t>(out.items.size()) == o.limit) {
         out.next_key = key;
         *stop = true;
         return;
       }
-      out.items.push_back(CachedObject{key, obj});
+      out.items.push_back(CachedObject{key, value->object(), value});
     };
     if (o.match == RvMatch::kExact && o.resource_version > 0 && o.resource_version < rev_) {
       if (o.resource_version < floor_) {
@@ -213,7 +232,7 @@ class WatchCacheImpl : public WatchCache {
                                                   " is older than the watch cache (", floor_, ")"));
       }
       // Roll the current state back through the ring.
-      std::map<std::string, ObjectRef> at;
+      std::map<std::string, ValueRef> at;
       for (auto it = objects_.lower_bound(sub);
            it != objects_.end() && absl::StartsWith(it->first, sub); ++it) {
         at.emplace(it->first, it->second);
@@ -235,6 +254,7 @@ class WatchCacheImpl : public WatchCache {
       out.revision = o.resource_version;
       return out;
     }
+    out.items.reserve(o.limit > 0 ? static_cast<size_t>(o.limit) : objects_.size());
     bool stop = false;
     auto it = objects_.lower_bound(sub);
     for (; it != objects_.end() && absl::StartsWith(it->first, sub); ++it) {
@@ -263,10 +283,11 @@ class WatchCacheImpl : public WatchCache {
     if (o.initial_events) {
       for (auto it = objects_.lower_bound(opts.key_prefix);
            it != objects_.end() && absl::StartsWith(it->first, opts.key_prefix); ++it) {
-        if (!state->Selects(*it->second)) continue;
+        if (!state->Selects(*it->second->object())) continue;
         CacheEvent e;
         e.type = CacheEvent::Type::kAdded;
-        e.object = it->second;
+        e.object = it->second->object();
+        e.value = it->second;
         e.revision = rev_;
         state->AddInitial(std::move(e));
       }
@@ -319,10 +340,10 @@ class WatchCacheImpl : public WatchCache {
 
   absl::Status Relist(bool initial) {
     RUDDER_ASSIGN_OR_RETURN(store::RangeResult rr, store_->Range(store::KeyRange::Prefix(prefix_)));
-    std::map<std::string, ObjectRef> objects;
+    std::map<std::string, ValueRef> objects;
     for (const store::KeyValue& kv : rr.kvs) {
       RUDDER_ASSIGN_OR_RETURN(ObjectRef obj, decoder_(kv));
-      objects.emplace(kv.key, std::move(obj));
+      objects.emplace(kv.key, std::make_shared<const CachedValue>(std::move(obj), encoder_));
     }
     MutexLock l(&mu_);
     objects_ = std::move(objects);
@@ -414,12 +435,12 @@ class WatchCacheImpl : public WatchCache {
 
   void Apply(const store::SharedWatchResponse& r) {
     // Decode outside the lock.
-    std::vector<ObjectRef> decoded(r.events.size());
+    std::vector<ValueRef> decoded(r.events.size());
     for (size_t i = 0; i < r.events.size(); ++i) {
       const store::WatchEvent& e = *r.events[i];
       if (e.type == store::WatchEvent::Type::kPut) {
         absl::StatusOr<ObjectRef> obj = decoder_(e.kv);
-        if (obj.ok()) decoded[i] = std::move(*obj);
+        if (obj.ok()) decoded[i] = std::make_shared<const CachedValue>(std::move(*obj), encoder_);
       }
     }
     MutexLock l(&mu_);
@@ -437,10 +458,10 @@ class WatchCacheImpl : public WatchCache {
         objects_[c.key] = c.object;
       } else {
         if (c.prev == nullptr) continue;
-        std::unique_ptr<google::protobuf::Message> gone(c.prev->New());
-        gone->CopyFrom(*c.prev);
+        std::unique_ptr<google::protobuf::Message> gone(c.prev->object()->New());
+        gone->CopyFrom(*c.prev->object());
         api::MutableObjectMeta(gone.get())->set_resourceversion(absl::StrCat(c.revision));
-        c.object = std::move(gone);
+        c.object = std::make_shared<const CachedValue>(ObjectRef(std::move(gone)), encoder_);
         c.deleted = true;
         objects_.erase(it);
       }
@@ -467,6 +488,7 @@ class WatchCacheImpl : public WatchCache {
   store::Store* const store_;
   const std::string prefix_;
   const Decoder decoder_;
+  const std::shared_ptr<const Encoder> encoder_;  // null without one
   const CacheOptions options_;
   Clock* const clock_;
   std::thread thread_;
@@ -475,7 +497,7 @@ class WatchCacheImpl : public WatchCache {
   CondVar wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<store::Watcher> store_watch_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, ObjectRef> objects_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, ValueRef> objects_ ABSL_GUARDED_BY(mu_);
   std::deque<Change> ring_ ABSL_GUARDED_BY(mu_);
   // Every change after floor_ is in the ring.
   int64_t floor_ ABSL_GUARDED_BY(mu_) = 0;
@@ -487,11 +509,13 @@ class WatchCacheImpl : public WatchCache {
 
 absl::StatusOr<std::unique_ptr<WatchCache>> WatchCache::Start(store::Store* store,
                                                               std::string prefix, Decoder decoder,
-                                                              const CacheOptions& options) {
+                                                              const CacheOptions& options,
+                                                              Encoder encoder) {
   if (options.event_ring_size == 0 || options.watcher_buffer == 0) {
     return absl::InvalidArgumentError("event_ring_size and watcher_buffer must be > 0");
   }
-  auto c = std::make_unique<WatchCacheImpl>(store, std::move(prefix), std::move(decoder), options);
+  auto c = std::make_unique<WatchCacheImpl>(store, std::move(prefix), std::move(decoder), options,
+                                            std::move(encoder));
   RUDDER_RETURN_IF_ERROR(c->Init());
   return std::unique_ptr<WatchCache>(std::move(c));
 }

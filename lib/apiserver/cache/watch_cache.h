@@ -4,6 +4,8 @@
 //  - One store watch per cache (per key prefix) keeps a map of the current objects, decoded
 //    once and shared as std::shared_ptr<const Message> with every reader, and a bounded ring of
 //    recent events (with previous objects) at the store's revision.
+//  - With an Encoder, each object version also has its encoding (CachedValue::Encoded), made
+//    on first use and shared by every list and watch event that serves that version.
 //  - List: from memory; a consistent read first waits until the cache has caught up with the
 //    store's current revision (a count-only Range plus RequestProgress).
 //  - Watch: replays the ring from a resourceVersion, or the current state as ADDED, then live
@@ -17,11 +19,14 @@
 #ifndef RUDDER_LIB_APISERVER_CACHE_WATCH_CACHE_H_
 #define RUDDER_LIB_APISERVER_CACHE_WATCH_CACHE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -38,6 +43,37 @@ using ObjectRef = std::shared_ptr<const google::protobuf::Message>;
 
 // Decodes a stored value into an object carrying resourceVersion = kv.mod_revision.
 using Decoder = std::function<absl::StatusOr<ObjectRef>(const store::KeyValue& kv)>;
+
+// Encodes an object for clients (the API server's JSON), once per cached object version.
+using Encoder = std::function<absl::StatusOr<std::string>(const google::protobuf::Message&)>;
+
+// One version of a cached object and its encoding, made by the cache's Encoder on the first
+// Encoded() call and then kept for as long as this version is referenced. Immutable to
+// readers; thread-safe. Shared by the cache, its lists and its watch events.
+class CachedValue {
+ public:
+  // `encoder` may be null (Encoded() then fails with FailedPrecondition).
+  CachedValue(ObjectRef object, std::shared_ptr<const Encoder> encoder)
+      : object_(std::move(object)), encoder_(std::move(encoder)) {}
+  CachedValue(const CachedValue&) = delete;
+  CachedValue& operator=(const CachedValue&) = delete;
+
+  const ObjectRef& object() const { return object_; }
+  // The object's encoding, made on the first call (later calls return the same bytes).
+  const absl::StatusOr<std::string>& Encoded() const;
+  // Whether Encoded() has made the encoding (tests, memory accounting).
+  bool HasEncoding() const;
+
+ private:
+  const ObjectRef object_;
+  const std::shared_ptr<const Encoder> encoder_;
+  mutable std::once_flag once_;
+  mutable std::atomic<bool> has_encoding_{false};
+  mutable absl::StatusOr<std::string> encoded_;  // written once, under once_
+};
+
+// A shared cached object version.
+using ValueRef = std::shared_ptr<const CachedValue>;
 
 // Selects objects (label and field selectors); an empty function selects everything.
 using Filter = std::function<bool(const google::protobuf::Message&)>;
@@ -66,7 +102,8 @@ struct CacheListOptions {
 
 struct CachedObject {
   std::string key;
-  ObjectRef object;
+  ObjectRef object;  // == value->object()
+  ValueRef value;
 };
 
 struct CacheListResult {
@@ -83,6 +120,7 @@ struct CacheEvent {
   ObjectRef object;  // null for kBookmark and kError
   int64_t revision = 0;
   absl::Status error;  // kError: IsCompacted (position lost) or ResourceExhausted (too slow)
+  ValueRef value;      // `object` with its encoding; null when `object` is
 };
 
 // A client's watch on the cache. Destroying it ends the watch. One consumer at a time;
@@ -109,10 +147,12 @@ struct CacheWatchOptions {
 
 class WatchCache {
  public:
-  // Lists `prefix` (synchronously) and starts the store watch. Borrows `store`.
+  // Lists `prefix` (synchronously) and starts the store watch. Borrows `store`. `encoder`
+  // (optional) makes the encodings of CachedValue::Encoded.
   static absl::StatusOr<std::unique_ptr<WatchCache>> Start(store::Store* store, std::string prefix,
                                                            Decoder decoder,
-                                                           const CacheOptions& options = {});
+                                                           const CacheOptions& options = {},
+                                                           Encoder encoder = nullptr);
   virtual ~WatchCache() = default;
 
   // Lists from memory. OutOfRange (not IsCompacted) when an exact revision is older than the

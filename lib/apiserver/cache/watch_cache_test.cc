@@ -181,6 +181,92 @@ TEST_F(WatchCacheTest, ConsistentListSeesEveryEarlierWrite) {
   EXPECT_EQ(r->items.size(), 49u);
 }
 
+TEST_F(WatchCacheTest, EncodingIsMadeOncePerVersionAndSharedByListsAndWatchEvents) {
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  Encoder enc = [calls](const google::protobuf::Message& m) -> absl::StatusOr<std::string> {
+    calls->fetch_add(1);
+    const auto& meta = static_cast<const Pod&>(m).metadata();
+    return absl::StrCat(meta.name(), "@", meta.resourceversion());
+  };
+  Put("a", "x", "web");
+  auto c = WatchCache::Start(store_.get(), kPrefix, DecodePod, CacheOptions{.clock = &clock_}, enc);
+  ASSERT_TRUE(c.ok()) << c.status();
+  WatchCache& cache = **c;
+  CacheWatchOptions wo;
+  wo.initial_events = true;
+  auto w = cache.Watch(wo);
+  ASSERT_TRUE(w.ok());
+  auto r = cache.List({});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->items.size(), 1u);
+  const ValueRef v = r->items[0].value;
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->object(), r->items[0].object);
+  EXPECT_FALSE(v->HasEncoding());  // made on first use only
+  EXPECT_EQ(calls->load(), 0);
+  ASSERT_TRUE(v->Encoded().ok());
+  const std::string* bytes = &*v->Encoded();
+  EXPECT_EQ(*bytes, absl::StrCat("x@", Rv(v->object())));
+  EXPECT_TRUE(v->HasEncoding());
+  // Another list and the watch's initial event share the version and its bytes.
+  auto again = cache.List({});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->items[0].value, v);
+  EXPECT_EQ(&*again->items[0].value->Encoded(), bytes);
+  CacheEvent first = NextEvent(**w);
+  ASSERT_EQ(first.type, Type::kAdded);
+  EXPECT_EQ(first.value, v);
+  EXPECT_EQ(first.object, v->object());
+  EXPECT_EQ(calls->load(), 1);
+  // A change is a new version with its own encoding; a deletion's event object carries the
+  // deleting revision.
+  int64_t rev = Put("a", "x", "web", 1);
+  CacheEvent mod = NextEvent(**w);
+  ASSERT_EQ(mod.type, Type::kModified);
+  ASSERT_NE(mod.value, nullptr);
+  EXPECT_EQ(*mod.value->Encoded(), absl::StrCat("x@", rev));
+  int64_t gone = Del("a", "x");
+  CacheEvent del = NextEvent(**w);
+  ASSERT_EQ(del.type, Type::kDeleted);
+  ASSERT_NE(del.value, nullptr);
+  EXPECT_EQ(*del.value->Encoded(), absl::StrCat("x@", gone));
+  EXPECT_EQ(calls->load(), 3);
+  // The first version's bytes outlive its removal from the cache while referenced.
+  EXPECT_EQ(*v->Encoded(), absl::StrCat("x@", Rv(v->object())));
+}
+
+TEST_F(WatchCacheTest, WithoutAnEncoderEncodedIsFailedPrecondition) {
+  Put("a", "x", "web");
+  auto cache = Start();
+  auto r = cache->List({});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->items.size(), 1u);
+  EXPECT_EQ(r->items[0].value->Encoded().status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(WatchCacheTest, ConcurrentFirstUsesEncodeOnce) {
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  Encoder enc = [calls](const google::protobuf::Message& m) -> absl::StatusOr<std::string> {
+    calls->fetch_add(1);
+    return static_cast<const Pod&>(m).metadata().name();
+  };
+  for (int i = 0; i < 20; ++i) Put("a", absl::StrCat("p", i), "web");
+  auto c = WatchCache::Start(store_.get(), kPrefix, DecodePod, CacheOptions{.clock = &clock_}, enc);
+  ASSERT_TRUE(c.ok());
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      auto r = (*c)->List({});
+      ASSERT_TRUE(r.ok());
+      for (const CachedObject& o : r->items) {
+        EXPECT_EQ(*o.value->Encoded(), Name(o.object));
+      }
+    });
+  }
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(calls->load(), 20);
+}
+
 TEST_F(WatchCacheTest, ListFiltersByNamespaceSelectorAndPagesWithLimit) {
   Put("a", "x", "web");
   Put("a", "y", "db");

@@ -322,6 +322,7 @@ class CachedObjectWatcher : public ObjectWatcher {
     }
     if (share_) {
       e.shared = std::move(ce->object);
+      e.shared_value = std::move(ce->value);
       return e;
     }
     e.object.reset(ce->object->New());
@@ -364,8 +365,13 @@ cache::WatchCache* Registry::CacheFor(const api::KindInfo& kind) {
     RUDDER_ASSIGN_OR_RETURN(ObjectPtr obj, Decode(*info, kv));
     return cache::ObjectRef(std::move(obj));
   };
+  // The JSON a GET returns (kind and apiVersion first), made once per cached object version.
+  api::JsonEncodeOptions enc;
+  enc.api_version = info->gvk.ApiVersion();
+  enc.kind = info->gvk.kind;
+  auto encode = [enc](const Message& m) { return api::EncodeJson(m, enc); };
   absl::StatusOr<std::unique_ptr<cache::WatchCache>> c =
-      cache::WatchCache::Start(store_, prefix, decode, options_.cache);
+      cache::WatchCache::Start(store_, prefix, decode, options_.cache, encode);
   if (!c.ok()) return nullptr;  // served from the store; retried on the next request
   return caches_.emplace(prefix, std::move(*c)).first->second.get();
 }
@@ -606,7 +612,11 @@ absl::StatusOr<ListResult> Registry::List(const api::KindInfo& kind, const std::
     if (cr.ok()) {
       if (options.share_cached_objects) {
         out.shared_items.reserve(cr->items.size());
-        for (const cache::CachedObject& o : cr->items) out.shared_items.push_back(o.object);
+        out.shared_values.reserve(cr->items.size());
+        for (cache::CachedObject& o : cr->items) {
+          out.shared_items.push_back(std::move(o.object));
+          out.shared_values.push_back(std::move(o.value));
+        }
       } else {
         out.items.reserve(cr->items.size());
         for (const cache::CachedObject& o : cr->items) {

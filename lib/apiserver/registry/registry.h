@@ -78,6 +78,10 @@ struct ListResult {
   // With ListOptions::share_cached_objects: the page's objects when the watch cache served it
   // (then `items` is empty). Immutable, shared with the cache.
   std::vector<std::shared_ptr<const google::protobuf::Message>> shared_items;
+  // Alongside shared_items: each object's cached version, whose Encoded() is its JSON with
+  // kind and apiVersion first (as a GET returns it), made once per object version and shared
+  // by every list and watch that serves it.
+  std::vector<cache::ValueRef> shared_values;
   int64_t resource_version = 0;  // the store revision the list was read at
   std::string continue_token;    // empty on the last page
   int64_t remaining = -1;        // items after this page when known, else -1
@@ -94,6 +98,9 @@ struct ObjectEvent {
   // With WatchOptions::share_cached_objects, for an object event of a watch the watch cache
   // serves: the cache's immutable object (shared, not copied); `object` is then null.
   std::shared_ptr<const google::protobuf::Message> shared;
+  // With `shared`: its cached version, whose Encoded() is the object's JSON with kind and
+  // apiVersion (made once per object version, shared by every watcher and list).
+  cache::ValueRef shared_value;
   absl::Status error;  // for ERROR: why the watch ended (IsCompacted -> 410)
 };
 
