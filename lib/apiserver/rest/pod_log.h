@@ -53,6 +53,26 @@ class PodLogSource {
                                                                 const PodLogOptions& options) = 0;
 };
 
+// Reads PodLogOptions from a request's query parameters (container, follow, previous,
+// timestamps, tailLines, sinceSeconds, sinceTime, limitBytes), as the log subresource and the
+// node's /containerLogs endpoint take them. `param` returns "" for an absent parameter.
+// InvalidArgument naming the parameter for a malformed or out-of-range value.
+absl::StatusOr<PodLogOptions> ParsePodLogQuery(
+    const std::function<std::string(const char* key)>& param);
+
+// The query string of `options` without the container ("follow=true&tailLines=5"; "" when
+// every option has its default), the inverse of ParsePodLogQuery.
+std::string EncodePodLogQuery(const PodLogOptions& options);
+
+// For log servers over cpp-httplib, whose response sinks cannot tell that the client went
+// away while no output is due: the socket of the connection a request came in on, found by
+// its addresses (Request::local_port, remote_addr, remote_port); -1 when none matches.
+int FindConnectionSocket(int local_port, const std::string& remote_addr, int remote_port);
+
+// Whether the client of connection socket `fd` closed it (or it failed). Never blocks; false
+// for fd < 0.
+bool ConnectionClosed(int fd);
+
 }  // namespace rudder::apiserver
 
 #endif  // RUDDER_LIB_APISERVER_REST_POD_LOG_H_

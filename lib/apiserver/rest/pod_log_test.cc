@@ -171,12 +171,15 @@ TEST_F(PodLogTest, Errors) {
   EXPECT_EQ(r->status, 404);
 }
 
-TEST_F(PodLogTest, NoSourceIsUnavailable) {
+// Without an in-process source the log comes from the pod's node (pod_log_proxy_test.cc); an
+// unscheduled pod has none.
+TEST_F(PodLogTest, WithoutSourceAnUnscheduledPodHasNoLog) {
   Start(false);
   auto r = client_->Get(kLogPath);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->status, 400);
   EXPECT_TRUE(absl::StrContains(r->body, R"("kind":"Status")")) << r->body;
+  EXPECT_TRUE(absl::StrContains(r->body, "does not have a host assigned")) << r->body;
 }
 
 TEST_F(PodLogTest, FollowStreamsUntilTheSourceEnds) {

@@ -28,6 +28,7 @@
 #include "lib/apiserver/rest/internal/discovery.h"
 #include "lib/apiserver/rest/internal/openapi_v2_proto.h"
 #include "lib/apiserver/rest/internal/table.h"
+#include "lib/apiserver/rest/pod_log_proxy.h"
 #include "lib/base/mutex.h"
 #include "lib/base/status_macros.h"
 
@@ -137,6 +138,8 @@ class ApiServerImpl : public ApiServer {
   ~ApiServerImpl() override { Shutdown(); }
 
   absl::Status Init() {
+    pod_logs_ = NewPodLogRouter(&registry_, options_.scheme, options_.pod_logs,
+                                options_.pod_logs_node, options_.node_logs);
     const int threads = std::max(4, options_.max_threads);
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server_.set_payload_max_length(options_.max_body_bytes);
@@ -505,81 +508,50 @@ class ApiServerImpl : public ApiServer {
     return o;
   }
 
-  // GET pods/NAME/log: the pod must exist; its log comes from options_.pod_logs, as text/plain,
-  // streamed with chunks when following.
-  void ServePodLog(const httplib::Request& req, httplib::Response& res, const Target& t) {
-    if (req.method != "GET") return WriteError(res, MethodNotAllowed());
-    PodLogOptions o;
-    o.container = Param(req, "container");
-    auto flag = [&](const char* k) {
-      std::string v = Param(req, k);
-      return v == "true" || v == "1";
-    };
-    o.follow = flag("follow");
-    o.previous = flag("previous");
-    o.timestamps = flag("timestamps");
-    for (auto [key, out, min] : {std::tuple{"tailLines", &o.tail_lines, int64_t{0}},
-                                 std::tuple{"sinceSeconds", &o.since_seconds, int64_t{1}},
-                                 std::tuple{"limitBytes", &o.limit_bytes, int64_t{1}}}) {
-      std::string v = Param(req, key);
-      if (v.empty()) continue;
-      int64_t n;
-      if (!absl::SimpleAtoi(v, &n) || n < min) {
-        return WriteError(res, absl::InvalidArgumentError(absl::StrCat(
-                                   key, ": Invalid value: \"", v, "\": must be at least ", min)));
-      }
-      *out = n;
-    }
-    if (std::string v = Param(req, "sinceTime"); !v.empty()) {
-      absl::Time tm;
-      std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, v, &tm, &err)) {
-        return WriteError(
-            res, absl::InvalidArgumentError(absl::StrCat("sinceTime: Invalid value: \"", v, "\"")));
-      }
-      o.since_time = tm;
-    }
-    if (o.since_time && o.since_seconds) {
-      return WriteError(res, absl::InvalidArgumentError(
-                                 "sinceTime, sinceSeconds: at most one of them may be set"));
-    }
+  // GET pods/NAME/log: the pod must exist; its log comes from pod_logs_ (the
+  // in-process agent's source, or the pod's node through pod_log_proxy.h),
+  // streamed in chunks as it comes. A follow ends when the source ends it, the
+  // client goes away or the server stops.
+  void ServePodLog(const httplib::Request &req, httplib::Response &res,
+                   const Target &t) {
+    if (req.method != "GET")
+      return WriteError(res, MethodNotAllowed());
+    absl::StatusOr<PodLogOptions> o =
+        ParsePodLogQuery([&](const char *k) { return Param(req, k); });
+    if (!o.ok())
+      return WriteError(res, o.status());
     absl::StatusOr<ObjectPtr> pod = registry_.Get(*t.kind, t.ns, t.name);
-    if (!pod.ok()) return WriteError(res, pod.status());
-    if (options_.pod_logs == nullptr) {
-      return WriteError(res, absl::UnavailableError("no node agent serves pod logs"));
-    }
+    if (!pod.ok())
+      return WriteError(res, pod.status());
     absl::StatusOr<std::unique_ptr<PodLogStream>> stream =
-        options_.pod_logs->OpenLog(t.ns, t.name, o);
-    if (!stream.ok()) return WriteError(res, stream.status());
-    if (!o.follow) {
-      std::string body;
-      absl::Status st = (*stream)->Stream(
-          [&](std::string_view c) {
-            body.append(c);
-            return true;
-          },
-          [this] { return stopping_.load(); });
-      if (!st.ok()) return WriteError(res, st);
-      res.status = 200;
-      res.set_content(body, "text/plain");
-      return;
-    }
+        pod_logs_->OpenLog(t.ns, t.name, *o);
+    if (!stream.ok())
+      return WriteError(res, stream.status());
     std::shared_ptr<PodLogStream> s = std::move(*stream);
+    int conn = o->follow ? FindConnectionSocket(req.local_port, req.remote_addr,
+                                                req.remote_port)
+                         : -1;
     res.status = 200;
-    // Not text/*: cpp-httplib would gzip text streams for clients that accept it (as kubectl
-    // does), holding lines back in the compressor.
+    // A follow is not text/*: cpp-httplib would gzip text streams for clients
+    // that accept it (as kubectl does), holding lines back in the compressor.
     res.set_chunked_content_provider(
-        "application/octet-stream", [this, s](size_t, httplib::DataSink& sink) {
+        o->follow ? "application/octet-stream" : "text/plain",
+        [this, s, conn](size_t, httplib::DataSink &sink) {
           (void)s->Stream(
-              [&](std::string_view c) { return sink.write(c.data(), c.size()); },
-              [&] { return stopping_.load() || (sink.is_writable && !sink.is_writable()); });
+              [&](std::string_view c) {
+                return sink.write(c.data(), c.size());
+              },
+              [&] {
+                return stopping_.load() || ConnectionClosed(conn) ||
+                       (sink.is_writable && !sink.is_writable());
+              });
           sink.done();
           return true;
         });
   }
 
-  void ServeResource(const httplib::Request& req, httplib::Response& res, const Target& t,
-                     const admission::UserInfo& user) {
+  void ServeResource(const httplib::Request &req, httplib::Response &res,
+                     const Target &t, const admission::UserInfo &user) {
     const KindInfo& kind = *t.kind;
     const bool status = t.subresource == "status";
     if (t.subresource == "scale") return ServeScale(req, res, t, user);
@@ -1168,6 +1140,7 @@ class ApiServerImpl : public ApiServer {
   std::thread thread_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::unique_ptr<PodLogSource> pod_logs_;  // set by Init
   Mutex mu_;
   std::string openapi_v2_etag_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const std::string> openapi_v2_proto_ ABSL_GUARDED_BY(mu_);

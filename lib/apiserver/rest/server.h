@@ -21,6 +21,7 @@
 #include "lib/apiserver/admission/admission.h"
 #include "lib/apiserver/admission/auth.h"
 #include "lib/apiserver/rest/pod_log.h"
+#include "lib/apiserver/rest/pod_log_proxy.h"
 #include "lib/store/store.h"
 
 namespace rudder::apiserver {
@@ -42,8 +43,13 @@ struct ApiServerOptions {
   // Serve the kinds of stored CustomResourceDefinitions (lib/apiserver/crd) when the scheme
   // has the CustomResourceDefinition kind. The server then adds and removes kinds of `scheme`.
   bool serve_custom_resources = true;
-  // Serves GET pods/NAME/log (lib/apiserver/rest/pod_log.h); nullptr: that route answers 503.
+  // Serves GET pods/NAME/log (lib/apiserver/rest/pod_log.h) for the pods of node
+  // `pod_logs_node` (empty: of every node): an in-process agent's logs. The logs of other pods
+  // come from the log endpoint their Node publishes (lib/apiserver/rest/pod_log_proxy.h).
   std::shared_ptr<PodLogSource> pod_logs;
+  std::string pod_logs_node;
+  // How the server reaches nodes' log endpoints (bearer token, timeouts).
+  NodeLogClientOptions node_logs;
 };
 
 // A running API server. Destroying it shuts it down.
