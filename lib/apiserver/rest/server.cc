@@ -26,6 +26,7 @@
 #include "lib/apiserver/registry/eviction.h"
 #include "lib/apiserver/registry/registry.h"
 #include "lib/apiserver/rest/internal/discovery.h"
+#include "lib/apiserver/rest/internal/list_body.h"
 #include "lib/apiserver/rest/internal/openapi_v2_proto.h"
 #include "lib/apiserver/rest/internal/table.h"
 #include "lib/apiserver/rest/pod_log_proxy.h"
@@ -39,6 +40,8 @@ using api::KindInfo;
 namespace meta = api::meta::v1;
 
 constexpr char kJson[] = "application/json";
+// How many bytes of a LIST body are written at a time.
+constexpr size_t kListBatchBytes = 256 * 1024;
 
 void WriteJson(httplib::Response& res, int code, const std::string& body) {
   res.status = code;
@@ -879,57 +882,121 @@ class ApiServerImpl : public ApiServer {
     return o;
   }
 
+  // A LIST page. Objects the watch cache serves come with their JSON made once per object
+  // version (shared with every other list and watch); the body refers to those bytes and is
+  // written out in batches with its Content-Length, never assembled as one string. Objects
+  // read from the store (continue pages, old exact revisions) are encoded here.
   void List(const httplib::Request& req, httplib::Response& res, const Target& t) {
     const KindInfo& kind = *t.kind;
-    absl::StatusOr<ListResult> list = registry_.List(kind, t.ns, ListOpts(req));
-    if (!list.ok()) return WriteError(res, list.status());
-    std::vector<std::string> items;
-    items.reserve(list->items.size());
+    ListOptions lo = ListOpts(req);
+    lo.share_cached_objects = true;
+    auto list = std::make_shared<ListResult>();
+    if (absl::StatusOr<ListResult> r = registry_.List(kind, t.ns, lo); r.ok()) {
+      *list = std::move(*r);
+    } else {
+      return WriteError(res, r.status());
+    }
     const bool table = WantsTable(req);
-    for (const ObjectPtr& obj : list->items) {
-      // Custom resources' list items carry apiVersion and kind, as in Kubernetes.
-      absl::StatusOr<std::string> json =
-          table || kind.custom_resource ? EncodeObject(kind, *obj) : api::EncodeJson(*obj);
-      if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
-      items.push_back(std::move(*json));
-    }
+    // Custom resources' list items carry apiVersion and kind, as in Kubernetes; built-in
+    // kinds' do not.
+    const bool typed_items = table || kind.custom_resource;
+    const std::string type_meta =
+        rest_internal::TypeMetaPrefix(kind.gvk.ApiVersion(), kind.gvk.kind);
     std::string rv = absl::StrCat(list->resource_version);
-    if (table) {
-      return WriteJson(
-          res, 200, rest_internal::RenderTable(kind, items, rv, list->continue_token, absl::Now()));
-    }
-    std::string body =
+    std::string head =
         absl::StrCat(R"({"kind":")", kind.list_kind, R"(","apiVersion":")", kind.gvk.ApiVersion(),
                      R"(","metadata":{"resourceVersion":")", rv, "\"");
     if (!list->continue_token.empty()) {
-      absl::StrAppend(&body, R"(,"continue":")", list->continue_token, "\"");
+      absl::StrAppend(&head, R"(,"continue":")", list->continue_token, "\"");
       if (list->remaining >= 0)
-        absl::StrAppend(&body, R"(,"remainingItemCount":)", list->remaining);
+        absl::StrAppend(&head, R"(,"remainingItemCount":)", list->remaining);
     }
-    absl::StrAppend(&body, R"(},"items":[)", absl::StrJoin(items, ","), "]}");
-    WriteJson(res, 200, body);
+    absl::StrAppend(&head, R"(},"items":[)");
+    auto body = std::make_shared<rest_internal::JsonListBody>(std::move(head), "]}");
+    for (size_t i = 0; i < list->shared_items.size(); ++i) {
+      const google::protobuf::Message& obj = *list->shared_items[i];
+      const cache::ValueRef* v = i < list->shared_values.size() && list->shared_values[i] != nullptr
+                                     ? &list->shared_values[i]
+                                     : nullptr;
+      if (v != nullptr && (*v)->Encoded().ok()) {
+        std::string_view json = *(*v)->Encoded();
+        if (typed_items) {
+          body->AddView(json);
+          continue;
+        }
+        if (std::string_view rest = rest_internal::AfterTypeMeta(json, type_meta); !rest.empty()) {
+          body->AddView(rest, /*open_brace=*/true);
+          continue;
+        }
+      }
+      absl::StatusOr<std::string> json =
+          typed_items ? EncodeObject(kind, obj) : api::EncodeJson(obj);
+      if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
+      body->AddOwned(std::move(*json));
+    }
+    for (const ObjectPtr& obj : list->items) {
+      absl::StatusOr<std::string> json =
+          typed_items ? EncodeObject(kind, *obj) : api::EncodeJson(*obj);
+      if (!json.ok()) return WriteError(res, absl::InternalError(json.status().message()));
+      body->AddOwned(std::move(*json));
+    }
+    if (table) {
+      res.status = 200;
+      res.body = rest_internal::RenderTable(kind, body->ItemViews(), rv, list->continue_token,
+                                            absl::Now());
+      res.set_header("Content-Type", kJson);
+      return;
+    }
+    res.status = 200;
+    // With its length, cpp-httplib sends the body as it is produced (and uncompressed: on
+    // loopback and fast links compressing costs more than it saves).
+    res.set_content_provider(body->size(), kJson,
+                             [list, body](size_t, size_t, httplib::DataSink& sink) {
+                               std::string batch;
+                               batch.reserve(kListBatchBytes + 64 * 1024);
+                               if (!body->Next(kListBatchBytes, &batch)) return false;
+                               return sink.write(batch.data(), batch.size());
+                             });
   }
 
+  // One watch event line. Objects the watch cache serves come with their JSON made once per
+  // object version and shared by every watcher (and list) that sends it.
   static std::string EventJson(const KindInfo& kind, const ObjectEvent& e, bool table) {
-    std::string obj;
+    std::string_view obj;
+    std::string own;
     if (e.type == "ERROR") {
-      obj = ToApiStatusJson(e.error);
+      own = ToApiStatusJson(e.error);
+      obj = own;
     } else {
-      absl::StatusOr<std::string> json = EncodeObject(kind, *e.object);
-      obj = json.ok() ? *json : ToApiStatusJson(absl::InternalError(json.status().message()));
-      if (json.ok() && table && e.type != "BOOKMARK") {
+      const google::protobuf::Message& m = e.object != nullptr ? *e.object : *e.shared;
+      bool encoded = true;
+      if (e.shared_value != nullptr && e.shared_value->Encoded().ok()) {
+        obj = *e.shared_value->Encoded();
+      } else {
+        absl::StatusOr<std::string> json = EncodeObject(kind, m);
+        encoded = json.ok();
+        own = json.ok() ? *std::move(json)
+                        : ToApiStatusJson(absl::InternalError(json.status().message()));
+        obj = own;
+      }
+      if (encoded && table && e.type != "BOOKMARK") {
         // kubectl get -w asks for tables: each event carries a one-row Table.
-        obj = rest_internal::RenderTable(
-            kind, {*json}, api::GetObjectMeta(*e.object)->resourceversion(), "", absl::Now());
+        own = rest_internal::RenderTable(kind, {obj}, api::GetObjectMeta(m)->resourceversion(), "",
+                                         absl::Now());
+        obj = own;
       }
     }
-    return absl::StrCat(R"({"type":")", e.type, R"(","object":)", obj, "}\n");
+    std::string line = absl::StrCat(R"({"type":")", e.type, R"(","object":)");
+    line.append(obj);
+    line.append("}\n");
+    return line;
   }
 
   void Watch(const httplib::Request& req, httplib::Response& res, const Target& t) {
     WatchOptions o;
     o.selectors = ListOpts(req);
     o.resource_version = o.selectors.resource_version;
+    o.share_cached_objects = true;
     std::string b = Param(req, "allowWatchBookmarks");
     o.allow_bookmarks = b == "true" || b == "1";
     int64_t timeout_s = 1800;

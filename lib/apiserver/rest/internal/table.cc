@@ -164,7 +164,8 @@ std::string HumanDuration(absl::Duration d) {
   return absl::StrCat(h / 24 / 365, "y");
 }
 
-std::string RenderTable(const api::KindInfo& kind, const std::vector<std::string>& objects_json,
+std::string RenderTable(const api::KindInfo& kind,
+                        const std::vector<std::string_view>& objects_json,
                         const std::string& resource_version, const std::string& continue_token,
                         absl::Time now) {
   enum class Style { kGeneric, kPod, kDeployment, kPrinterColumns } style = Style::kGeneric;
@@ -235,7 +236,7 @@ std::string RenderTable(const api::KindInfo& kind, const std::vector<std::string
   w.EndArray();
   w.Key("rows");
   w.StartArray();
-  for (const std::string& json : objects_json) {
+  for (std::string_view json : objects_json) {
     rapidjson::Document obj;
     obj.Parse(json.data(), json.size());
     if (obj.HasParseError() || !obj.IsObject()) continue;

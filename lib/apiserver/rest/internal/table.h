@@ -3,6 +3,7 @@
 #define RUDDER_LIB_APISERVER_REST_INTERNAL_TABLE_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -13,10 +14,12 @@ namespace rudder::apiserver::rest_internal {
 // Kubernetes' short human duration ("5s", "3m2s", "4h", "2d3h", "400d", "3y").
 std::string HumanDuration(absl::Duration d);
 
-// A meta.k8s.io/v1 Table for objects given as their JSON (each with kind and apiVersion).
+// A meta.k8s.io/v1 Table for objects given as their JSON (each with kind and apiVersion;
+// borrowed for the call).
 // NAME and AGE for every kind; Kubernetes' columns for pods and deployments. Each row carries
 // the object's metadata as a PartialObjectMetadata.
-std::string RenderTable(const api::KindInfo& kind, const std::vector<std::string>& objects_json,
+std::string RenderTable(const api::KindInfo& kind,
+                        const std::vector<std::string_view>& objects_json,
                         const std::string& resource_version, const std::string& continue_token,
                         absl::Time now);
 
