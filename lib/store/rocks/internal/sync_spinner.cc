@@ -1,6 +1,7 @@
 #include "lib/store/rocks/internal/sync_spinner.h"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@ SyncSpinner::~SyncSpinner() {
 }
 
 void SyncSpinner::Begin() {
+  cpu_.store(sched_getcpu(), std::memory_order_relaxed);
   started_.fetch_add(1, std::memory_order_relaxed);
   if (running_.fetch_add(1, std::memory_order_seq_cst) != 0) return;
   generation_.fetch_add(1, std::memory_order_seq_cst);
@@ -54,6 +56,16 @@ void SyncSpinner::Loop() {
   while (!stop_.load(std::memory_order_acquire)) {
     if (running_.load(std::memory_order_acquire) > 0 && worth_spinning_()) {
       spins_.fetch_add(1, std::memory_order_relaxed);
+      // Spin on the CPU of the thread that syncs: that CPU must not go idle (spinning on
+      // another one does not help), and the thread, once woken, preempts the spinner there.
+      // Binding fails harmlessly if the CPU is not allowed.
+      const int cpu = cpu_.load(std::memory_order_relaxed);
+      if (cpu >= 0 && cpu != pinned_) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        if (sched_setaffinity(0, sizeof(set), &set) == 0) pinned_ = cpu;
+      }
       uint64_t started = started_.load(std::memory_order_relaxed);
       int64_t budget = max_pauses_;  // For the sync running now.
       int64_t idle = 0;              // Pauses since the last sync ended.
