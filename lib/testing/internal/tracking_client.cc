@@ -66,15 +66,16 @@ class TrackedWatcher : public client::ObjectWatcher {
         rng_(p.seed * 0x2545F4914F6CDD1DULL + stream),
         max_delivered_(base) {}
   ~TrackedWatcher() override {
-    owner_->Unregister(this);
     bool abandoned;
     {
       MutexLock l(&mu_);
       abandoned = !ended_ && !cancelled_;
     }
     // Closed by its consumer without Cancel (an informer's watch timed out): it will be
-    // reopened from the last revision the consumer saw.
+    // reopened from the last revision the consumer saw. Counted before this watch stops
+    // counting what it still owes.
     if (abandoned) owner_->ExpectRewatch(watch_key_);
+    owner_->Unregister(this);
     MutexLock l(&mu_);
     handed_ = 0;
     held_.clear();
@@ -88,12 +89,12 @@ class TrackedWatcher : public client::ObjectWatcher {
       handed_ = 0;
       SyncWorkLocked();
     }
+    // An event is counted as handed out under the same lock that records its delivery, so
+    // there is no instant at which it is neither owed nor counted.
     std::optional<client::ObjectEvent> e = NextImpl(timeout);
     bool rewatch;
     {
       MutexLock l(&mu_);
-      if (e.has_value()) ++handed_;
-      SyncWorkLocked();
       rewatch = error_handed_;
       error_handed_ = false;
     }
@@ -141,6 +142,8 @@ class TrackedWatcher : public client::ObjectWatcher {
       if (drop_next_ && held_.empty()) {
         ended_ = true;
         drop = true;
+        ++handed_;  // The error below.
+        SyncWorkLocked();
       }
     }
     if (drop) {
@@ -164,6 +167,7 @@ class TrackedWatcher : public client::ObjectWatcher {
         if (!e) break;
         MutexLock l(&mu_);
         held_.push_back(std::move(*e));
+        SyncWorkLocked();
       }
     }
     bool empty;
@@ -176,6 +180,7 @@ class TrackedWatcher : public client::ObjectWatcher {
       if (!e) return std::nullopt;
       MutexLock l(&mu_);
       held_.push_back(std::move(*e));
+      SyncWorkLocked();
     }
     MutexLock l(&mu_);
     size_t pick = 0;
@@ -203,6 +208,8 @@ class TrackedWatcher : public client::ObjectWatcher {
     }
     client::ObjectEvent e = std::move(held_[pick]);
     held_.erase(held_.begin() + pick);
+    ++handed_;
+    SyncWorkLocked();
     int64_t rv = RvOf(e.object.get());
     ++delivered_;
     if (e.type == "ERROR") {
