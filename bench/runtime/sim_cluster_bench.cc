@@ -3,6 +3,7 @@
 // time until every pod is Running, and the write load the agents put on the API server.
 //
 // Flags: --nodes=1000 --pods=100 --threads=2 --steady_rounds=30 --history=20000
+// --watcher_buffer=0
 // Agents share one pod informer (indexed by spec.nodeName) and run on a FakeClock that the
 // driver advances by one second per pass over all agents (ten seconds per pass in the steady
 // phase), so simulated time and wall time are reported apart.
@@ -85,7 +86,11 @@ int main(int argc, char** argv) {
   so.history_retention = Flag(argc, argv, "history", 20000);
   std::unique_ptr<rudder::store::Store> store = *rudder::store::NewMemoryStore(so);
   std::unique_ptr<rudder::api::Scheme> scheme = rudder::api::NewBuiltinScheme();
-  rudder::apiserver::Registry registry(store.get(), scheme.get());
+  // --watcher_buffer: events a watch of the API server's watch cache may fall behind before it
+  // is cut off (and its informer relists); 0: the cache's default.
+  rudder::apiserver::RegistryOptions ro;
+  if (int64_t b = Flag(argc, argv, "watcher_buffer", 0); b > 0) ro.cache.watcher_buffer = b;
+  rudder::apiserver::Registry registry(store.get(), scheme.get(), ro);
   std::unique_ptr<rudder::client::Client> client = rudder::client::NewInProcessClient(&registry);
   std::printf("nodes=%d pods/node=%d pods=%d threads=%d\n", nodes, per_node, total, threads);
   std::printf("rss at start: %.0f MiB\n", ProcMiB("VmRSS:"));
@@ -220,6 +225,12 @@ int main(int argc, char** argv) {
   std::printf("runtime records: %zu sandboxes, %zu containers\n", sandboxes, containers);
   std::printf("pod informer watch errors (each followed by a resume or relist): %d\n",
               watch_errors.load());
+  rudder::client::InformerStats is = informer->Stats();
+  std::printf(
+      "pod informer: %lld lists (%lld relists), %lld watches, %lld watch events%s%s\n",
+      static_cast<long long>(is.lists), static_cast<long long>(is.relists),
+      static_cast<long long>(is.watches), static_cast<long long>(is.watch_events),
+      is.last_relist_cause.empty() ? "" : "; last relist after: ", is.last_relist_cause.c_str());
   std::printf("peak rss (VmHWM): %.0f MiB; rss now %.0f MiB\n", ProcMiB("VmHWM:"),
               ProcMiB("VmRSS:"));
   for (auto& a : agents) a->Stop();

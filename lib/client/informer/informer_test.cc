@@ -362,6 +362,7 @@ TEST_F(InformerTest, InProcessInformersShareTheServersObjects) {
     ASSERT_TRUE(inf->WaitForCacheSync(absl::InfiniteFuture()));
   }
   ASSERT_TRUE(client_->lists()[0].share_cached_objects);
+  EXPECT_EQ(client_->lists()[0].limit, 0);  // one unpaged list, all of it from the cache
   CreateCm("a", "watched");
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -518,6 +519,12 @@ TEST_F(InformerTest, WatchErrorEventRelistsAfterBackoff) {
       "relist after 410"));
   EXPECT_EQ(errors.load(), 1);  // 410 is not an error worth reporting
   EXPECT_EQ(inf->GetIndexer().Size(), 1u);
+  ASSERT_TRUE(WaitFor([&] { return inf->Stats().lists == 3; }, "relist applied"));
+  InformerStats st = inf->Stats();
+  EXPECT_EQ(st.relists, 2);
+  EXPECT_GE(st.watches, 2);
+  EXPECT_NE(st.last_relist_cause.find("too old resource version"), std::string::npos)
+      << st.last_relist_cause;
 }
 
 TEST_F(InformerTest, BookmarksAdvanceTheResourceVersion) {

@@ -191,6 +191,11 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
     return last_rv_;
   }
 
+  InformerStats Stats() const override {
+    MutexLock l(&mu_);
+    return stats_;
+  }
+
  private:
   bool Stopping() const { return stop_flag_.load(std::memory_order_acquire); }
 
@@ -215,13 +220,22 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
       if (s.ok()) continue;  // ended or timed out: resume from the last resourceVersion
       if (IsExpired(s)) {
         need_list = true;  // 410: relist at once
+        NoteRelistCause(s);
         continue;
       }
       ReportError(s);
       // An error event ends the watch: relist (client-go). A failed watch request is retried.
-      if (watch_started) need_list = true;
+      if (watch_started) {
+        need_list = true;
+        NoteRelistCause(s);
+      }
       Backoff();
     }
+  }
+
+  void NoteRelistCause(const absl::Status& s) {
+    MutexLock l(&mu_);
+    stats_.last_relist_cause = s.ToString();
   }
 
   void ReportError(const absl::Status& s) {
@@ -300,7 +314,9 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
     lo.label_selector = options_.label_selector;
     lo.field_selector = options_.field_selector;
     lo.resource_version = rv;
-    lo.limit = options_.page_size;
+    // Shared objects are not copied, so paging (which bounds what a response copies) would
+    // only send the later pages to the store, which decodes copies: one request.
+    lo.limit = share_ ? 0 : options_.page_size;
     lo.share_cached_objects = share_;
     int64_t list_rv = 0;
     while (true) {
@@ -372,6 +388,7 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
     }
     last_rv_ = std::move(rv);
     relist_latest_ = false;
+    if (stats_.lists++ > 0) stats_.relists++;
     if (!synced_) {
       synced_ = true;
       Distribute({Notification::Type::kSynced, nullptr, nullptr, false});
@@ -414,6 +431,7 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
       MutexLock l(&mu_);
       if (stopped_) return absl::OkStatus();
       watcher_ = w->get();
+      stats_.watches++;
       if (options_.watch_timeout > absl::ZeroDuration()) {
         double r = static_cast<double>(SplitMix(&rng_) >> 11) / static_cast<double>(1ULL << 53);
         timeout_at = clock_->Now() + options_.watch_timeout + options_.watch_timeout * r;
@@ -454,6 +472,7 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
         ObjectRef& obj = objs[i];
         const api::meta::v1::ObjectMeta* m = obj == nullptr ? nullptr : api::GetObjectMeta(*obj);
         if (m == nullptr) continue;
+        stats_.watch_events++;
         if (!m->resourceversion().empty()) last_rv_ = m->resourceversion();
         std::string key = ObjectKey(*obj);
         if (ev.type == "DELETED") {
@@ -530,6 +549,7 @@ class SharedIndexInformerImpl : public SharedIndexInformer {
   bool synced_ ABSL_GUARDED_BY(mu_) = false;
   bool relist_latest_ ABSL_GUARDED_BY(mu_) = false;
   std::string last_rv_ ABSL_GUARDED_BY(mu_);
+  InformerStats stats_ ABSL_GUARDED_BY(mu_);
   TransformFunc transform_ ABSL_GUARDED_BY(mu_);
   WatchErrorHandler error_handler_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<Listener>> listeners_ ABSL_GUARDED_BY(mu_);

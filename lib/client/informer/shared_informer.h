@@ -74,7 +74,8 @@ struct InformerOptions {
   absl::Duration resync = absl::ZeroDuration();
   // Time source of back-off, watch timeouts and resyncs (borrowed); nullptr: Clock::Real().
   Clock* clock = nullptr;
-  // Page size of lists; 0: one unpaged list.
+  // Page size of lists; 0: one unpaged list. Lists of a client that shares the API server's
+  // cached objects (in process) are never paged: nothing is copied.
   int64_t page_size = 500;
   // A watch is ended and resumed (from the last resourceVersion) after a random duration in
   // [watch_timeout, 2 * watch_timeout); zero: watches never time out.
@@ -86,6 +87,16 @@ struct InformerOptions {
   absl::Duration backoff_reset = absl::Minutes(2);
   // Seed of the jitter's random source (0: from the address of the informer).
   uint64_t seed = 0;
+};
+
+// What an informer's reflector has done so far (monitoring, benchmarks).
+struct InformerStats {
+  int64_t lists = 0;         // complete lists applied to the cache (the first one included)
+  int64_t relists = 0;       // lists after the first (after 410 Gone or a failed watch)
+  int64_t watches = 0;       // watches started
+  int64_t watch_events = 0;  // object events applied from watches
+  // Why the last watch ended in a relist ("" before any).
+  std::string last_relist_cause;
 };
 
 // One shared list-and-watch of a kind with an indexed cache. Create with
@@ -137,6 +148,9 @@ class SharedIndexInformer {
   // The resourceVersion of the last list, watch event or bookmark applied ("" before the first
   // list).
   virtual std::string LastSyncResourceVersion() const = 0;
+
+  // Counters of lists, relists and watches so far.
+  virtual InformerStats Stats() const = 0;
 };
 
 // An informer for `kind` over `client` (borrowed; must outlive the informer). InvalidArgument
