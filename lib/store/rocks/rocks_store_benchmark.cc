@@ -102,7 +102,7 @@ void BM_EtcdPut(benchmark::State& state) { RunPuts(state, Etcd()); }
 BENCHMARK(BM_EtcdPut)->Threads(1)->Threads(16)->Threads(256)->UseRealTime();
 
 // The device itself, measured in the same run: append a 900-byte record to a preallocated
-// file and fdatasync it, as a store's one writer does per put. Bounds BM_RocksPut at one writer
+// file and fdatasync it, as a store's one writer does per put. Bounds BM_RocksPutNoSpin
 // and shows how fast the disk syncs at the moment of the run.
 void BM_RawFdatasync(benchmark::State& state) {
   const std::string path =
