@@ -366,10 +366,17 @@ cache::WatchCache* Registry::CacheFor(const api::KindInfo& kind) {
     return cache::ObjectRef(std::move(obj));
   };
   // The JSON a GET returns (kind and apiVersion first), made once per cached object version.
+  // Encoded from a throwaway copy: the codec reads map fields through protobuf's repeated-field
+  // view, which would otherwise keep a second copy of every map entry (labels, annotations,
+  // resource lists) inside the cached object for its whole life.
   api::JsonEncodeOptions enc;
   enc.api_version = info->gvk.ApiVersion();
   enc.kind = info->gvk.kind;
-  auto encode = [enc](const Message& m) { return api::EncodeJson(m, enc); };
+  auto encode = [enc](const Message& m) {
+    ObjectPtr copy(m.New());
+    copy->CopyFrom(m);
+    return api::EncodeJson(*copy, enc);
+  };
   absl::StatusOr<std::unique_ptr<cache::WatchCache>> c =
       cache::WatchCache::Start(store_, prefix, decode, options_.cache, encode);
   if (!c.ok()) return nullptr;  // served from the store; retried on the next request
