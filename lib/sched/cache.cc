@@ -273,9 +273,19 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
   for (NodeItem* item = head_; item && item->info.generation() > since; item = item->next) {
     auto& slot = snapshot->nodes_[item->info.name()];
     if (slot) {
+      const int32_t number = slot->snapshot_slot();
       *slot = item->info;
+      slot->set_snapshot_slot(number);
     } else {
       slot = std::make_unique<NodeInfo>(item->info);
+      int32_t number;
+      if (!snapshot->free_slots_.empty()) {
+        number = snapshot->free_slots_.back();
+        snapshot->free_slots_.pop_back();
+      } else {
+        number = snapshot->next_slot_++;
+      }
+      slot->set_snapshot_slot(number);
     }
     snapshot->affinity_index_->UpdateNode(item->info.name(), slot.get());
   }
@@ -290,6 +300,7 @@ void Cache::UpdateSnapshot(Snapshot* snapshot) {
     for (auto it = snapshot->nodes_.begin(); it != snapshot->nodes_.end();) {
       if (!nodes_.contains(it->first)) {
         snapshot->affinity_index_->UpdateNode(it->first, nullptr);
+        snapshot->free_slots_.push_back(it->second->snapshot_slot());
         snapshot->nodes_.erase(it++);
       } else {
         ++it;

@@ -52,6 +52,9 @@ class Snapshot : public NodeInfoLister {
   absl::flat_hash_map<std::string, std::unique_ptr<NodeInfo>> nodes_;
   std::vector<const NodeInfo*> list_;
   std::shared_ptr<const absl::flat_hash_map<std::string, int>> image_nodes_;
+  // NodeInfo::snapshot_slot numbers: the next unused one and released ones.
+  int32_t next_slot_ = 0;
+  std::vector<int32_t> free_slots_;
   int64_t generation_ = 0;
   int64_t list_generation_ = -1;
   int64_t image_generation_ = -1;

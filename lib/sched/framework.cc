@@ -1,5 +1,6 @@
 #include "lib/sched/framework.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 
@@ -42,7 +43,10 @@ StateKey::StateKey(std::string_view name) {
 }
 
 void CycleState::Write(const StateKey& key, std::unique_ptr<StateData> data) {
-  if (key.index() >= static_cast<int>(slots_.size())) slots_.resize(key.index() + 1);
+  // Grown once to a size that holds the usual number of keys.
+  if (key.index() >= static_cast<int>(slots_.size())) {
+    slots_.resize(std::max<size_t>(key.index() + 1, 32));
+  }
   slots_[key.index()] = std::move(data);
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "lib/api/proto/policy/v1/policy.pb.h"
@@ -72,6 +73,14 @@ class Status {
     return Status(Code::kUnschedulableAndUnresolvable, std::move(reason));
   }
   static Status Skip() { return Status(Code::kSkip); }
+  // A status with `s`'s code and details whose copies share them without reference counting:
+  // the details are built once and never freed. For the few failures a plugin returns for
+  // many nodes from several threads at once (copying them then touches no shared counter).
+  static Status Immortal(const Status& s) {
+    Status out(s.code_);
+    if (s.rep_) out.rep_ = std::shared_ptr<Rep>(std::shared_ptr<Rep>(), new Rep(*s.rep_));
+    return out;
+  }
 
   Code code() const { return code_; }
   bool ok() const { return code_ == Code::kSuccess; }
@@ -100,11 +109,12 @@ class Status {
     std::vector<std::string> reasons;
     std::string plugin;
   };
-  // Copy on write: a shared Rep is copied before it changes.
+  // Copy on write: a shared Rep (or an immortal one, which counts no owner) is copied before
+  // it changes.
   Rep* mutable_rep() {
     if (!rep_) {
       rep_ = std::make_shared<Rep>();
-    } else if (rep_.use_count() > 1) {
+    } else if (rep_.use_count() != 1) {
       rep_ = std::make_shared<Rep>(*rep_);
     }
     return rep_.get();
@@ -133,6 +143,30 @@ class StateKey {
   int index_;
 };
 
+// A small set of plugin names (the plugins a cycle skips). It holds views: the names must
+// outlive it (a profile's plugin names do; they live as long as the scheduler). Inserting and
+// looking up a handful of names allocates nothing. Value type; not thread-safe to mutate.
+class PluginNameSet {
+ public:
+  void insert(std::string_view name) {
+    if (!contains(name)) names_.push_back(name);
+  }
+  bool contains(std::string_view name) const {
+    for (std::string_view n : names_) {
+      if (n == name) return true;
+    }
+    return false;
+  }
+  bool empty() const { return names_.empty(); }
+  size_t size() const { return names_.size(); }
+  void clear() { names_.clear(); }
+  auto begin() const { return names_.begin(); }
+  auto end() const { return names_.end(); }
+
+ private:
+  absl::InlinedVector<std::string_view, 8> names_;
+};
+
 // Per-pod, per-cycle scratch space shared by the plugins of one scheduling attempt. Writes
 // happen in sequential extension points (PreFilter, PreScore, Reserve, ...); concurrent reads
 // in Filter/Score are safe while nobody writes. Owned by the scheduling cycle.
@@ -159,16 +193,18 @@ class CycleState {
   std::unique_ptr<CycleState> Clone() const;
   // Empties every slot, keeping capacity.
   void Reset();
-  // Plugins whose PreFilter / PreScore returned Skip (their Filter / Score is not called).
-  absl::flat_hash_set<std::string>& skip_filter_plugins() { return skip_filter_; }
-  const absl::flat_hash_set<std::string>& skip_filter_plugins() const { return skip_filter_; }
-  absl::flat_hash_set<std::string>& skip_score_plugins() { return skip_score_; }
-  const absl::flat_hash_set<std::string>& skip_score_plugins() const { return skip_score_; }
+  // Plugins whose PreFilter / PreScore returned Skip (their Filter / Score, and their
+  // PreFilter extensions, are not called in this cycle). Names are the profile's (see
+  // PluginNameSet).
+  PluginNameSet& skip_filter_plugins() { return skip_filter_; }
+  const PluginNameSet& skip_filter_plugins() const { return skip_filter_; }
+  PluginNameSet& skip_score_plugins() { return skip_score_; }
+  const PluginNameSet& skip_score_plugins() const { return skip_score_; }
 
  private:
   std::vector<std::unique_ptr<StateData>> slots_;
-  absl::flat_hash_set<std::string> skip_filter_;
-  absl::flat_hash_set<std::string> skip_score_;
+  PluginNameSet skip_filter_;
+  PluginNameSet skip_score_;
 };
 
 // What changed in the cluster, for requeueing unschedulable pods (Kubernetes' ClusterEvent).

@@ -432,6 +432,7 @@ class Scheduler::Impl : public Handle {
       int begin = c * kChunk, end = std::min(n, begin + kChunk);
       int local = 0;
       for (int i = begin; i < end; ++i) {
+        if (i + 2 < end) PrefetchNodeInfo(nodes[(start + i + 2) % n]);
         const NodeInfo& node = *nodes[(start + i) % n];
         Status s = nominated ? FilterWithNominatedPods(fw, state, pod, node, filters)
                              : Framework::RunFilter(filters, state, pod, node);
@@ -451,6 +452,7 @@ class Scheduler::Impl : public Handle {
     // Taking the first `want` in order makes the result independent of the thread count;
     // flags past the prefix are stale and never reached.
     int processed = 0;
+    const std::string* last_plugin = nullptr;  // the plugin last added to the diagnosis
     for (int i = 0; i < n && static_cast<int>(feasible_.size()) < want; ++i) {
       processed = i + 1;
       if (passed_[i]) {
@@ -459,7 +461,13 @@ class Scheduler::Impl : public Handle {
         if (statuses_[i].code() == Code::kError) {
           return statuses_[i];
         }
-        diagnosis->unschedulable_plugins.insert(statuses_[i].plugin());
+        // Most failures are copies of a few statuses: hash a plugin name only when it differs
+        // from the previous one.
+        const std::string& plugin = statuses_[i].plugin();
+        if (!last_plugin || *last_plugin != plugin) {
+          diagnosis->unschedulable_plugins.insert(plugin);
+          last_plugin = &plugin;
+        }
         diagnosis->node_to_status.failed.push_back(
             {nodes[(start + i) % n], std::move(statuses_[i])});
       }

@@ -115,7 +115,8 @@ void AffinityIndex::UpdateDomains(const std::string& name, const NodeInfo* node)
   auto it = node_objects_.find(name);
   const Node* before = it == node_objects_.end() ? nullptr : it->second.get();
   auto info = node_infos_.find(name);
-  const NodeInfo* before_info = info == node_infos_.end() ? nullptr : info->second;
+  const NodeInfo* before_info = info == node_infos_.end() ? nullptr : info->second.first;
+  const int32_t before_slot = info == node_infos_.end() ? -1 : info->second.second;
   if (before == now && (!now || before_info == node)) return;
   if (before) {
     for (const auto& [k, v] : before->metadata().labels()) {
@@ -124,20 +125,58 @@ void AffinityIndex::UpdateDomains(const std::string& name, const NodeInfo* node)
         nv->second.erase(before_info);
         if (nv->second.empty()) node_values_.erase(nv);
       }
+      auto ids = domain_ids_.find(k);
+      if (ids != domain_ids_.end() && before_slot >= 0 &&
+          static_cast<size_t>(before_slot) < ids->second.by_slot.size()) {
+        ids->second.by_slot[before_slot] = -1;
+      }
       auto d = domains_.find(k);
       if (d == domains_.end()) continue;
       auto c = d->second.find(v);
-      if (c != d->second.end() && --c->second <= 0) d->second.erase(c);
+      if (c != d->second.end() && --c->second <= 0) {
+        d->second.erase(c);
+        // The value is gone: its id is released.
+        if (ids != domain_ids_.end()) {
+          auto id = ids->second.ids.find(v);
+          if (id != ids->second.ids.end()) {
+            ids->second.free.push_back(id->second);
+            ids->second.ids.erase(id);
+          }
+          if (ids->second.ids.empty()) domain_ids_.erase(ids);
+        }
+      }
       if (d->second.empty()) domains_.erase(d);
+    }
+    if (before_slot >= 0 && static_cast<size_t>(before_slot) < slot_nodes_.size()) {
+      slot_nodes_[before_slot] = nullptr;
     }
   }
   if (now) {
+    const int32_t slot = node->snapshot_slot();
+    if (slot >= 0) {
+      if (slot_nodes_.size() <= static_cast<size_t>(slot)) slot_nodes_.resize(slot + 1, nullptr);
+      slot_nodes_[slot] = now;
+    }
     for (const auto& [k, v] : now->metadata().labels()) {
       ++domains_[k][v];
-      node_values_[k][node] = &v;
+      DomainIds& ids = domain_ids_[k];
+      auto [id, inserted] = ids.ids.try_emplace(v, 0);
+      if (inserted) {
+        if (!ids.free.empty()) {
+          id->second = ids.free.back();
+          ids.free.pop_back();
+        } else {
+          id->second = ids.num_ids++;
+        }
+      }
+      node_values_[k][node] = NodeDomain{&v, id->second};
+      if (slot >= 0) {
+        if (ids.by_slot.size() <= static_cast<size_t>(slot)) ids.by_slot.resize(slot + 1, -1);
+        ids.by_slot[slot] = id->second;
+      }
     }
     node_objects_[name] = node->shared_node();
-    node_infos_[name] = node;
+    node_infos_[name] = {node, node->snapshot_slot()};
   } else {
     node_objects_.erase(name);
     node_infos_.erase(name);
@@ -186,13 +225,24 @@ void AffinityIndex::CountPod(CountQuery* q, const PodInfo& pod, const NodeInfo& 
 
 const absl::flat_hash_map<std::string, int64_t>& AffinityIndex::CountPodsByDomain(
     const std::string& ns, const api::labels::Selector& selector, const std::string& key) const {
+  return Query(ns, selector, key)->counts;
+}
+
+const absl::flat_hash_map<std::string, AffinityIndex::NodePodCount>* AffinityIndex::CountPodsByNode(
+    const std::string& ns, const api::labels::Selector& selector, const std::string& key) const {
+  return &Query(ns, selector, key)->nodes;
+}
+
+AffinityIndex::CountQuery* AffinityIndex::Query(const std::string& ns,
+                                                const api::labels::Selector& selector,
+                                                const std::string& key) const {
   std::string id = ns;
   id.push_back('\0');
   id.append(key);
   id.push_back('\0');
   id.append(selector.String());
   auto it = queries_.find(id);
-  if (it != queries_.end()) return it->second->counts;
+  if (it != queries_.end()) return it->second.get();
   if (queries_.size() >= kMaxCountQueries) {
     queries_.clear();
     queries_by_anchor_.clear();
@@ -209,7 +259,7 @@ const absl::flat_hash_map<std::string, int64_t>& AffinityIndex::CountPodsByDomai
   CountQuery* raw = q.get();
   queries_by_anchor_[anchor].push_back(raw);
   queries_.emplace(std::move(id), std::move(q));
-  return raw->counts;
+  return raw;
 }
 
 void AffinityIndex::UpdateNode(const std::string& name, const NodeInfo* node) {

@@ -124,13 +124,64 @@ class AffinityIndex {
     auto it = domains_.find(key);
     return it == domains_.end() ? nullptr : &it->second;
   }
-  // The nodes carrying label `key`: the snapshot's NodeInfo -> its value (pointing into the
-  // indexed Node object). Null when no node carries the key. A copy of a NodeInfo is not in
-  // it. Lets Filter find a node's domain without a label lookup.
-  const absl::flat_hash_map<const NodeInfo*, const std::string*>* NodeValuesOf(
+  // A node's domain for one key: its label value (pointing into the indexed Node object) and
+  // the value's dense id (see DomainIdsOf).
+  struct NodeDomain {
+    const std::string* value = nullptr;
+    int32_t id = -1;
+  };
+  // The nodes carrying label `key`: the snapshot's NodeInfo -> its domain. Null when no node
+  // carries the key. A copy of a NodeInfo is not in it. Lets Filter find a node's domain
+  // without a label lookup.
+  const absl::flat_hash_map<const NodeInfo*, NodeDomain>* NodeValuesOf(
       const std::string& key) const {
     auto it = node_values_.find(key);
     return it == node_values_.end() ? nullptr : &it->second;
+  }
+  // The dense ids of a key's values: value -> id in [0, NumDomainIds(key)); the same values as
+  // DomainsOf. An id stays with its value while some node carries it and is reused after.
+  // Null when no node carries the key. Lets plugins keep per-domain data in arrays.
+  const absl::flat_hash_map<std::string, int32_t>* DomainIdsOf(const std::string& key) const {
+    auto it = domain_ids_.find(key);
+    return it == domain_ids_.end() ? nullptr : &it->second.ids;
+  }
+  // The domain ids of one key by NodeInfo::snapshot_slot, so that Filter and Score find a
+  // node's domain with two array reads. Valid until the next UpdateNode.
+  class SlotDomains {
+   public:
+    // The id of the node's value of the key; -1 when the node has no such label or is not
+    // (a copy of) a NodeInfo of this index's snapshot with the Node object indexed.
+    int32_t IdOf(const NodeInfo& n) const {
+      const int32_t slot = n.snapshot_slot();
+      if (slot < 0 || static_cast<size_t>(slot) >= num_ids_ ||
+          static_cast<size_t>(slot) >= num_nodes_ || n.node() == nullptr ||
+          nodes_[slot] != n.node()) {
+        return -1;
+      }
+      return ids_[slot];
+    }
+
+   private:
+    friend class AffinityIndex;
+    const int32_t* ids_ = nullptr;
+    size_t num_ids_ = 0;
+    const Node* const* nodes_ = nullptr;
+    size_t num_nodes_ = 0;
+  };
+  SlotDomains DomainsBySlot(const std::string& key) const {
+    SlotDomains v;
+    auto it = domain_ids_.find(key);
+    if (it == domain_ids_.end()) return v;
+    v.ids_ = it->second.by_slot.data();
+    v.num_ids_ = it->second.by_slot.size();
+    v.nodes_ = slot_nodes_.data();
+    v.num_nodes_ = slot_nodes_.size();
+    return v;
+  }
+  // One more than the highest id in use for `key` (0 when no node carries it).
+  int32_t NumDomainIds(const std::string& key) const {
+    auto it = domain_ids_.find(key);
+    return it == domain_ids_.end() ? 0 : it->second.num_ids;
   }
   // How many nodes (with a Node object) the domains cover.
   int64_t NumDomainNodes() const { return static_cast<int64_t>(node_objects_.size()); }
@@ -146,6 +197,19 @@ class AffinityIndex {
   const absl::flat_hash_map<std::string, int64_t>& CountPodsByDomain(
       const std::string& ns, const api::labels::Selector& selector, const std::string& key) const;
   static constexpr size_t kMaxCountQueries = 256;
+  // A node's entry in a count query: its `key` label (if it has a Node and one) and how many
+  // of the query's pods it holds.
+  struct NodePodCount {
+    std::optional<std::string> value;
+    int64_t pods = 0;
+  };
+  // The same query's pods per node: node name -> entry (nodes holding none of its pods are
+  // absent), for counting per node whatever the nodes' labels. Registers the query like
+  // CountPodsByDomain; the pointer is valid until the next registration of a new query or
+  // UpdateNode (so register every query a cycle needs, then look each up again: a lookup of a
+  // registered query never drops any).
+  const absl::flat_hash_map<std::string, NodePodCount>* CountPodsByNode(
+      const std::string& ns, const api::labels::Selector& selector, const std::string& key) const;
   // How many count queries are registered.
   size_t NumCountQueries() const { return queries_.size(); }
 
@@ -166,12 +230,12 @@ class AffinityIndex {
     api::labels::Selector selector;
     std::string key;
     absl::flat_hash_map<std::string, int64_t> counts;  // domain value -> pods
-    struct NodeCount {
-      std::optional<std::string> value;  // the node's `key` label, if it has a Node and one
-      int64_t pods = 0;
-    };
+    using NodeCount = NodePodCount;
     absl::flat_hash_map<std::string, NodeCount> nodes;  // node name -> matching pods on it
   };
+  // The query, registered if new.
+  CountQuery* Query(const std::string& ns, const api::labels::Selector& selector,
+                    const std::string& key) const;
   // Counts (delta +1/-1) `pod` on `node` in `q` if it matches.
   void CountPod(CountQuery* q, const PodInfo& pod, const NodeInfo& node, int64_t delta) const;
   // The label `key` of the indexed Node object of node `name`, or nullopt.
@@ -197,11 +261,20 @@ class AffinityIndex {
   // Node name -> the Node object whose labels are in domains_ (held, so that an address is
   // never reused while it is compared).
   absl::flat_hash_map<std::string, std::shared_ptr<const Node>> node_objects_;
-  // Node name -> the NodeInfo its labels are in node_values_ under.
-  absl::flat_hash_map<std::string, const NodeInfo*> node_infos_;
-  // Label key -> NodeInfo -> value.
-  absl::flat_hash_map<std::string, absl::flat_hash_map<const NodeInfo*, const std::string*>>
-      node_values_;
+  // Node name -> the NodeInfo its labels are in node_values_ under, and that NodeInfo's slot.
+  absl::flat_hash_map<std::string, std::pair<const NodeInfo*, int32_t>> node_infos_;
+  // By snapshot slot: the Node object whose labels the slot's domain ids reflect (null: none).
+  std::vector<const Node*> slot_nodes_;
+  // Label key -> NodeInfo -> value and its id.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<const NodeInfo*, NodeDomain>> node_values_;
+  // Label key -> value ids.
+  struct DomainIds {
+    absl::flat_hash_map<std::string, int32_t> ids;
+    std::vector<int32_t> free;  // released ids, reused first
+    int32_t num_ids = 0;
+    std::vector<int32_t> by_slot;  // snapshot slot -> id of the node's value, -1 for none
+  };
+  absl::flat_hash_map<std::string, DomainIds> domain_ids_;
   // Label key -> value -> number of nodes.
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, int32_t>> domains_;
   // Count queries by "ns\0key\0selector", and by their anchor.

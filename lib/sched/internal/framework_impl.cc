@@ -302,6 +302,7 @@ Status Framework::RunPreScoreAndScore(CycleState& state, const PodInfo& pod,
   parallelizer->For(chunks, [&](int c) {
     int end = std::min(n, (c + 1) * kChunk);
     for (int j = c * kChunk; j < end; ++j) {
+      if (j + 2 < end) PrefetchNodeInfo(nodes[j + 2]);
       for (int i = 0; i < na; ++i) {
         int64_t score = 0;
         Status s = active[i]->plugin->Score(cstate, pod, *nodes[j], &score);

@@ -28,6 +28,16 @@ using internal::HasPodAffinity;
 
 PodTerms CompilePodTerms(const Pod& pod) { return internal::CompilePodAffinityTerms(pod); }
 
+// True if the pod has preferred pod affinity or anti-affinity terms.
+bool HasPreferredTerms(const Pod& pod) {
+  if (!HasPodAffinity(pod)) return false;
+  const auto& a = pod.spec().affinity();
+  return (a.has_podaffinity() &&
+          a.podaffinity().preferredduringschedulingignoredduringexecution_size() > 0) ||
+         (a.has_podantiaffinity() &&
+          a.podantiaffinity().preferredduringschedulingignoredduringexecution_size() > 0);
+}
+
 const std::string* NodeLabel(const NodeInfo& node, const std::string& key) {
   if (!node.node()) return nullptr;
   const auto& labels = node.node()->metadata().labels();
@@ -178,9 +188,15 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
   }
 
   Status PreFilter(CycleState& state, const PodInfo& pod, PreFilterResult*) override {
+    const NodeInfoLister& snapshot = handle_->Snapshot();
+    // Nothing to check: the pod has no pod (anti-)affinity and no existing pod has required
+    // anti-affinity (the index counts them). Skipped without building any state.
+    if (const internal::AffinityIndex* index = snapshot.affinity_index();
+        index && !HasPodAffinity(pod.pod()) && index->NumPodsWithRequiredAntiAffinity() == 0) {
+      return Status::Skip();
+    }
     auto s = std::make_unique<IPAState>();
     s->terms = CompilePodTerms(pod.pod());
-    const NodeInfoLister& snapshot = handle_->Snapshot();
     if (const internal::AffinityIndex* index = snapshot.affinity_index()) {
       IndexedPreFilter(*index, snapshot, pod.pod(), s.get());
     } else {
@@ -290,6 +306,12 @@ class InterPodAffinityPlugin : public PreFilterPlugin,
 
   Status PreScore(CycleState& state, const PodInfo& pod,
                   std::span<const NodeInfo* const>) override {
+    // Nothing to score: the pod has no preferred terms and no existing pod has scoring terms
+    // (the index knows their nodes). Skipped without compiling anything.
+    if (const internal::AffinityIndex* index = handle_->Snapshot().affinity_index();
+        index && !HasPreferredTerms(pod.pod()) && index->NodesWithScoringAffinity().empty()) {
+      return Status::Skip();
+    }
     PodTerms terms = CompilePodTerms(pod.pod());
     const bool has_pref = !terms.pref_affinity.empty() || !terms.pref_anti_affinity.empty();
     const NodeInfoLister& snapshot = handle_->Snapshot();

@@ -48,10 +48,14 @@ class PrioritySort : public QueueSortPlugin {
 // ------------------------------------------------------------------------------------------
 // NodeName
 
-class NodeNamePlugin : public FilterPlugin, public EnqueueExtensions {
+class NodeNamePlugin : public PreFilterPlugin, public FilterPlugin, public EnqueueExtensions {
  public:
   explicit NodeNamePlugin(Handle*) {}
   std::string_view Name() const override { return kNodeName; }
+  // A pod without spec.nodeName passes on every node: its Filter is skipped for the cycle.
+  Status PreFilter(CycleState&, const PodInfo& pod, PreFilterResult*) override {
+    return pod.pod().spec().nodename().empty() ? Status::Skip() : Status();
+  }
   Status Filter(const CycleState&, const PodInfo& pod, const NodeInfo& node) override {
     const std::string& want = pod.pod().spec().nodename();
     if (want.empty() || want == node.name()) return Status();
@@ -758,10 +762,10 @@ class NodeResourcesFitPlugin : public PreFilterPlugin,
       const bool mem = req.memory > 0 && req.memory > alloc.memory - used.memory;
       if (!cpu && !mem) return Status();
       if (cpu != mem) {
-        static const Status* insufficient_cpu = new Status(
-            Status(Code::kUnschedulable, "Insufficient cpu").WithPlugin(kNodeResourcesFit));
-        static const Status* insufficient_memory = new Status(
-            Status(Code::kUnschedulable, "Insufficient memory").WithPlugin(kNodeResourcesFit));
+        static const Status* insufficient_cpu = new Status(Status::Immortal(
+            Status(Code::kUnschedulable, "Insufficient cpu").WithPlugin(kNodeResourcesFit)));
+        static const Status* insufficient_memory = new Status(Status::Immortal(
+            Status(Code::kUnschedulable, "Insufficient memory").WithPlugin(kNodeResourcesFit)));
         return cpu ? *insufficient_cpu : *insufficient_memory;
       }
     }

@@ -123,13 +123,13 @@ bool CanUseDomainIndex(const State& s) {
 
 // The Filter failures, built once (copies share them).
 Status NotMatch() {
-  static const Status* s =
-      new Status(Status::Unschedulable(kErrConstraintsNotMatch).WithPlugin(kPodTopologySpread));
+  static const Status* s = new Status(Status::Immortal(
+      Status::Unschedulable(kErrConstraintsNotMatch).WithPlugin(kPodTopologySpread)));
   return *s;
 }
 Status MissingLabel() {
-  static const Status* s =
-      new Status(Status::Unresolvable(kErrNodeLabelNotMatch).WithPlugin(kPodTopologySpread));
+  static const Status* s = new Status(
+      Status::Immortal(Status::Unresolvable(kErrNodeLabelNotMatch).WithPlugin(kPodTopologySpread)));
   return *s;
 }
 
@@ -188,9 +188,13 @@ class PreFilterState : public StateData {
   std::vector<absl::flat_hash_map<std::string, int64_t>> counts;
   std::vector<std::map<int64_t, int32_t>> histogram;
   std::vector<uint8_t> self_match;
-  // Per constraint: the snapshot index's NodeInfo -> key value map (null without an index or
-  // when no node has the key), so Filter finds a node's domain without a label lookup.
-  std::vector<const absl::flat_hash_map<const NodeInfo*, const std::string*>*> node_values;
+  // Per constraint: the snapshot index's domain ids by node slot, so Filter finds a node's
+  // domain without a label lookup, and the counts by domain id (empty without an index or
+  // when no node has the key), so it reads the count without hashing the value.
+  // by_id[i][id] == counts[i][value] (0 when absent).
+  std::vector<internal::AffinityIndex::SlotDomains> slot_domains;
+  std::vector<std::vector<int64_t>> by_id;
+  const internal::AffinityIndex* index = nullptr;
 
   void Change(size_t i, const std::string& value, int64_t delta) {
     auto [it, inserted] = counts[i].try_emplace(value, 0);
@@ -200,6 +204,23 @@ class PreFilterState : public StateData {
     }
     it->second += delta;
     ++histogram[i][it->second];
+    if (!by_id[i].empty()) SetById(i, value, it->second);
+  }
+  void SetById(size_t i, const std::string& value, int64_t count) {
+    const auto* ids = index->DomainIdsOf(constraints[i].key);
+    if (!ids) return;
+    auto id = ids->find(value);
+    if (id != ids->end() && id->second < static_cast<int32_t>(by_id[i].size())) {
+      by_id[i][id->second] = count;
+    }
+  }
+  // Sizes by_id[i] for the index's ids and fills it from counts[i].
+  void FillById(size_t i) {
+    if (!index || index->NumDomainIds(constraints[i].key) == 0) return;
+    by_id[i].assign(index->NumDomainIds(constraints[i].key), 0);
+    for (const auto& [value, count] : counts[i]) {
+      if (count != 0) SetById(i, value, count);
+    }
   }
   int64_t Min(size_t i) const {
     if (static_cast<int64_t>(counts[i].size()) < constraints[i].min_domains) return 0;
@@ -220,6 +241,14 @@ class PreScoreState : public StateData {
   std::string ns;
   absl::flat_hash_set<const NodeInfo*> ignored;
   std::vector<uint8_t> ignored_at;  // aligned with PreScore's nodes
+  // Per constraint (not hostname): the index's domain ids by node slot and the counts by
+  // domain id (empty: Score looks the node's label up in `counts`).
+  std::vector<internal::AffinityIndex::SlotDomains> slot_domains;
+  std::vector<std::vector<int64_t>> by_id;
+  // Per hostname constraint with an anchored selector: the index's matching pods per node
+  // name (null: Score walks the node's pods).
+  std::vector<const absl::flat_hash_map<std::string, internal::AffinityIndex::NodePodCount>*>
+      per_node;
 };
 
 const StateKey& PreFilterKey() {
@@ -279,9 +308,11 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
     const std::string& ns = pod.pod().metadata().namespace_();
     const NodeInfoLister& snapshot = handle_->Snapshot();
     const internal::AffinityIndex* index = snapshot.affinity_index();
-    s->node_values.assign(s->constraints.size(), nullptr);
+    s->slot_domains.resize(s->constraints.size());
+    s->by_id.resize(s->constraints.size());
+    s->index = index;
     for (size_t i = 0; index && i < s->constraints.size(); ++i) {
-      s->node_values[i] = index->NodeValuesOf(s->constraints[i].key);
+      s->slot_domains[i] = index->DomainsBySlot(s->constraints[i].key);
     }
     if (index && CanUseDomainIndex(*s)) {
       // Every node with the key is eligible: the domains and the matching pods per domain
@@ -299,6 +330,7 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
           counts[value] += pods;
         }
         for (const auto& [v, count] : counts) ++s->histogram[i][count];
+        s->FillById(i);
       }
       state.Write(PreFilterKey(), std::move(s));
       return Status();
@@ -329,6 +361,7 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
     }
     for (size_t i = 0; i < s->constraints.size(); ++i) {
       for (const auto& [v, count] : s->counts[i]) ++s->histogram[i][count];
+      s->FillById(i);
     }
     state.Write(PreFilterKey(), std::move(s));
     return Status();
@@ -369,15 +402,21 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
     if (!node.node()) return MissingLabel();
     for (size_t i = 0; i < s->constraints.size(); ++i) {
       const Constraint& c = s->constraints[i];
-      const std::string* v = nullptr;
-      if (const auto* values = s->node_values[i]) {
-        auto it = values->find(&node);
-        if (it != values->end()) v = it->second;
+      int64_t match = 0;
+      bool found = false;
+      if (!s->by_id[i].empty()) {
+        const int32_t id = s->slot_domains[i].IdOf(node);
+        if (id >= 0 && id < static_cast<int32_t>(s->by_id[i].size())) {
+          match = s->by_id[i][id];
+          found = true;
+        }
       }
-      if (!v) v = Label(*node.node(), c.key);
-      if (!v) return MissingLabel();
-      auto it = s->counts[i].find(*v);
-      const int64_t match = it == s->counts[i].end() ? 0 : it->second;
+      if (!found) {
+        const std::string* v = Label(*node.node(), c.key);
+        if (!v) return MissingLabel();
+        auto it = s->counts[i].find(*v);
+        match = it == s->counts[i].end() ? 0 : it->second;
+      }
       const int64_t skew = match + s->self_match[i] - s->Min(i);
       if (skew > c.max_skew) return NotMatch();
     }
@@ -453,6 +492,32 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
         }
       }
     }
+    // Hostname constraints count the pods of each scored node: through the index's count
+    // query (pods per node) when the selector has an anchor. Every query is registered first,
+    // then looked up again, so that a registration cannot drop one already taken.
+    s->per_node.assign(cs.size(), nullptr);
+    s->slot_domains.resize(cs.size());
+    s->by_id.resize(cs.size());
+    if (const internal::AffinityIndex* index = handle_->Snapshot().affinity_index()) {
+      for (size_t i = 0; i < cs.size(); ++i) {
+        const auto* ids = index->DomainIdsOf(cs[i].key);
+        if (cs[i].key == kHostname || !ids) continue;
+        s->slot_domains[i] = index->DomainsBySlot(cs[i].key);
+        s->by_id[i].assign(index->NumDomainIds(cs[i].key), 0);
+        for (const auto& [value, count] : s->counts[i]) {
+          auto id = ids->find(value);
+          if (id != ids->end() && id->second < static_cast<int32_t>(s->by_id[i].size())) {
+            s->by_id[i][id->second] = count;
+          }
+        }
+      }
+      for (int pass = 0; pass < 2; ++pass) {
+        for (size_t i = 0; i < cs.size(); ++i) {
+          if (cs[i].key != kHostname || cs[i].anchor.empty()) continue;
+          s->per_node[i] = index->CountPodsByNode(s->ns, cs[i].selector, kHostname);
+        }
+      }
+    }
     s->constraints = std::move(cs);
     state.Write(PreScoreKey(), std::move(s));
     return Status();
@@ -466,11 +531,24 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
     double total = 0;
     for (size_t i = 0; i < s->constraints.size(); ++i) {
       const Constraint& c = s->constraints[i];
+      if (!s->by_id[i].empty()) {
+        const int32_t id = s->slot_domains[i].IdOf(node);
+        if (id >= 0 && id < static_cast<int32_t>(s->by_id[i].size())) {
+          total += static_cast<double>(s->by_id[i][id]) * s->weights[i] +
+                   static_cast<double>(c.max_skew - 1);
+          continue;
+        }
+      }
       const std::string* v = Label(*node.node(), c.key);
       if (!v) continue;
       int64_t count = 0;
       if (c.key == kHostname) {
-        count = CountOnNode(node, c, s->ns);
+        if (const auto* per_node = s->per_node[i]) {
+          auto it = per_node->find(node.name());
+          if (it != per_node->end()) count = it->second.pods;
+        } else {
+          count = CountOnNode(node, c, s->ns);
+        }
       } else {
         auto it = s->counts[i].find(*v);
         if (it != s->counts[i].end()) count = it->second;

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -521,9 +522,39 @@ TEST_F(PodTopologySpreadTest, DomainIndexFollowsChangesAndAgreesWithScan) {
         if (it != n->node()->metadata().labels().end()) node_scanned[n->name()] = it->second;
       }
       if (const auto* values = index->NodeValuesOf(key)) {
-        for (const auto& [info, value] : *values) node_indexed[info->name()] = *value;
+        for (const auto& [info, d] : *values) node_indexed[info->name()] = *d.value;
       }
       ASSERT_EQ(node_indexed, node_scanned) << key << " step " << step;
+      // Domain ids: one per value, distinct, below NumDomainIds, and the nodes' ids agree.
+      std::map<std::string, int32_t> ids;
+      if (const auto* d = index->DomainIdsOf(key)) ids.insert(d->begin(), d->end());
+      ASSERT_EQ(ids.size(), indexed.size()) << key << " step " << step;
+      std::set<int32_t> distinct;
+      for (const auto& [value, id] : ids) {
+        ASSERT_TRUE(indexed.contains(value)) << value;
+        ASSERT_GE(id, 0);
+        ASSERT_LT(id, index->NumDomainIds(key));
+        distinct.insert(id);
+      }
+      ASSERT_EQ(distinct.size(), ids.size());
+      if (const auto* values = index->NodeValuesOf(key)) {
+        for (const auto& [info, d] : *values) ASSERT_EQ(d.id, ids.at(*d.value)) << key;
+      }
+      // The ids by snapshot slot, for every listed node and for a copy of it.
+      internal::AffinityIndex::SlotDomains by_slot = index->DomainsBySlot(key);
+      for (const NodeInfo* n : handle_.snapshot->List()) {
+        ASSERT_GE(n->snapshot_slot(), 0);
+        auto it = n->node()->metadata().labels().find(key);
+        const int32_t want = it == n->node()->metadata().labels().end() ? -1 : ids.at(it->second);
+        ASSERT_EQ(by_slot.IdOf(*n), want) << key << " " << n->name() << " step " << step;
+        NodeInfo copy = *n;
+        ASSERT_EQ(by_slot.IdOf(copy), want);
+      }
+      NodeInfo outside;
+      EXPECT_EQ(by_slot.IdOf(outside), -1);
+      std::set<int32_t> slots;
+      for (const NodeInfo* n : handle_.snapshot->List()) slots.insert(n->snapshot_slot());
+      ASSERT_EQ(slots.size(), handle_.snapshot->List().size());
     }
 
     // Filter agrees with a run through a lister without the index.
