@@ -12,8 +12,10 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -310,6 +312,22 @@ std::string DefaultIdentity() {
   char host[256] = {0};
   if (gethostname(host, sizeof(host) - 1) != 0) std::strcpy(host, "rudder");
   return absl::StrCat(host, "_", getpid());
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& flag, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": cannot read ", path, ": ", strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(text.str()));
+  if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": ", path, " holds no token (one word expected)"));
+  }
+  return token;
 }
 
 }  // namespace rudder::cmd

@@ -40,6 +40,10 @@ absl::Status CheckPortFree(int port);
 // Parses a --port value (0..65535). InvalidArgument naming the flag otherwise.
 absl::StatusOr<int> ParsePort(const std::string& flag, const std::string& value);
 
+// The token in file `path` (surrounding whitespace removed), for flag --`flag`.
+// InvalidArgument naming the flag when the file cannot be read or holds no token.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& flag, const std::string& path);
+
 // Declares --apiserver and --kubeconfig on `flags`.
 void AddApiServerFlags(FlagSet* flags);
 

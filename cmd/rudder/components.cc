@@ -20,6 +20,8 @@
 #include "lib/controllers/gc/gc.h"
 #include "lib/controllers/manager/controller_manager.h"
 #include "lib/runtime/agent/agent.h"
+#include "lib/runtime/agent/log_server.h"
+#include "lib/runtime/agent/pod_logs.h"
 #include "lib/runtime/cri/cri_client.h"
 #include "lib/runtime/process/process_runtime.h"
 #include "lib/sched/config.h"
@@ -219,10 +221,43 @@ int RunNode(const std::vector<std::string>& args) {
   flags.String("data-dir", "", "directory of pod logs (default: ~/.rudder/node-NAME)");
   flags.String("node-ip", "127.0.0.1", "the node's address (status.addresses, hostIP)");
   flags.String("static-pod-dir", "", "directory of static pod manifests");
+  flags.Bool("serve-logs", true,
+             "serve pods' logs to the API server (kubectl logs); the address is published in the "
+             "Node's status");
+  flags.String("log-bind-address", "127.0.0.1",
+               "address of the log server; another address than loopback needs "
+               "--log-token-file");
+  flags.String("log-port", "0", "port of the log server; 0 picks a free one");
+  flags.String("log-token-file", "",
+               "file holding the bearer token the API server must present (its "
+               "--node-log-token-file); empty: no authentication");
   flags.Bool("help", false, "print the flags");
   if (int rc = ParseOrExit(flags, args, cmd); rc >= 0) return rc;
   if (flags.Get("name").empty()) {
     std::cerr << "rudder node: --name is required\n";
+    return 2;
+  }
+  const bool serve_logs = flags.GetBool("serve-logs");
+  absl::StatusOr<int> log_port = ParsePort("log-port", flags.Get("log-port"));
+  if (!log_port.ok()) {
+    std::cerr << "rudder node: " << log_port.status().message() << "\n";
+    return 2;
+  }
+  std::string log_token;
+  if (serve_logs && !flags.Get("log-token-file").empty()) {
+    absl::StatusOr<std::string> t = ReadTokenFile("log-token-file", flags.Get("log-token-file"));
+    if (!t.ok()) {
+      std::cerr << "rudder node: " << t.status().message() << "\n";
+      return 2;
+    }
+    log_token = *t;
+  }
+  const std::string log_address = flags.Get("log-bind-address");
+  if (serve_logs && log_token.empty() && log_address != "127.0.0.1" && log_address != "::1" &&
+      log_address != "localhost") {
+    std::cerr << "rudder node: --log-bind-address=" << log_address
+              << " serves pods' logs beyond this machine: give --log-token-file (and the same "
+                 "token to the API server's --node-log-token-file)\n";
     return 2;
   }
   std::string dir = flags.Get("data-dir");
@@ -246,11 +281,30 @@ int RunNode(const std::vector<std::string>& args) {
     std::cerr << "rudder node: " << conn.status().message() << "\n";
     return absl::IsInvalidArgument(conn.status()) ? 2 : 1;
   }
+  // The log server reads the runtime's log files; its port goes into the Node's status.
+  std::unique_ptr<apiserver::PodLogSource> log_source =
+      runtime::agent::NewRuntimePodLogSource(rt->get());
+  std::unique_ptr<runtime::agent::LogServer> log_server;
+  if (serve_logs) {
+    runtime::agent::LogServerOptions lo;
+    lo.source = log_source.get();
+    lo.address = log_address;
+    lo.port = *log_port;
+    lo.bearer_token = log_token;
+    absl::StatusOr<std::unique_ptr<runtime::agent::LogServer>> ls =
+        runtime::agent::LogServer::Start(lo);
+    if (!ls.ok()) {
+      std::cerr << "rudder node: " << ls.status().message() << "\n";
+      return 1;
+    }
+    log_server = *std::move(ls);
+  }
   runtime::agent::AgentOptions ao;
   ao.node_name = flags.Get("name");
   ao.pod_log_dir = dir + "/pods";
   ao.host_ip = flags.Get("node-ip");
   ao.static_pod_dir = flags.Get("static-pod-dir");
+  if (log_server != nullptr) ao.log_server_port = log_server->port();
   absl::StatusOr<std::unique_ptr<runtime::agent::Agent>> agent =
       runtime::agent::NewAgent(conn->client.get(), rt->get(), ao);
   absl::Status s = agent.ok() ? (*agent)->Register() : agent.status();
@@ -263,10 +317,15 @@ int RunNode(const std::vector<std::string>& args) {
   std::cout << "node " << ao.node_name << " on " << conn->servers[0] << " ("
             << (flags.Get("cri-endpoint").empty() ? "process runtime"
                                                   : "CRI " + flags.Get("cri-endpoint"))
-            << ")\nready\n"
-            << std::flush;
+            << ")\n";
+  if (log_server != nullptr) {
+    std::cout << "pods' logs on http://" << log_address << ":" << log_server->port()
+              << (log_token.empty() ? " (no authentication)" : " (bearer token)") << "\n";
+  }
+  std::cout << "ready\n" << std::flush;
   WaitForSignal(set);
   std::cerr << "rudder node: shutting down\n";
+  if (log_server != nullptr) log_server->Shutdown();
   (*agent)->Stop();
   agent->reset();
   rt->reset();  // the process runtime stops the pods' processes

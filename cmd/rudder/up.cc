@@ -71,6 +71,9 @@ int RunUp(const std::vector<std::string>& args) {
   flags.String("controllers", "*", "controllers to run: *, name, -name (comma-separated)");
   flags.String("cri-endpoint", "",
                "container runtime endpoint (unix:///...); empty runs pods as local processes");
+  flags.String("node-log-token-file", "",
+               "file holding the bearer token for the log servers of nodes that join "
+               "(rudder node --log-token-file)");
   flags.Bool("help", false, "print the flags");
   if (absl::Status s = flags.Parse(args); !s.ok()) {
     std::cerr << "rudder up: " << s.message() << "\n\n" << flags.Usage();
@@ -79,6 +82,16 @@ int RunUp(const std::vector<std::string>& args) {
   if (flags.GetBool("help")) {
     std::cout << flags.Usage();
     return 0;
+  }
+  std::string node_log_token;
+  if (!flags.Get("node-log-token-file").empty()) {
+    absl::StatusOr<std::string> t =
+        ReadTokenFile("node-log-token-file", flags.Get("node-log-token-file"));
+    if (!t.ok()) {
+      std::cerr << "rudder up: " << t.status().message() << "\n";
+      return 2;
+    }
+    node_log_token = *t;
   }
   absl::StatusOr<int> parsed_port = ParsePort("port", flags.Get("port"));
   if (!parsed_port.ok()) {
@@ -123,6 +136,8 @@ int RunUp(const std::vector<std::string>& args) {
   ao.scheme = scheme.get();
   ao.port = port;
   ao.pod_logs = runtime::agent::NewRuntimePodLogSource(rt->get());
+  ao.pod_logs_node = flags.Get("node-name");
+  ao.node_logs.bearer_token = node_log_token;
   ao.admission = apiserver::admission::NewDefaultChain();
   absl::StatusOr<std::unique_ptr<apiserver::ApiServer>> server = apiserver::ApiServer::Start(ao);
   if (!server.ok()) {
@@ -240,6 +255,9 @@ int RunApiserver(const std::vector<std::string>& args) {
                "address to serve on (plain HTTP without authentication: keep it private)");
   flags.String("port", "6443", "port of the API server (plain HTTP); 0 picks a free one");
   flags.String("max-connections", "512", "connections served at once (watches included)");
+  flags.String("node-log-token-file", "",
+               "file holding the bearer token presented to nodes' log servers for kubectl logs "
+               "(rudder node --log-token-file)");
   flags.Bool("help", false, "print the flags");
   if (absl::Status s = flags.Parse(args); !s.ok()) {
     std::cerr << "rudder apiserver: " << s.message() << "\n\n" << flags.Usage();
@@ -248,6 +266,16 @@ int RunApiserver(const std::vector<std::string>& args) {
   if (flags.GetBool("help")) {
     std::cout << flags.Usage();
     return 0;
+  }
+  std::string node_log_token;
+  if (!flags.Get("node-log-token-file").empty()) {
+    absl::StatusOr<std::string> t =
+        ReadTokenFile("node-log-token-file", flags.Get("node-log-token-file"));
+    if (!t.ok()) {
+      std::cerr << "rudder apiserver: " << t.status().message() << "\n";
+      return 2;
+    }
+    node_log_token = *t;
   }
   absl::StatusOr<int> port = ParsePort("port", flags.Get("port"));
   int max_connections = 0;
@@ -301,6 +329,7 @@ int RunApiserver(const std::vector<std::string>& args) {
   ao.host = host;
   ao.port = *port;
   ao.max_threads = max_connections;
+  ao.node_logs.bearer_token = node_log_token;
   ao.admission = apiserver::admission::NewDefaultChain();
   absl::StatusOr<std::unique_ptr<apiserver::ApiServer>> server = apiserver::ApiServer::Start(ao);
   if (!server.ok()) {

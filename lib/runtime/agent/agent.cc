@@ -444,6 +444,7 @@ class AgentImpl : public Agent {
     a = st->add_addresses();
     a->set_type("Hostname");
     a->set_address(opt_.node_name);
+    st->mutable_daemonendpoints()->mutable_kubeletendpoint()->set_port(opt_.log_server_port);
     st->mutable_nodeinfo()->set_kubeletversion("v1.31.0-rudder");
     st->mutable_nodeinfo()->set_containerruntimeversion(
         absl::StrCat(runtime_name_, "://", runtime_version_));

@@ -89,6 +89,10 @@ struct AgentOptions {
   std::map<std::string, std::string> labels;  // added to kubernetes.io/hostname, os, arch
   std::vector<api::core::v1::Taint> taints;
   std::string host_ip = "127.0.0.1";
+  // The port of the node's log server (log_server.h) on host_ip, published as
+  // status.daemonEndpoints.kubeletEndpoint.Port so the API server proxies pods' logs to it;
+  // 0: none.
+  int log_server_port = 0;
   // Pods of this node; nullptr: an informer of the agent's own (NewInformerPodSource).
   PodSource* pod_source = nullptr;
   // Probes; nullptr: NewProber(runtime).
