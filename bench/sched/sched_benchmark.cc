@@ -75,6 +75,10 @@ enum Variant {
   // (the default profile before they joined it): what those plugins cost a pod that has no
   // use for them.
   kBasicWithoutSpreadAndAffinity = 5,
+  // SchedulingBasic with pods of 100 ReplicaSets (label app, controller ownerReference) over
+  // 10 zones: PodTopologySpread's system default constraints (hostname maxSkew 3, zone maxSkew
+  // 5, ScheduleAnyway) score every pod, as in a cluster of Deployments.
+  kReplicaSets = 6,
 };
 
 std::string PodKey(const Pod& p) {
@@ -148,8 +152,9 @@ void RunScheduling(benchmark::State& state, Variant variant) {
     for (int i = 0; i < num_nodes; ++i) {
       NodeBuilder n(absl::StrCat("node-", i));
       n.Capacity("4", "32Gi", "110")
-          .Label("topology.kubernetes.io/zone",
-                 variant == kSpread ? absl::StrCat("zone", i % 10) : "zone1");
+          .Label("topology.kubernetes.io/zone", variant == kSpread || variant == kReplicaSets
+                                                    ? absl::StrCat("zone", i % 10)
+                                                    : "zone1");
       n.Label("kubernetes.io/hostname", absl::StrCat("node-", i));
       (void)s->AddNode(n);
     }
@@ -170,6 +175,14 @@ void RunScheduling(benchmark::State& state, Variant variant) {
                       ->add_requiredduringschedulingignoredduringexecution();
         (*t->mutable_labelselector()->mutable_matchlabels())["group"] = group;
         t->set_topologykey("kubernetes.io/hostname");
+      }
+      if (variant == kReplicaSets) {
+        const std::string rs = absl::StrCat("rs", i % 100);
+        (*built.mutable_metadata()->mutable_labels())["app"] = rs;
+        auto* o = built.mutable_metadata()->add_ownerreferences();
+        o->set_kind("ReplicaSet");
+        o->set_name(rs);
+        o->set_controller(true);
       }
       if (variant == kSpread) {
         // Kubernetes' TopologySpreading: each pod spreads over zones with maxSkew 1
@@ -323,6 +336,7 @@ void BM_SchedulingNodeAffinity(benchmark::State& state) { RunScheduling(state, k
 void BM_SchedulingPodAntiAffinity(benchmark::State& state) { RunScheduling(state, kAntiAffinity); }
 void BM_SchedulingTopologySpread(benchmark::State& state) { RunScheduling(state, kSpread); }
 void BM_SchedulingPreemption(benchmark::State& state) { RunPreemption(state); }
+void BM_SchedulingReplicaSets(benchmark::State& state) { RunScheduling(state, kReplicaSets); }
 
 BENCHMARK(BM_SchedulingBasic)
     ->Args({5000, 10000, 1})
@@ -363,6 +377,13 @@ BENCHMARK(BM_SchedulingPodAntiAffinity)
 // group (10 groups).
 BENCHMARK(BM_SchedulingTopologySpread)
     ->Args({5000, 2000, 2})
+    ->Args({5000, 10000, 2})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+// 100 ReplicaSets' pods over 10 zones: the system default spreading scores each of them.
+BENCHMARK(BM_SchedulingReplicaSets)
+    ->Args({5000, 10000, 1})
     ->Args({5000, 10000, 2})
     ->Iterations(1)
     ->UseManualTime()

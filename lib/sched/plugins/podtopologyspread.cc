@@ -477,6 +477,17 @@ class PodTopologySpreadPlugin : public PreFilterPlugin,
           scan = true;
           continue;
         }
+        // No inclusion policy can exclude a node with the key: the per-domain counts come
+        // from the index's count query (kept up to date), not from the matching pods.
+        if (!cs[i].honor_taints && (!cs[i].honor_affinity || !has_nc) &&
+            (!require_all || cs.size() == 1)) {
+          for (const auto& [value, pods] :
+               index->CountPodsByDomain(s->ns, cs[i].selector, cs[i].key)) {
+            auto it = s->counts[i].find(value);
+            if (it != s->counts[i].end()) it->second += pods;
+          }
+          continue;
+        }
         index->ForEachPodWithLabel(cs[i].anchor, [&](const PodInfo& e, const NodeInfo& n) {
           if (!n.node() || (require_all && !HasAllKeys(*n.node(), cs))) return;
           if (!Counts(e.pod(), cs[i], s->ns)) return;
