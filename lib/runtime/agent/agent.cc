@@ -77,6 +77,8 @@ enum class CPhase { kWaiting, kRunning, kExited };
 // What the agent knows of one container of a pod.
 struct CState {
   std::string id;  // the current (or last) runtime container
+  // The instance before `id`, kept (exited) as the kubelet keeps it, for `kubectl logs --previous`.
+  std::string prev_id;
   uint32_t attempt = 0;
   int restarts = 0;
   CPhase phase = CPhase::kWaiting;
@@ -886,10 +888,15 @@ class AgentImpl : public Agent {
       return absl::OkStatus();
     }
     if (!EnsureImage(ps, c, spec, now)) return absl::OkStatus();
-    if (!c.id.empty()) {
-      v1::RemoveContainerRequest rm;
-      rm.set_container_id(c.id);
-      (void)rt_->RemoveContainer(rm, kCall);
+    // The exited instance stays until the next one exits (only the one before it goes), so its
+    // logs remain readable as the previous instance's.
+    if (!c.id.empty() && c.id != c.prev_id) {
+      if (!c.prev_id.empty()) {
+        v1::RemoveContainerRequest rm;
+        rm.set_container_id(c.prev_id);
+        (void)rt_->RemoveContainer(rm, kCall);
+      }
+      c.prev_id = c.id;
     }
     v1::CreateContainerRequest req;
     req.set_pod_sandbox_id(ps.sandbox_id);

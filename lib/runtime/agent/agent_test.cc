@@ -1,5 +1,6 @@
 #include "lib/runtime/agent/agent.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -356,6 +357,37 @@ TEST_F(AgentTest, CrashLoopBackOffDoublesFromTenSeconds) {
     EXPECT_EQ(State(CS(p)), "running") << wait;
     EXPECT_EQ(CS(p).restartcount(), ++restarts);
   }
+}
+
+// The kubelet keeps the last exited instance of a restarted container (for `kubectl logs
+// --previous`) and removes the ones before it.
+TEST_F(AgentTest, KeepsTheLastExitedInstanceOfARestartedContainer) {
+  MakeAgent();
+  CreatePod(R"({"metadata":{"name":"crash","annotations":{"sim.rudder.dev/script":
+      "app: exit=1s code=1"}},"spec":{"containers":[{"name":"app","image":"busybox"}]}})");
+  Sync();
+  auto instances = [&] {
+    std::vector<std::pair<uint32_t, int>> out;  // attempt, state
+    runtime::v1::ListContainersRequest req;
+    absl::StatusOr<runtime::v1::ListContainersResponse> r =
+        rt_->ListContainers(req, absl::Seconds(5));
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return out;
+    for (const auto& c : r->containers()) out.push_back({c.metadata().attempt(), c.state()});
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  ASSERT_EQ(instances().size(), 1u);
+  Step(absl::Seconds(1));  // first exit: restarted at once
+  ASSERT_EQ(State(CS(Get("crash"))), "running");
+  using Pair = std::pair<uint32_t, int>;
+  EXPECT_EQ(instances(), (std::vector<Pair>{{0, runtime::v1::CONTAINER_EXITED},
+                                            {1, runtime::v1::CONTAINER_RUNNING}}));
+  Step(absl::Seconds(1));   // exits again
+  Step(absl::Seconds(10));  // the back-off ends: the third instance starts
+  ASSERT_EQ(State(CS(Get("crash"))), "running");
+  EXPECT_EQ(instances(), (std::vector<Pair>{{1, runtime::v1::CONTAINER_EXITED},
+                                            {2, runtime::v1::CONTAINER_RUNNING}}));
 }
 
 TEST_F(AgentTest, BackOffResetsAfterTenMinutesRunning) {
