@@ -1,6 +1,6 @@
-// End-to-end: `kubectl logs` and `kubectl logs -f` (kubectl 1.33) on a pod that the node agent
-// runs with the process runtime; the REST server reads the logs through the agent's
-// PodLogSource (containers found by the labels the agent puts on them).
+// End-to-end: `kubectl logs`, `kubectl logs -f` and `kubectl logs --previous` (kubectl 1.33) on
+// pods that the node agent runs with the process runtime; the REST server reads the logs through
+// the agent's PodLogSource (containers found by the labels the agent puts on them).
 #include <stdio.h>
 #include <unistd.h>
 
@@ -29,66 +29,92 @@ namespace {
 
 using api::core::v1::Pod;
 
-TEST(AgentLogsE2eTest, KubectlLogsFollowsAnAgentRunContainer) {
-  std::string kubectl = testing::FindKubectl();
-  if (kubectl.empty()) GTEST_SKIP() << "kubectl not found; the kubectl logs test did not run";
-  std::string dir =
-      absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", "/alogsXXXXXX");
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+// A memory store, a REST server reading logs through the agent, and one agent (node "n1") on
+// the process runtime; `Kubectl(args)` runs kubectl against the server.
+class AgentLogsE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kubectl_ = testing::FindKubectl();
+    if (kubectl_.empty()) GTEST_SKIP() << "kubectl not found; the kubectl logs test did not run";
+    dir_ = absl::StrCat(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp", "/alogsXXXXXX");
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+    store_ = std::move(*store::NewMemoryStore());
+    scheme_ = api::NewBuiltinScheme();
+    registry_ = std::make_unique<apiserver::Registry>(store_.get(), scheme_.get());
+    client_ = client::NewInProcessClient(registry_.get());
+    runtime::process::ProcessRuntimeOptions ro;
+    ro.isolation = runtime::process::Isolation::kNone;
+    auto rt = runtime::process::NewProcessRuntime(ro);
+    ASSERT_TRUE(rt.ok()) << rt.status();
+    rt_ = std::move(*rt);
+    apiserver::ApiServerOptions so;
+    so.store = store_.get();
+    so.scheme = scheme_.get();
+    so.pod_logs = runtime::agent::NewRuntimePodLogSource(rt_.get());
+    auto server = apiserver::ApiServer::Start(so);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    runtime::agent::AgentOptions ao;
+    ao.node_name = "n1";
+    ao.capacity = {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "10"}};
+    ao.pod_log_dir = dir_ + "/pods";
+    ao.sync_interval = absl::Milliseconds(50);
+    ao.eviction_memory_available_bytes = 0;
+    auto agent = runtime::agent::NewAgent(client_.get(), rt_.get(), ao);
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = std::move(*agent);
+    agent_->Start();
+    std::string kubeconfig = dir_ + "/kubeconfig";
+    ASSERT_TRUE(testing::WriteLoopbackKubeconfig(kubeconfig, server_->port()));
+    base_ = absl::StrCat(kubectl_, " --kubeconfig=", kubeconfig, " ");
+  }
+  void TearDown() override {
+    if (agent_) agent_->Stop();
+    if (server_) server_->Shutdown();
+    agent_.reset();
+    rt_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  void CreatePod(const std::string& json) {
+    Pod p;
+    ASSERT_TRUE(api::DecodeJson(json, &p).ok()) << json;
+    ASSERT_TRUE(client::TypedClient<Pod>(client_.get()).Create(p).ok());
+  }
+  std::string Kubectl(const std::string& args) { return testing::RunShell(base_ + args).first; }
+  // Runs kubectl until it prints `want` (a real-time guard for the agent, not a timing check).
+  std::string KubectlUntil(const std::string& args, const std::string& want) {
+    std::string got;
+    for (int i = 0; i < 500 && got != want; ++i) {
+      if (i > 0) absl::SleepFor(absl::Milliseconds(20));
+      got = Kubectl(args);
+    }
+    return got;
+  }
 
-  auto store = std::move(*store::NewMemoryStore());
-  auto scheme = api::NewBuiltinScheme();
-  apiserver::Registry registry(store.get(), scheme.get());
-  std::unique_ptr<client::Client> client = client::NewInProcessClient(&registry);
-  runtime::process::ProcessRuntimeOptions ro;
-  ro.isolation = runtime::process::Isolation::kNone;
-  auto rt = runtime::process::NewProcessRuntime(ro);
-  ASSERT_TRUE(rt.ok()) << rt.status();
-  apiserver::ApiServerOptions so;
-  so.store = store.get();
-  so.scheme = scheme.get();
-  so.pod_logs = runtime::agent::NewRuntimePodLogSource(rt->get());
-  auto server = apiserver::ApiServer::Start(so);
-  ASSERT_TRUE(server.ok()) << server.status();
+  std::string kubectl_, dir_, base_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<api::Scheme> scheme_;
+  std::unique_ptr<apiserver::Registry> registry_;
+  std::unique_ptr<client::Client> client_;
+  std::unique_ptr<runtime::process::ProcessRuntime> rt_;
+  std::unique_ptr<apiserver::ApiServer> server_;
+  std::unique_ptr<runtime::agent::Agent> agent_;
+};
 
-  runtime::agent::AgentOptions ao;
-  ao.node_name = "n1";
-  ao.capacity = {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "10"}};
-  ao.pod_log_dir = dir + "/pods";
-  ao.sync_interval = absl::Milliseconds(50);
-  ao.eviction_memory_available_bytes = 0;
-  auto agent = runtime::agent::NewAgent(client.get(), rt->get(), ao);
-  ASSERT_TRUE(agent.ok()) << agent.status();
-  (*agent)->Start();
-
-  Pod p;
-  ASSERT_TRUE(api::DecodeJson(absl::StrCat(R"({"metadata":{"name":"p","namespace":"default"},
+TEST_F(AgentLogsE2eTest, KubectlLogsFollowsAnAgentRunContainer) {
+  CreatePod(absl::StrCat(R"({"metadata":{"name":"p","namespace":"default"},
       "spec":{"nodeName":"n1","restartPolicy":"Never","containers":[{"name":"app",
       "image":"busybox","command":["sh","-c","echo one; echo two; while [ ! -f )",
-                                           dir, R"(/go ]; do sleep 0.05; done; echo three"]}]}})"),
-                              &p)
-                  .ok());
-  ASSERT_TRUE(client::TypedClient<Pod>(client.get()).Create(p).ok());
+                         dir_, R"(/go ]; do sleep 0.05; done; echo three"]}]}})"));
+  ASSERT_EQ(KubectlUntil("logs p", "one\ntwo\n"), "one\ntwo\n");
+  EXPECT_EQ(Kubectl("logs p -c app --tail=1"), "two\n");
 
-  std::string kubeconfig = dir + "/kubeconfig";
-  ASSERT_TRUE(testing::WriteLoopbackKubeconfig(kubeconfig, (*server)->port()));
-  std::string base = absl::StrCat(kubectl, " --kubeconfig=", kubeconfig, " ");
-  auto run = [&](const std::string& args) { return testing::RunShell(base + args).first; };
-  // Wait (a real-time guard, not a timing check) until the agent has started it.
-  std::string first;
-  for (int i = 0; i < 500 && first != "one\ntwo\n"; ++i) {
-    if (i > 0) absl::SleepFor(absl::Milliseconds(20));
-    first = run("logs p");
-  }
-  ASSERT_EQ(first, "one\ntwo\n");
-  EXPECT_EQ(run("logs p -c app --tail=1"), "two\n");
-
-  FILE* follow = popen((base + "logs -f p 2>&1").c_str(), "r");
+  FILE* follow = popen((base_ + "logs -f p 2>&1").c_str(), "r");
   ASSERT_NE(follow, nullptr);
   std::string got;
   char line[256];
   while (got.find("two\n") == std::string::npos && fgets(line, sizeof(line), follow)) got += line;
-  std::ofstream(dir + "/go") << "";
+  std::ofstream(dir_ + "/go") << "";
   while (fgets(line, sizeof(line), follow)) got += line;  // EOF: the container exited
   pclose(follow);
   EXPECT_EQ(got, "one\ntwo\nthree\n");
@@ -97,14 +123,23 @@ TEST(AgentLogsE2eTest, KubectlLogsFollowsAnAgentRunContainer) {
   std::string phase;
   for (int i = 0; i < 500 && phase != "Succeeded"; ++i) {
     if (i > 0) absl::SleepFor(absl::Milliseconds(20));
-    phase = (*client::TypedClient<Pod>(client.get()).Get("default", "p"))->status().phase();
+    phase = (*client::TypedClient<Pod>(client_.get()).Get("default", "p"))->status().phase();
   }
   EXPECT_EQ(phase, "Succeeded");
-  (*agent)->Stop();
-  (*server)->Shutdown();
-  agent->reset();
-  rt->reset();
-  std::filesystem::remove_all(dir);
+}
+
+// A crashing container restarts; `kubectl logs --previous` prints the exited instance's output
+// and `kubectl logs` the current one's.
+TEST_F(AgentLogsE2eTest, KubectlLogsPreviousPrintsTheExitedInstance) {
+  std::string counter = dir_ + "/n";
+  CreatePod(absl::StrCat(R"({"metadata":{"name":"c","namespace":"default"},
+      "spec":{"nodeName":"n1","restartPolicy":"Always","containers":[{"name":"app",
+      "image":"busybox","command":["sh","-c","n=$(cat )",
+                         counter, R"( 2>/dev/null || echo 0); echo attempt $n; echo $((n+1)) > )",
+                         counter, R"(; sleep 0.3; exit 1"]}]}})"));
+  // The first instance exits and restarts at once; the second exits into a 10 s back-off.
+  EXPECT_EQ(KubectlUntil("logs c --previous", "attempt 0\n"), "attempt 0\n");
+  EXPECT_EQ(KubectlUntil("logs c", "attempt 1\n"), "attempt 1\n");
 }
 
 }  // namespace
