@@ -182,6 +182,15 @@ class FailoverClient : public client::Client {
            })
         .status();
   }
+  absl::Status Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
+                     const client::WriteOptions& options) override {
+    return Try<bool>([&](client::Client* c) -> absl::StatusOr<bool> {
+             absl::Status s = c->Evict(ns, eviction, options);
+             if (!s.ok()) return s;
+             return true;
+           })
+        .status();
+  }
   absl::StatusOr<std::unique_ptr<client::ObjectWatcher>> Watch(
       const api::KindInfo& kind, const std::string& ns,
       const client::WatchOptions& options) override {

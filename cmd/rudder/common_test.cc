@@ -14,6 +14,7 @@ namespace rudder::cmd {
 namespace {
 
 using api::core::v1::ConfigMap;
+using api::core::v1::Pod;
 
 // A client whose every call fails with Unavailable, standing for a dead API server.
 class DeadClient : public client::Client {
@@ -59,6 +60,14 @@ class DeadClient : public client::Client {
   absl::StatusOr<std::unique_ptr<client::Scale>> UpdateScale(const api::KindInfo&,
                                                              const std::string&, const std::string&,
                                                              const client::Scale&) override {
+    return Dead();
+  }
+  absl::Status Bind(const std::string&, const api::core::v1::Binding&,
+                    const client::WriteOptions&) override {
+    return Dead();
+  }
+  absl::Status Evict(const std::string&, const api::policy::v1::Eviction&,
+                     const client::WriteOptions&) override {
     return Dead();
   }
   int calls = 0;
@@ -113,6 +122,42 @@ TEST_F(FailoverClientTest, OtherErrorsAreNotRetried) {
   client::TypedClient<ConfigMap> maps(c.get());
   EXPECT_EQ(maps.Get("default", "missing").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(dead_ptr->calls, 0);
+}
+
+// The pods/binding and pods/eviction subresources move to the next server like other calls.
+TEST_F(FailoverClientTest, BindAndEvictMoveToTheNextServer) {
+  auto dead = std::make_unique<DeadClient>(scheme_.get());
+  DeadClient* dead_ptr = dead.get();
+  std::vector<std::unique_ptr<client::Client>> backends;
+  backends.push_back(std::move(dead));
+  backends.push_back(client::NewInProcessClient(registry_.get()));
+  std::unique_ptr<client::Client> c = NewFailoverClient(std::move(backends));
+  client::TypedClient<Pod> pods(c.get());
+  Pod p;
+  p.mutable_metadata()->set_name("p");
+  p.mutable_metadata()->set_namespace_("default");
+  auto* ctr = p.mutable_spec()->add_containers();
+  ctr->set_name("app");
+  ctr->set_image("busybox");
+  ASSERT_TRUE(pods.Create(p).ok());
+  EXPECT_EQ(dead_ptr->calls, 1);
+
+  api::core::v1::Binding b;
+  b.mutable_metadata()->set_name("p");
+  b.mutable_target()->set_kind("Node");
+  b.mutable_target()->set_name("n1");
+  ASSERT_TRUE(c->Bind("default", b, {}).ok());
+  EXPECT_EQ((*pods.Get("default", "p"))->spec().nodename(), "n1");
+
+  api::policy::v1::Eviction e;
+  e.mutable_metadata()->set_name("p");
+  e.mutable_metadata()->set_namespace_("default");
+  ASSERT_TRUE(c->Evict("default", e, {}).ok());
+  absl::StatusOr<std::unique_ptr<Pod>> gone = pods.Get("default", "p");
+  EXPECT_TRUE(absl::IsNotFound(gone.status()) ||
+              (gone.ok() && (*gone)->metadata().has_deletiontimestamp()))
+      << gone.status();
+  EXPECT_EQ(dead_ptr->calls, 1);  // the live server stayed the current one
 }
 
 TEST_F(FailoverClientTest, AllUnreachableIsUnavailable) {
