@@ -182,6 +182,48 @@ TEST_F(ManagerTest, ClientReadsItsOwnWrites) {
   }));
 }
 
+// pods/binding and pods/eviction through the manager's client: a Get right after sees them.
+TEST_F(ManagerTest, ClientBindsAndEvictsAndReadsThoseWrites) {
+  std::unique_ptr<Manager> mgr = NewManager();
+  ASSERT_TRUE(mgr->Start().ok());
+  client::Client* c = mgr->GetClient();
+  client::TypedClient<api::core::v1::Pod> pods(c);
+  auto pod = [](const std::string& name) {
+    api::core::v1::Pod p;
+    p.mutable_metadata()->set_namespace_("ns");
+    p.mutable_metadata()->set_name(name);
+    auto* ctr = p.mutable_spec()->add_containers();
+    ctr->set_name("app");
+    ctr->set_image("busybox");
+    return p;
+  };
+  ASSERT_TRUE(pods.Create(pod("warm")).ok());
+  ASSERT_TRUE(Eventually([&] {
+    (void)pods.Get("ns", "warm");
+    return mgr->GetCluster()->CacheReads() > 0;
+  }));
+  for (int i = 0; i < 50; ++i) {
+    std::string name = absl::StrCat("p", i);
+    ASSERT_TRUE(pods.Create(pod(name)).ok());
+    api::core::v1::Binding b;
+    b.mutable_metadata()->set_name(name);
+    b.mutable_target()->set_kind("Node");
+    b.mutable_target()->set_name("n1");
+    ASSERT_TRUE(c->Bind("ns", b, {}).ok());
+    absl::StatusOr<std::unique_ptr<api::core::v1::Pod>> got = pods.Get("ns", name);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ((*got)->spec().nodename(), "n1") << "stale read after binding " << name;
+    api::policy::v1::Eviction e;
+    e.mutable_metadata()->set_name(name);
+    ASSERT_TRUE(c->Evict("ns", e, {}).ok());
+    // Gone, or (bound, with a grace period) marked for deletion.
+    absl::StatusOr<std::unique_ptr<api::core::v1::Pod>> evicted = pods.Get("ns", name);
+    ASSERT_TRUE(absl::IsNotFound(evicted.status()) ||
+                (evicted.ok() && (*evicted)->metadata().has_deletiontimestamp()))
+        << "stale read after eviction " << name;
+  }
+}
+
 TEST_F(ManagerTest, PredicatesFilterEvents) {
   Recorder rec;
   std::unique_ptr<Manager> mgr = NewManager();

@@ -61,6 +61,42 @@ void CachedClient::WroteObject(const api::KindInfo& kind, const std::string& ns,
   Wrote(kind, m->namespace_().empty() ? ns : m->namespace_(), m->name(), m->resourceversion());
 }
 
+void CachedClient::WrotePod(const std::string& ns, const std::string& name,
+                            const absl::StatusOr<client::ObjectPtr>& before) {
+  std::shared_ptr<const api::KindInfo> pods = direct_->scheme().ByResource({"", "v1", "pods"});
+  if (pods == nullptr) return;
+  absl::StatusOr<client::ObjectPtr> after = direct_->Get(*pods, ns, name);
+  if (after.ok()) {
+    WroteObject(*pods, ns, after);
+  } else if (absl::IsNotFound(after.status()) && before.ok() && *before != nullptr) {
+    // Deleted: the delete's revision is past every earlier one of the pod.
+    Wrote(*pods, ns, name, absl::StrCat(RvOf(**before) + 1));
+  }
+}
+
+absl::Status CachedClient::Bind(const std::string& ns, const api::core::v1::Binding& binding,
+                                const client::WriteOptions& options) {
+  absl::Status s = direct_->Bind(ns, binding, options);
+  if (!s.ok() || options.dry_run) return s;
+  std::string n = ns.empty() ? binding.metadata().namespace_() : ns;
+  WrotePod(n.empty() ? "default" : n, binding.metadata().name(), absl::NotFoundError("not read"));
+  return s;
+}
+
+absl::Status CachedClient::Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
+                                 const client::WriteOptions& options) {
+  std::string n = ns.empty() ? eviction.metadata().namespace_() : ns;
+  if (n.empty()) n = "default";
+  std::shared_ptr<const api::KindInfo> pods = direct_->scheme().ByResource({"", "v1", "pods"});
+  absl::StatusOr<client::ObjectPtr> before =
+      pods == nullptr || options.dry_run ? absl::NotFoundError("not read")
+                                         : direct_->Get(*pods, n, eviction.metadata().name());
+  absl::Status s = direct_->Evict(ns, eviction, options);
+  if (!s.ok() || options.dry_run) return s;
+  WrotePod(n, eviction.metadata().name(), before);
+  return s;
+}
+
 bool CachedClient::CaughtUp(const Key& key, const client::SharedIndexInformer& informer) {
   auto it = pending_.find(key);
   if (it == pending_.end()) return true;

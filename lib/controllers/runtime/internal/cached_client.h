@@ -62,6 +62,11 @@ class CachedClient : public client::Client {
       client::ObjectPtr ns_obj, const client::WriteOptions& options) override {
     return direct_->FinalizeNamespace(std::move(ns_obj), options);
   }
+  // Bind and Evict write through and record the pod's write, so a Get right after them sees it.
+  absl::Status Bind(const std::string& ns, const api::core::v1::Binding& binding,
+                    const client::WriteOptions& options) override;
+  absl::Status Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
+                     const client::WriteOptions& options) override;
   absl::StatusOr<std::unique_ptr<client::ObjectWatcher>> Watch(
       const api::KindInfo& kind, const std::string& ns,
       const client::WatchOptions& options) override {
@@ -90,6 +95,10 @@ class CachedClient : public client::Client {
              const std::string& rv);
   void WroteObject(const api::KindInfo& kind, const std::string& ns,
                    const absl::StatusOr<client::ObjectPtr>& result);
+  // After a pods subresource write that returns no object: records the pod as read back, or,
+  // when it is gone, a revision past `before` (the pod as read before the write).
+  void WrotePod(const std::string& ns, const std::string& name,
+                const absl::StatusOr<client::ObjectPtr>& before);
   // Whether the cache has caught up with the recorded write of `key` (erasing it if so).
   bool CaughtUp(const Key& key, const client::SharedIndexInformer& informer)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
