@@ -132,6 +132,44 @@ TEST(TestClusterTest, QuiescenceWaitsForASlowHandler) {
   }
 }
 
+// An eviction through the cluster's client is a write quiescence waits for: a controller that
+// sees the pod gone has acted once WaitForQuiescence returns.
+TEST(TestClusterTest, EvictionIsAWriteQuiescenceWaitsFor) {
+  TestClusterOptions o;
+  o.controllers = {
+      {"gone-marker",
+       [](const ControllerContext& ctx) -> absl::StatusOr<std::unique_ptr<RunningController>> {
+         client::Client* c = ctx.client;
+         auto r = ctrl::Builder(ctx.manager)
+                      .For<api::core::v1::Pod>()
+                      .Complete(ctrl::ReconcilerFunc([c](const ctrl::Request& req) {
+                        client::TypedClient<api::core::v1::Pod> pods(c);
+                        if (absl::IsNotFound(pods.Get(req.ns, req.name).status())) {
+                          (void)client::TypedClient<ConfigMap>(c).Create(Map("gone-" + req.name));
+                        }
+                        return ctrl::Result{};
+                      }));
+         if (!r.ok()) return r;
+         return nullptr;
+       }}};
+  auto tc = StartCluster(std::move(o));
+  ASSERT_NE(tc, nullptr);
+  api::core::v1::Pod p;
+  p.mutable_metadata()->set_namespace_("default");
+  p.mutable_metadata()->set_name("p");
+  auto* ctr = p.mutable_spec()->add_containers();
+  ctr->set_name("app");
+  ctr->set_image("busybox");
+  ASSERT_TRUE(client::TypedClient<api::core::v1::Pod>(tc->client()).Create(p).ok());
+  ASSERT_TRUE(tc->WaitForQuiescence().ok());
+  api::policy::v1::Eviction e;
+  e.mutable_metadata()->set_name("p");
+  ASSERT_TRUE(tc->client()->Evict("default", e, {}).ok());
+  absl::Status q = tc->WaitForQuiescence();
+  ASSERT_TRUE(q.ok()) << q;
+  EXPECT_TRUE(client::TypedClient<ConfigMap>(tc->direct_client()).Get("default", "gone-p").ok());
+}
+
 // A reconcile requeued exactly at the instant the test advances to runs before Advance
 // returns, each time, with no retries.
 TEST(TestClusterTest, RequeueDueAtTheAdvanceRunsBeforeItReturns) {

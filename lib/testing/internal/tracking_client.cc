@@ -298,6 +298,26 @@ absl::Status TrackingClient::Bind(const std::string& ns, const api::core::v1::Bi
   return s;
 }
 
+absl::Status TrackingClient::Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
+                                   const client::WriteOptions& options) {
+  std::shared_ptr<const api::KindInfo> pods = next_->scheme().ByResource({"", "v1", "pods"});
+  std::string n = ns.empty() ? eviction.metadata().namespace_() : ns;
+  if (n.empty()) n = "default";
+  const std::string& name = eviction.metadata().name();
+  absl::StatusOr<client::ObjectPtr> before = pods == nullptr || options.dry_run
+                                                 ? absl::NotFoundError("not read")
+                                                 : next_->Get(*pods, n, name);
+  absl::Status s = next_->Evict(ns, eviction, options);
+  if (!s.ok() || options.dry_run || pods == nullptr) return s;
+  absl::StatusOr<client::ObjectPtr> after = next_->Get(*pods, n, name);
+  if (after.ok()) {
+    Note(*pods, after, 0);  // marked for deletion
+  } else {
+    Note(*pods, before, 1);  // deleted: its revision is past the pod's last one
+  }
+  return s;
+}
+
 absl::StatusOr<client::ObjectPtr> TrackingClient::Get(const api::KindInfo& kind,
                                                       const std::string& ns,
                                                       const std::string& name) {

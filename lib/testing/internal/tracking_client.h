@@ -68,6 +68,10 @@ class TrackingClient : public client::Client {
   // Binds through `next` and records the pod's write.
   absl::Status Bind(const std::string& ns, const api::core::v1::Binding& binding,
                     const client::WriteOptions& options) override;
+  // Evicts through `next` and records the pod's write (or, once it is gone, a revision past
+  // the pod as read before).
+  absl::Status Evict(const std::string& ns, const api::policy::v1::Eviction& eviction,
+                     const client::WriteOptions& options) override;
   absl::StatusOr<std::unique_ptr<client::Scale>> GetScale(const api::KindInfo& kind,
                                                           const std::string& ns,
                                                           const std::string& name) override;
