@@ -1,5 +1,6 @@
 #include "lib/client/rest/rest_client.h"
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -7,9 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/dynamic_message.h"
 #include "httplib.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/object/object.h"
@@ -30,6 +36,8 @@ using api::KindInfo;
 constexpr char kJson[] = "application/json";
 // How long an idle watch connection may stay silent before the client gives up on it.
 constexpr time_t kWatchReadTimeoutSeconds = 3600;
+// A response's Content-Length reserves at most this much ahead (larger bodies still grow).
+constexpr uint64_t kMaxReservedBody = uint64_t{1} << 30;
 
 // Percent-encodes a query value or path segment (RFC 3986 unreserved characters stay).
 std::string Escape(absl::string_view s) {
@@ -144,6 +152,80 @@ ObjectEvent ParseEvent(const KindInfo& kind, absl::string_view line) {
   }
   e.object = *std::move(obj);
   return e;
+}
+
+// Message types `{metadata: ListMeta = 1; items: repeated <a kind's message> = 2}`, one per
+// kind, built on first use in a pool layered over the generated one: a LIST is decoded in one
+// pass, each item straight into a message of its kind (generated, so it can be handed out).
+// Process-wide and never freed (the JSON codec keeps a plan per descriptor); thread-safe.
+class ListTypes {
+ public:
+  static ListTypes& Get() {
+    static ListTypes* types = new ListTypes();
+    return *types;
+  }
+
+  // The prototype of the list of `item`s, or nullptr if there is none.
+  const google::protobuf::Message* PrototypeFor(const google::protobuf::Descriptor* item) {
+    MutexLock l(&mu_);
+    auto it = prototypes_.find(item);
+    if (it != prototypes_.end()) return it->second;
+    const google::protobuf::Message* p = BuildLocked(item);
+    prototypes_.emplace(item, p);
+    return p;
+  }
+
+ private:
+  ListTypes() : pool_(google::protobuf::DescriptorPool::generated_pool()), factory_(&pool_) {
+    factory_.SetDelegateToGeneratedFactory(true);
+  }
+
+  const google::protobuf::Message* BuildLocked(const google::protobuf::Descriptor* item)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    using google::protobuf::FieldDescriptorProto;
+    const google::protobuf::Descriptor* list_meta = meta::ListMeta::descriptor();
+    google::protobuf::FileDescriptorProto file;
+    const std::string name = absl::StrCat("List", prototypes_.size());
+    file.set_name(absl::StrCat("rudder/client/rest/lists/", name, ".proto"));
+    file.set_package("rudder.client.rest.lists");
+    file.set_syntax("proto2");
+    file.add_dependency(list_meta->file()->name());
+    if (item->file() != list_meta->file()) file.add_dependency(item->file()->name());
+    google::protobuf::DescriptorProto* msg = file.add_message_type();
+    msg->set_name(name);
+    auto add = [msg](const char* field, int number, FieldDescriptorProto::Label label,
+                     const google::protobuf::Descriptor* type) {
+      FieldDescriptorProto* f = msg->add_field();
+      f->set_name(field);
+      f->set_number(number);
+      f->set_label(label);
+      f->set_type(FieldDescriptorProto::TYPE_MESSAGE);
+      f->set_type_name(absl::StrCat(".", type->full_name()));
+    };
+    add("metadata", 1, FieldDescriptorProto::LABEL_OPTIONAL, list_meta);
+    add("items", 2, FieldDescriptorProto::LABEL_REPEATED, item);
+    const google::protobuf::FileDescriptor* built = pool_.BuildFile(file);
+    if (built == nullptr) return nullptr;
+    return factory_.GetPrototype(built->message_type(0));
+  }
+
+  Mutex mu_;
+  google::protobuf::DescriptorPool pool_ ABSL_GUARDED_BY(mu_);
+  google::protobuf::DynamicMessageFactory factory_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<const google::protobuf::Descriptor*, const google::protobuf::Message*>
+      prototypes_ ABSL_GUARDED_BY(mu_);
+};
+
+// The list prototype of a kind whose items decode as nested messages: kinds with a generated
+// message other than CustomObject. nullptr for the others.
+const google::protobuf::Message* TypedListPrototype(const KindInfo& kind) {
+  const google::protobuf::Descriptor* d = kind.descriptor;
+  if (d == nullptr || kind.custom_resource ||
+      d->full_name() == "rudder.api.unstructured.CustomObject" ||
+      d->file()->pool() != google::protobuf::DescriptorPool::generated_pool()) {
+    return nullptr;
+  }
+  return ListTypes::Get().PrototypeFor(d);
 }
 
 class RestClient;
@@ -314,25 +396,52 @@ class RestClient final : public Client {
     q.Add("resourceVersion", options.resource_version);
     q.Add("resourceVersionMatch", options.resource_version_match);
     RUDDER_ASSIGN_OR_RETURN(std::string out, Send("GET", PathOf(kind, ns, "") + q.str(), "", ""));
-    rest::internal::ListEnvelope env;
-    absl::StatusOr<api::JsonDecodeResult> r =
-        api::DecodeJson(out, &env, ResponseDecodeOptions(out.size()));
-    if (!r.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("the server sent a list that cannot be decoded: ", r.status().message()));
-    }
     ListResult result;
-    result.items.reserve(env.items_size());
-    for (const api::runtime::RawExtension& item : env.items()) {
-      RUDDER_ASSIGN_OR_RETURN(ObjectPtr obj, DecodeObject(kind, item.raw()));
-      result.items.push_back(std::move(obj));
+    const meta::ListMeta* list_meta = nullptr;
+    rest::internal::ListEnvelope env;
+    std::unique_ptr<google::protobuf::Message> typed;
+    if (const google::protobuf::Message* prototype = TypedListPrototype(kind)) {
+      // One pass: the items are decoded straight into the kind's messages.
+      typed.reset(prototype->New());
+      api::JsonDecodeOptions dec = ResponseDecodeOptions(out.size());
+      dec.max_depth += 2;  // the list object and its items array
+      absl::StatusOr<api::JsonDecodeResult> r = api::DecodeJson(out, typed.get(), dec);
+      if (!r.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("the server sent a ", kind.gvk.kind,
+                         " list that cannot be decoded: ", r.status().message()));
+      }
+      const google::protobuf::Reflection* refl = typed->GetReflection();
+      const google::protobuf::Descriptor* d = typed->GetDescriptor();
+      list_meta = static_cast<const meta::ListMeta*>(&refl->GetMessage(*typed, d->field(0)));
+      auto* items =
+          refl->MutableRepeatedPtrField<google::protobuf::Message>(typed.get(), d->field(1));
+      const int n = items->size();
+      std::vector<google::protobuf::Message*> released(n);
+      items->ExtractSubrange(0, n, released.data());
+      result.items.reserve(n);
+      for (google::protobuf::Message* m : released) result.items.emplace_back(m);
+    } else {
+      // Custom resources (held by CustomObject, which decodes only as a whole object): the
+      // items are cut out of the list and decoded one by one.
+      absl::StatusOr<api::JsonDecodeResult> r =
+          api::DecodeJson(out, &env, ResponseDecodeOptions(out.size()));
+      if (!r.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("the server sent a list that cannot be decoded: ", r.status().message()));
+      }
+      result.items.reserve(env.items_size());
+      for (const api::runtime::RawExtension& item : env.items()) {
+        RUDDER_ASSIGN_OR_RETURN(ObjectPtr obj, DecodeObject(kind, item.raw()));
+        result.items.push_back(std::move(obj));
+      }
+      list_meta = &env.metadata();
     }
-    if (!absl::SimpleAtoi(env.metadata().resourceversion(), &result.resource_version)) {
+    if (!absl::SimpleAtoi(list_meta->resourceversion(), &result.resource_version)) {
       result.resource_version = 0;
     }
-    result.continue_token = env.metadata().continue_();
-    result.remaining =
-        env.metadata().has_remainingitemcount() ? env.metadata().remainingitemcount() : -1;
+    result.continue_token = list_meta->continue_();
+    result.remaining = list_meta->has_remainingitemcount() ? list_meta->remainingitemcount() : -1;
     return result;
   }
 
@@ -533,21 +642,41 @@ class RestClient final : public Client {
     }
   }
 
-  // One request; the body of a 2xx answer, else the error it describes.
+  // One request; the body of a 2xx answer, else the error it describes. A GET's body is read
+  // into one buffer reserved from its Content-Length (no growth copies of large lists).
   absl::StatusOr<std::string> Send(const std::string& method, const std::string& path,
                                    const std::string& body, const char* content_type) {
     std::unique_ptr<httplib::Client> c = Acquire();
     httplib::Headers headers{{"Accept", kJson}};
+    std::string out;
+    int code = 0;
     httplib::Result res = [&] {
-      if (method == "GET") return c->Get(path, headers);
+      if (method == "GET") {
+        return c->Get(
+            path, headers,
+            [&out, &code](const httplib::Response& r) {
+              code = r.status;
+              uint64_t length = 0;
+              if (absl::SimpleAtoi(r.get_header_value("Content-Length"), &length)) {
+                out.reserve(std::min<uint64_t>(length, kMaxReservedBody));
+              }
+              return true;
+            },
+            [&out](const char* data, size_t n) {
+              out.append(data, n);
+              return true;
+            });
+      }
       if (method == "POST") return c->Post(path, headers, body, content_type);
       if (method == "PUT") return c->Put(path, headers, body, content_type);
       if (method == "PATCH") return c->Patch(path, headers, body, content_type);
       return c->Delete(path, headers, body, content_type);
     }();
     if (!res) return TransportError(res.error());
-    const int code = res->status;
-    std::string out = std::move(res->body);
+    if (method != "GET") {
+      code = res->status;
+      out = std::move(res->body);
+    }
     Release(std::move(c));
     if (code < 200 || code >= 300) return ErrorOf(code, out);
     return out;

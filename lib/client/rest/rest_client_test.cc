@@ -1,10 +1,16 @@
 // REST-specific behaviour; the shared semantics are in lib/client/conformance.
 #include "lib/client/rest/rest_client.h"
 
+#include <set>
+#include <thread>
+
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/api/scheme/builtin.h"
 #include "lib/apiserver/rest/server.h"
+#include "lib/base/mutex.h"
 #include "lib/store/memory/memory_store.h"
 
 namespace rudder::client {
@@ -140,6 +146,83 @@ TEST(RestClientTest, DryRun) {
   ASSERT_TRUE(cms.Create(cm).ok());
   EXPECT_TRUE(cms.Delete("default", "a", {.dry_run = true}).ok());
   EXPECT_TRUE(cms.Get("default", "a").ok());
+}
+
+// A server answering every GET of pods in namespace "ns" with a fixed body, recording the
+// client port of each request (one port: one kept-alive connection).
+class StubServer {
+ public:
+  explicit StubServer(std::string body) : body_(std::move(body)) {
+    server_.Get("/api/v1/namespaces/ns/pods",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  {
+                    MutexLock l(&mu_);
+                    ports_.insert(req.remote_port);
+                  }
+                  res.set_content(body_, "application/json");
+                });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~StubServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
+  size_t connections() {
+    MutexLock l(&mu_);
+    return ports_.size();
+  }
+
+ private:
+  const std::string body_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  Mutex mu_;
+  std::set<int> ports_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(RestClientTest, ListDecodesItemsIntoTheKindsMessagesOnOneConnection) {
+  // Kubernetes' form: items may carry kind and apiVersion; unknown fields are dropped.
+  StubServer server(R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"42",)"
+                    R"("continue":"next","remainingItemCount":3},"items":[)"
+                    R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":"a","namespace":"ns"},)"
+                    R"("spec":{"nodeName":"n1"},"extra":{"x":[1]}},)"
+                    R"({"metadata":{"name":"b","namespace":"ns"}}]})");
+  std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
+  absl::StatusOr<std::unique_ptr<Client>> c = NewRestClient({.server = server.url()}, scheme.get());
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::shared_ptr<const api::KindInfo> pods = scheme->ByResource({"", "v1", "pods"});
+  ASSERT_NE(pods, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<ListResult> list = (*c)->List(*pods, "ns", {});
+    ASSERT_TRUE(list.ok()) << list.status();
+    ASSERT_EQ(list->items.size(), 2u);
+    const auto* a = dynamic_cast<const api::core::v1::Pod*>(list->items[0].get());
+    const auto* b = dynamic_cast<const api::core::v1::Pod*>(list->items[1].get());
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(a->metadata().name(), "a");
+    EXPECT_EQ(a->spec().nodename(), "n1");
+    EXPECT_EQ(b->metadata().name(), "b");
+    EXPECT_EQ(list->resource_version, 42);
+    EXPECT_EQ(list->continue_token, "next");
+    EXPECT_EQ(list->remaining, 3);
+  }
+  EXPECT_EQ(server.connections(), 1u);
+}
+
+TEST(RestClientTest, ListWithAMalformedItemIsDataLoss) {
+  StubServer server(R"({"metadata":{},"items":[{"metadata":{"name":"a"}},)"
+                    R"({"metadata":{"name":5}}]})");
+  std::unique_ptr<api::Scheme> scheme = api::NewBuiltinScheme();
+  absl::StatusOr<std::unique_ptr<Client>> c = NewRestClient({.server = server.url()}, scheme.get());
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::shared_ptr<const api::KindInfo> pods = scheme->ByResource({"", "v1", "pods"});
+  absl::StatusOr<ListResult> list = (*c)->List(*pods, "ns", {});
+  EXPECT_EQ(list.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(absl::StrContains(list.status().message(), "metadata.name")) << list.status();
 }
 
 }  // namespace
