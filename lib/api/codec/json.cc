@@ -1212,6 +1212,19 @@ absl::StatusOr<std::string> JsonCodec::Encode(const google::protobuf::Message& m
 absl::StatusOr<JsonDecodeResult> JsonCodec::Decode(absl::string_view json,
                                                    google::protobuf::Message* m,
                                                    const JsonDecodeOptions& options) const {
+  return DecodeFrom(json, nullptr, m, options);
+}
+
+absl::StatusOr<JsonDecodeResult> JsonCodec::DecodeString(const std::string& json,
+                                                         google::protobuf::Message* m,
+                                                         const JsonDecodeOptions& options) const {
+  return DecodeFrom(json, json.c_str(), m, options);
+}
+
+absl::StatusOr<JsonDecodeResult> JsonCodec::DecodeFrom(absl::string_view json,
+                                                       const char* terminated,
+                                                       google::protobuf::Message* m,
+                                                       const JsonDecodeOptions& options) const {
   RUDDER_RETURN_IF_ERROR(codec_internal::CheckSize(json, options));
   m->Clear();
   if (IsCustomObject(m->GetDescriptor())) return DecodeCustomObject(*this, json, m, options);
@@ -1220,9 +1233,14 @@ absl::StatusOr<JsonDecodeResult> JsonCodec::Decode(absl::string_view json,
     return absl::InvalidArgumentError(absl::StrCat(
         m->GetDescriptor()->full_name(), " has a special JSON form; decode its holder instead"));
   }
+  // CheckJsonBytes rejects NUL, so the terminating one is the first the parser meets.
   RUDDER_RETURN_IF_ERROR(codec_internal::CheckJsonBytes(json));
-  std::string buf(json);
-  codec_internal::Stream stream(buf.c_str());
+  std::string buf;
+  if (terminated == nullptr) {
+    buf.assign(json.data(), json.size());
+    terminated = buf.c_str();
+  }
+  codec_internal::Stream stream(terminated);
   codec_internal::Decoder dec(json, stream, options, m, plan);
   rapidjson::ParseResult r = codec_internal::Parse(stream, dec, options.max_depth);
   return dec.Finish(r);
@@ -1236,6 +1254,12 @@ absl::StatusOr<std::string> EncodeJson(const google::protobuf::Message& m,
 absl::StatusOr<JsonDecodeResult> DecodeJson(absl::string_view json, google::protobuf::Message* m,
                                             const JsonDecodeOptions& options) {
   return JsonCodec::Default().Decode(json, m, options);
+}
+
+absl::StatusOr<JsonDecodeResult> DecodeJsonString(const std::string& json,
+                                                  google::protobuf::Message* m,
+                                                  const JsonDecodeOptions& options) {
+  return JsonCodec::Default().DecodeString(json, m, options);
 }
 
 absl::StatusOr<TypeMeta> PeekTypeMeta(absl::string_view json, const JsonDecodeOptions& options) {

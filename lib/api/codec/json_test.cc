@@ -432,6 +432,28 @@ TEST(JsonDecodeTest, MalformedInputIsAnErrorWithPosition) {
   EXPECT_NE(s.message().find("invalid JSON at line 2"), absl::string_view::npos) << s;
 }
 
+TEST(JsonDecodeTest, DecodeStringParsesInPlaceLikeDecode) {
+  const std::string json =
+      R"({"str":"a\u00e9","i32":7,"raw":{"x":[1,2]},"quantity":"1500m","names":["p","q"]})";
+  Everything from_view;
+  Everything in_place;
+  absl::StatusOr<JsonDecodeResult> a = Codec().Decode(json, &from_view);
+  absl::StatusOr<JsonDecodeResult> b = Codec().DecodeString(json, &in_place);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(in_place.SerializeAsString(), from_view.SerializeAsString());
+  EXPECT_EQ(in_place.str(), "a\xc3\xa9");
+  // Errors are the same too: a NUL inside the string is not taken for its end.
+  const std::string nul("{\"str\":\"a\0b\"}", 13);
+  EXPECT_EQ(Codec().DecodeString(nul, &in_place).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const std::string cut = "{\"str\":\"abc";
+  absl::Status s1 = Codec().Decode(cut, &from_view).status();
+  absl::Status s2 = Codec().DecodeString(cut, &in_place).status();
+  EXPECT_EQ(s2.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s2.message(), s1.message());
+}
+
 TEST(JsonDecodeTest, DecodeClearsTheMessageFirst) {
   Everything e;
   e.set_str("old");

@@ -40,6 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.validation = v;
     codectest::Everything m;
     absl::StatusOr<JsonDecodeResult> r = Codec().Decode(in, &m, o);
+    // Parsed in place of a copy, the same input gives the same message or the same error.
+    codectest::Everything in_place;
+    absl::StatusOr<JsonDecodeResult> r_in_place =
+        Codec().DecodeString(std::string(in), &in_place, o);
+    RUDDER_FUZZ_CHECK(r_in_place.status() == r.status() &&
+                          (!r.ok() || in_place.SerializeAsString() == m.SerializeAsString()),
+                      in, r_in_place.status().ToString());
     if (!r.ok()) {
       RUDDER_FUZZ_CHECK(r.status().code() == absl::StatusCode::kInvalidArgument, in,
                         r.status().ToString());
