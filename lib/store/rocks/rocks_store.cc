@@ -8,12 +8,14 @@
 #include "lib/store/rocks/rocks_store.h"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -458,6 +460,10 @@ class RocksStore : public Store {
   std::atomic<int64_t> committed_rev_{1};
   // Write requests submitted and not yet answered.
   std::atomic<int> writes_in_flight_{0};
+  // Of those, writers blocked (waiting for a leader, for a log sync, or in one); counted only
+  // if `count_blocked_` (the kFewRunnable spinning rule needs it).
+  std::atomic<int> writers_blocked_{0};
+  bool count_blocked_ = false;
   std::atomic<int64_t> compact_rev_{0};
 
   Mutex lease_mu_;
@@ -689,10 +695,30 @@ absl::Status RocksStore::Init() {
                                     });
 
   if (options_.sync && options_.spin_during_sync) {
-    // Worth it only for a lone writer: with more, the CPU has their work to do.
-    spinner_ = std::make_unique<fmt::SyncSpinner>(
-        [this] { return writes_in_flight_.load(std::memory_order_relaxed) <= 1; },
-        kMaxSyncSpinPauses, kSyncSpinLingerPauses);
+    std::function<bool()> worth_spinning;
+    switch (options_.sync_spin) {
+      case RocksStoreOptions::SyncSpin::kLoneWriter:
+        worth_spinning = [this] { return writes_in_flight_.load(std::memory_order_relaxed) <= 1; };
+        break;
+      case RocksStoreOptions::SyncSpin::kFewRunnable: {
+        count_blocked_ = true;
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        const int cpus =
+            sched_getaffinity(0, sizeof(set), &set) == 0 ? std::max(1, CPU_COUNT(&set)) : 1;
+        worth_spinning = [this, cpus] {
+          return writes_in_flight_.load(std::memory_order_relaxed) -
+                     writers_blocked_.load(std::memory_order_relaxed) <
+                 cpus;
+        };
+        break;
+      }
+      case RocksStoreOptions::SyncSpin::kAlways:
+        worth_spinning = [] { return true; };
+        break;
+    }
+    spinner_ = std::make_unique<fmt::SyncSpinner>(std::move(worth_spinning), kMaxSyncSpinPauses,
+                                                  kSyncSpinLingerPauses, options_.spin_idle_class);
   }
 
   // Leases that expired while the store was closed expire now, before anyone can read.
@@ -784,7 +810,12 @@ void RocksStore::SubmitAndWait(Request* r) {
       break;
     }
   }
-  if (!lead && r->Await() == Request::State::kDone) return;
+  if (!lead) {
+    if (count_blocked_) writers_blocked_.fetch_add(1, std::memory_order_relaxed);
+    const Request::State state = r->Await();
+    if (count_blocked_) writers_blocked_.fetch_sub(1, std::memory_order_relaxed);
+    if (state == Request::State::kDone) return;
+  }
   r->Reset();
   // This request leads: commit a batch of everything waiting (with this request itself if it
   // took the lead without waiting). While an earlier batch's fsync is still running, keep
@@ -818,13 +849,19 @@ void RocksStore::SubmitAndWait(Request* r) {
     next = nullptr;
   };
   absl::Status durable;
-  if (options_.sync && durable_target > 0) durable = WaitDurable(durable_target, hand_off);
+  if (options_.sync && durable_target > 0) {
+    if (count_blocked_) writers_blocked_.fetch_add(1, std::memory_order_relaxed);
+    durable = WaitDurable(durable_target, hand_off);
+    if (count_blocked_) writers_blocked_.fetch_sub(1, std::memory_order_relaxed);
+  }
   hand_off();
   for (std::unique_ptr<Commit>& c : commits) {
     if (c->status.ok()) c->durable = durable;
     PublishInOrder(std::move(c));
   }
+  if (count_blocked_) writers_blocked_.fetch_add(1, std::memory_order_relaxed);
   r->Await();
+  if (count_blocked_) writers_blocked_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool RocksStore::SyncInProgress() {

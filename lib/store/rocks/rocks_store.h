@@ -56,6 +56,17 @@ struct RocksStoreOptions {
   // not go idle: on a virtual machine an idle CPU can take milliseconds to resume the thread
   // whose sync finished. Costs CPU time while syncing; no effect without `sync`.
   bool spin_during_sync = true;
+  // When the spinner spins (with `spin_during_sync`). Spinning during group commits
+  // (kFewRunnable, kAlways) measured slower with 16 and 256 writers (docs/store.md).
+  enum class SyncSpin {
+    kLoneWriter,   // Only while a single write is in flight.
+    kFewRunnable,  // While fewer writer threads are runnable than the process has CPUs.
+    kAlways,       // During every log sync.
+  };
+  SyncSpin sync_spin = SyncSpin::kLoneWriter;
+  // Spin in the SCHED_IDLE scheduling class: the spinner gets a CPU only when nothing else
+  // wants it, so a thread woken there (the writer whose sync ended) runs at once.
+  bool spin_idle_class = true;
   // RocksDB block cache size.
   size_t block_cache_bytes = 64 << 20;
 };

@@ -34,26 +34,59 @@ std::string TempRoot() {
   return t ? t : "/tmp";
 }
 
-// One RocksStore per configuration for the whole binary: without sync, with sync, and with
-// sync but without the spinning during syncs.
-Store* Rocks(bool sync, bool spin = true) {
-  static std::unique_ptr<Store> stores[3];
-  static std::string dirs[3];
-  static std::once_flag once[3];
-  const int i = !sync ? 0 : (spin ? 1 : 2);
-  std::call_once(once[i], [i, sync, spin] {
+// One RocksStore per configuration for the whole binary.
+enum class Config {
+  kNoSync,
+  kSync,              // Defaults (sync; spinning for a lone writer, SCHED_IDLE class).
+  kNoSpin,            // Sync without spinning during syncs.
+  kSpinNormalClass,   // The default rule, spinning in the normal scheduling class.
+  kSpinAlwaysNormal,  // Spin during every sync, normal scheduling class.
+  kSpinAlways,        // Spin during every sync (SCHED_IDLE).
+  kSpinFewRunnable,   // Spin while fewer writers are runnable than CPUs (SCHED_IDLE).
+  kCount,
+};
+
+Store* Rocks(Config config) {
+  constexpr int kCount = static_cast<int>(Config::kCount);
+  static std::unique_ptr<Store> stores[kCount];
+  static std::string dirs[kCount];
+  static std::once_flag once[kCount];
+  const int i = static_cast<int>(config);
+  std::call_once(once[i], [i, config] {
     dirs[i] = (fs::path(TempRoot()) / absl::StrCat("rocks_bench_", ::getpid(), "_", i)).string();
     fs::remove_all(dirs[i]);
     RocksStoreOptions o;
     o.dir = dirs[i];
-    o.sync = sync;
-    o.spin_during_sync = spin;
+    using Spin = RocksStoreOptions::SyncSpin;
+    switch (config) {
+      case Config::kNoSync:
+        o.sync = false;
+        break;
+      case Config::kNoSpin:
+        o.spin_during_sync = false;
+        break;
+      case Config::kSpinNormalClass:
+        o.spin_idle_class = false;
+        break;
+      case Config::kSpinAlwaysNormal:
+        o.sync_spin = Spin::kAlways;
+        o.spin_idle_class = false;
+        break;
+      case Config::kSpinAlways:
+        o.sync_spin = Spin::kAlways;
+        break;
+      case Config::kSpinFewRunnable:
+        o.sync_spin = Spin::kFewRunnable;
+        break;
+      default:
+        break;
+    }
     auto s = OpenRocksStore(o);
     if (s.ok()) stores[i] = *std::move(s);
     static std::once_flag cleanup;
     std::call_once(cleanup, [] {
       std::atexit([] {
-        for (int j = 0; j < 3; ++j) {
+        for (int j = 0; j < kCount; ++j) {
           stores[j].reset();
           if (!dirs[j].empty()) fs::remove_all(dirs[j]);
         }
@@ -61,6 +94,10 @@ Store* Rocks(bool sync, bool spin = true) {
     });
   });
   return stores[i].get();
+}
+// The configurations of earlier versions of this benchmark.
+Store* Rocks(bool sync, bool spin = true) {
+  return Rocks(!sync ? Config::kNoSync : (spin ? Config::kSync : Config::kNoSpin));
 }
 
 // The etcd-backed store of the side-by-side runs: the test harness's shared etcd (nullptr if
@@ -113,6 +150,22 @@ BENCHMARK(BM_RocksPut)->Threads(1)->Threads(16)->Threads(256)->UseRealTime();
 // The same without spinning during syncs (RocksStoreOptions::spin_during_sync = false).
 void BM_RocksPutNoSpin(benchmark::State& state) { RunPuts(state, Rocks(true, false)); }
 BENCHMARK(BM_RocksPutNoSpin)->Threads(1)->UseRealTime();
+
+// Other spinning rules and classes (RocksStoreOptions::sync_spin, spin_idle_class).
+void BM_RocksPutSpinNormalClass(benchmark::State& state) {
+  RunPuts(state, Rocks(Config::kSpinNormalClass));
+}
+BENCHMARK(BM_RocksPutSpinNormalClass)->Threads(1)->Threads(16)->Threads(256)->UseRealTime();
+void BM_RocksPutSpinAlwaysNormalClass(benchmark::State& state) {
+  RunPuts(state, Rocks(Config::kSpinAlwaysNormal));
+}
+BENCHMARK(BM_RocksPutSpinAlwaysNormalClass)->Threads(1)->Threads(16)->Threads(256)->UseRealTime();
+void BM_RocksPutSpinAlways(benchmark::State& state) { RunPuts(state, Rocks(Config::kSpinAlways)); }
+BENCHMARK(BM_RocksPutSpinAlways)->Threads(1)->Threads(16)->Threads(256)->UseRealTime();
+void BM_RocksPutSpinFewRunnable(benchmark::State& state) {
+  RunPuts(state, Rocks(Config::kSpinFewRunnable));
+}
+BENCHMARK(BM_RocksPutSpinFewRunnable)->Threads(1)->Threads(16)->Threads(256)->UseRealTime();
 
 void BM_EtcdPut(benchmark::State& state) { RunPuts(state, Etcd()); }
 BENCHMARK(BM_EtcdPut)->Threads(1)->Threads(16)->Threads(256)->UseRealTime();

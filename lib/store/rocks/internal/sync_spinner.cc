@@ -21,10 +21,11 @@ void CpuRelax() {
 }  // namespace
 
 SyncSpinner::SyncSpinner(std::function<bool()> worth_spinning, int64_t max_pauses,
-                         int64_t linger_pauses)
+                         int64_t linger_pauses, bool idle_class)
     : worth_spinning_(std::move(worth_spinning)),
       max_pauses_(max_pauses),
-      linger_pauses_(linger_pauses) {
+      linger_pauses_(linger_pauses),
+      idle_class_(idle_class) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -52,6 +53,12 @@ void SyncSpinner::Begin() {
 void SyncSpinner::End() { running_.fetch_sub(1, std::memory_order_release); }
 
 void SyncSpinner::Loop() {
+  if (idle_class_) {
+    // Runs only on a CPU nothing else wants (fails harmlessly where not permitted).
+    sched_param param{};
+    param.sched_priority = 0;
+    sched_setscheduler(0, SCHED_IDLE, &param);
+  }
   int seen = generation_.load(std::memory_order_seq_cst);
   while (!stop_.load(std::memory_order_acquire)) {
     if (running_.load(std::memory_order_acquire) > 0 && worth_spinning_()) {

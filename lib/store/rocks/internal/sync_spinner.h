@@ -8,7 +8,9 @@
 // spins only while `worth_spinning` says so (the store asks: is a single write in flight?),
 // at most `max_pauses` pause instructions per sync, and `linger_pauses` more after a sync
 // ends (a lone writer's next sync follows within microseconds), then sleeps until the next
-// sync starts.
+// sync starts. With `idle_class`, the spinner runs in the SCHED_IDLE scheduling class: it gets
+// a CPU only when nothing else wants it, so it keeps the CPU from idling without taking time
+// from runnable threads.
 #ifndef RUDDER_LIB_STORE_ROCKS_INTERNAL_SYNC_SPINNER_H_
 #define RUDDER_LIB_STORE_ROCKS_INTERNAL_SYNC_SPINNER_H_
 
@@ -23,7 +25,8 @@ namespace rudder::store_internal::rocks {
 // at once (each Begin matched by one End); the callback runs on the spinner's thread.
 class SyncSpinner {
  public:
-  SyncSpinner(std::function<bool()> worth_spinning, int64_t max_pauses, int64_t linger_pauses);
+  SyncSpinner(std::function<bool()> worth_spinning, int64_t max_pauses, int64_t linger_pauses,
+              bool idle_class = false);
   ~SyncSpinner();
   SyncSpinner(const SyncSpinner&) = delete;
   SyncSpinner& operator=(const SyncSpinner&) = delete;
@@ -42,6 +45,7 @@ class SyncSpinner {
   const std::function<bool()> worth_spinning_;
   const int64_t max_pauses_;
   const int64_t linger_pauses_;
+  const bool idle_class_;
   std::atomic<int> running_{0};       // Syncs running now.
   std::atomic<uint64_t> started_{0};  // Syncs started so far.
   // Futex word: bumped when running_ leaves 0 (and on shutdown).

@@ -1,5 +1,7 @@
 #include "lib/store/rocks/internal/sync_spinner.h"
 
+#include <sched.h>
+
 #include <atomic>
 #include <memory>
 
@@ -58,6 +60,39 @@ TEST(SyncSpinnerTest, EverySyncIsCoveredBySpinning) {
     spinner.End();
   }
   EXPECT_GE(spinner.spins(), 1u);
+}
+
+TEST(SyncSpinnerTest, IdleClassSpinnerSpinsInTheIdleClass) {
+  std::atomic<int> asked{0};
+  std::atomic<int> policy{-1};
+  SyncSpinner spinner(
+      [&] {
+        policy.store(sched_getscheduler(0));  // Runs on the spinner's thread.
+        asked.fetch_add(1);
+        return true;
+      },
+      int64_t{1} << 40, /*linger_pauses=*/0, /*idle_class=*/true);
+  spinner.Begin();
+  while (asked.load() < 2) {
+  }
+  spinner.End();
+  EXPECT_EQ(spinner.spins(), 1u);
+  EXPECT_EQ(policy.load(), SCHED_IDLE);
+}
+
+TEST(SyncSpinnerTest, NormalClassByDefault) {
+  std::atomic<int> policy{-1};
+  SyncSpinner spinner(
+      [&] {
+        policy.store(sched_getscheduler(0));
+        return false;
+      },
+      int64_t{1} << 40, /*linger_pauses=*/0);
+  spinner.Begin();
+  while (policy.load() == -1) {
+  }
+  spinner.End();
+  EXPECT_EQ(policy.load(), SCHED_OTHER);
 }
 
 TEST(SyncSpinnerTest, StopsWhileSpinning) {
