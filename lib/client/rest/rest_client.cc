@@ -88,14 +88,15 @@ api::JsonDecodeOptions ResponseDecodeOptions(size_t size) {
   return dec;
 }
 
-absl::StatusOr<ObjectPtr> DecodeObject(const KindInfo& kind, absl::string_view json) {
+// Response bodies are decoded where they lie (DecodeJsonString: no copy of the body).
+absl::StatusOr<ObjectPtr> DecodeObject(const KindInfo& kind, const std::string& json) {
   ObjectPtr obj = kind.New();
   if (obj == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("kind ", kind.gvk.ToString(), " has no message type"));
   }
   absl::StatusOr<api::JsonDecodeResult> r =
-      api::DecodeJson(json, obj.get(), ResponseDecodeOptions(json.size()));
+      api::DecodeJsonString(json, obj.get(), ResponseDecodeOptions(json.size()));
   if (!r.ok()) {
     return absl::DataLossError(absl::StrCat("the server sent a ", kind.gvk.kind,
                                             " that cannot be decoded: ", r.status().message()));
@@ -405,7 +406,7 @@ class RestClient final : public Client {
       typed.reset(prototype->New());
       api::JsonDecodeOptions dec = ResponseDecodeOptions(out.size());
       dec.max_depth += 2;  // the list object and its items array
-      absl::StatusOr<api::JsonDecodeResult> r = api::DecodeJson(out, typed.get(), dec);
+      absl::StatusOr<api::JsonDecodeResult> r = api::DecodeJsonString(out, typed.get(), dec);
       if (!r.ok()) {
         return absl::DataLossError(
             absl::StrCat("the server sent a ", kind.gvk.kind,
@@ -425,7 +426,7 @@ class RestClient final : public Client {
       // Custom resources (held by CustomObject, which decodes only as a whole object): the
       // items are cut out of the list and decoded one by one.
       absl::StatusOr<api::JsonDecodeResult> r =
-          api::DecodeJson(out, &env, ResponseDecodeOptions(out.size()));
+          api::DecodeJsonString(out, &env, ResponseDecodeOptions(out.size()));
       if (!r.ok()) {
         return absl::DataLossError(
             absl::StrCat("the server sent a list that cannot be decoded: ", r.status().message()));
