@@ -302,6 +302,51 @@ std::vector<std::string> RotatedFiles(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// A log file and the rotated files before it, opened.
+struct LogChain {
+  std::unique_ptr<Cursor> live;                // `path`, if it exists
+  std::vector<std::unique_ptr<Cursor>> older;  // oldest first
+};
+
+// Opens `path`, then the rotated files older than it and newer than the file with inode `after`
+// (0: all of them). The live file is opened first, so every file written before it is among the
+// rotated ones; the writer only moves rotated files to higher suffixes, so scanning upwards meets
+// them newest first (a file that moves past the scan is met twice; its inode tells). A rotation
+// in progress leaves one suffix missing for a moment: three missing in a row end the scan.
+LogChain OpenChain(const std::string& path, ino_t after) {
+  LogChain chain;
+  int live_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (live_fd >= 0) chain.live = std::make_unique<Cursor>(live_fd);
+  const ino_t live_ino = chain.live != nullptr ? chain.live->inode() : 0;
+  std::vector<ino_t> seen;
+  for (int i = 1, missing = 0; missing < 3; ++i) {
+    int fd = ::open(absl::StrCat(path, ".", i).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      ++missing;
+      continue;
+    }
+    missing = 0;
+    auto c = std::make_unique<Cursor>(fd);
+    ino_t ino = c->inode();
+    if (after != 0 && ino == after) break;
+    if (live_ino != 0 && ino == live_ino) {
+      // The live file was rotated after it was opened: what was met so far is newer than it.
+      chain.older.clear();
+      seen.clear();
+      continue;
+    }
+    if (std::find(seen.begin(), seen.end(), ino) != seen.end()) continue;
+    seen.push_back(ino);
+    chain.older.push_back(std::move(c));
+  }
+  std::reverse(chain.older.begin(), chain.older.end());
+  return chain;
+}
+
+}  // namespace
+
 absl::Status ReadLogs(const std::string& path, const ReadOptions& options, const LogSink& sink) {
   if (options.follow && !options.still_running) {
     return absl::InvalidArgumentError("follow: still_running is required");
@@ -312,19 +357,27 @@ absl::Status ReadLogs(const std::string& path, const ReadOptions& options, const
   if (options.limit_bytes && *options.limit_bytes <= 0) {
     return absl::InvalidArgumentError("limitBytes: must be positive");
   }
-  std::vector<std::string> files = RotatedFiles(path);
-  if (files.empty()) return absl::NotFoundError(absl::StrCat("log file ", path, " not found"));
+  LogChain chain = OpenChain(path, 0);
+  if (chain.live == nullptr && chain.older.empty()) {
+    return absl::NotFoundError(absl::StrCat("log file ", path, " not found"));
+  }
   Emitter em(options, sink);
   em.StartTail();
   auto feed = [&](std::string_view raw) { return em.Feed(raw); };
+  // Reads a chain's rotated files to their ends and takes its live file; `last` becomes the
+  // inode of the newest file read to its end when there is no live file.
+  ino_t last = 0;
   std::unique_ptr<Cursor> live;
-  for (size_t i = 0; i < files.size(); ++i) {
-    int fd = ::open(files[i].c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;  // rotated away meanwhile
-    auto c = std::make_unique<Cursor>(fd);
-    if (!c->Drain(feed)) return absl::OkStatus();
-    if (i + 1 == files.size() && files[i] == path) live = std::move(c);
-  }
+  auto take = [&](LogChain& c) {
+    for (std::unique_ptr<Cursor>& f : c.older) {
+      if (!f->Drain(feed)) return false;
+      last = f->inode();
+    }
+    live = std::move(c.live);
+    return true;
+  };
+  if (!take(chain)) return absl::OkStatus();
+  if (live != nullptr && !live->Drain(feed)) return absl::OkStatus();
   if (!options.follow && !em.FlushPartial()) return absl::OkStatus();
   if (!em.EndTail()) return absl::OkStatus();
   if (!options.follow) return absl::OkStatus();
@@ -332,53 +385,19 @@ absl::Status ReadLogs(const std::string& path, const ReadOptions& options, const
   while (true) {
     bool running = options.still_running();
     if (live == nullptr) {
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd >= 0) live = std::make_unique<Cursor>(fd);
+      LogChain next = OpenChain(path, last);
+      if (!take(next)) return absl::OkStatus();
     }
     if (live != nullptr) {
       if (!live->Drain(feed)) return absl::OkStatus();
       ino_t now_ino = InodeOf(path);
       if (now_ino != 0 && now_ino != live->inode()) {
-        // Rotated, perhaps several times since the last poll. The new live file is opened
-        // first, so every file written between the old live file and it is among the rotated
-        // ones; the writer only moves rotated files to higher suffixes, so scanning upwards
-        // meets them newest first (a file moved past the scan is met twice; its inode says so).
-        int live_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (live_fd >= 0) {
-          auto next = std::make_unique<Cursor>(live_fd);
-          if (!live->Drain(feed)) return absl::OkStatus();  // its last lines came before the rename
-          ino_t old_ino = live->inode();
-          ino_t next_ino = next->inode();
-          live.reset();
-          std::vector<std::unique_ptr<Cursor>> between;  // newest first
-          std::vector<ino_t> seen;
-          // A rotation in progress leaves one suffix missing for a moment; three missing in a
-          // row mean the end.
-          for (int i = 1, missing = 0; missing < 3; ++i) {
-            int fd = ::open(absl::StrCat(path, ".", i).c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) {
-              ++missing;
-              continue;
-            }
-            missing = 0;
-            auto c = std::make_unique<Cursor>(fd);
-            ino_t ino = c->inode();
-            if (ino == old_ino) break;
-            if (ino == next_ino) {
-              between.clear();  // rotated after being opened: what was met so far is newer
-              seen.clear();
-              continue;
-            }
-            if (std::find(seen.begin(), seen.end(), ino) != seen.end()) continue;
-            seen.push_back(ino);
-            between.push_back(std::move(c));
-          }
-          for (auto it = between.rbegin(); it != between.rend(); ++it) {
-            if (!(*it)->Drain(feed)) return absl::OkStatus();
-          }
-          live = std::move(next);
-          continue;
-        }
+        // Rotated, perhaps several times since the last poll: nothing more is written to this
+        // file; finish it, then continue with the files rotated after it.
+        if (!live->Drain(feed)) return absl::OkStatus();
+        last = live->inode();
+        live.reset();
+        continue;
       }
     }
     if (!running) {

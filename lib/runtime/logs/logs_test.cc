@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/base/clock.h"
+#include "lib/base/mutex.h"
 
 namespace rudder::runtime::logs {
 namespace {
@@ -151,6 +152,50 @@ TEST(ReadLogsTest, SkipsMalformedLines) {
   EXPECT_EQ(ReadAll(dir + "/0.log", {}), "ok\n");
 }
 
+// Follows `path` on a thread (ReadLogs with follow) until Stop(); WaitFor blocks until the text
+// read so far contains `s`.
+class Follower {
+ public:
+  Follower(const std::string& path, absl::Duration poll) {
+    ReadOptions f;
+    f.follow = true;
+    f.poll_interval = poll;
+    f.still_running = [this] { return running_.load(); };
+    reader_ = std::thread([this, path, f] {
+      status_ = ReadLogs(path, f, [this](std::string_view c) {
+        MutexLock l(&mu_);
+        got_.append(c);
+        cv_.SignalAll();
+        return true;
+      });
+    });
+  }
+  ~Follower() {
+    running_ = false;
+    if (reader_.joinable()) reader_.join();
+  }
+  void WaitFor(const std::string& s) {
+    MutexLock l(&mu_);
+    while (got_.find(s) == std::string::npos) cv_.Wait(&mu_);
+  }
+  // Ends the follow and returns everything read.
+  std::string Stop() {
+    running_ = false;
+    reader_.join();
+    EXPECT_TRUE(status_.ok()) << status_;
+    MutexLock l(&mu_);
+    return got_;
+  }
+
+ private:
+  std::atomic<bool> running_{true};
+  Mutex mu_;
+  CondVar cv_;
+  std::string got_ ABSL_GUARDED_BY(mu_);
+  absl::Status status_;
+  std::thread reader_;
+};
+
 TEST(ReadLogsTest, FollowSeesNewLinesAcrossRotationUntilStopped) {
   std::string dir = TempDir();
   std::string path = dir + "/0.log";
@@ -160,34 +205,13 @@ TEST(ReadLogsTest, FollowSeesNewLinesAcrossRotationUntilStopped) {
   auto w = LogWriter::Open(path, o);
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE((*w)->Write(LogStream::kStdout, "first\n").ok());
-  std::atomic<bool> running{true};
-  Mutex mu;
-  CondVar cv;
-  std::string got;
-  ReadOptions f;
-  f.follow = true;
-  f.poll_interval = absl::Milliseconds(5);
-  f.still_running = [&] { return running.load(); };
-  std::thread reader([&] {
-    ASSERT_TRUE(ReadLogs(path, f, [&](std::string_view c) {
-                  MutexLock l(&mu);
-                  got.append(c);
-                  cv.SignalAll();
-                  return true;
-                }).ok());
-  });
-  auto wait_for = [&](const std::string& s) {
-    MutexLock l(&mu);
-    while (got.find(s) == std::string::npos) cv.Wait(&mu);
-  };
-  wait_for("first\n");
+  Follower follower(path, absl::Milliseconds(5));
+  follower.WaitFor("first\n");
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE((*w)->Write(LogStream::kStdout, absl::StrCat("more ", i, "\n")).ok());
   }
-  wait_for("more 5\n");
-  running = false;
-  reader.join();
-  EXPECT_EQ(got, "first\nmore 0\nmore 1\nmore 2\nmore 3\nmore 4\nmore 5\n");
+  follower.WaitFor("more 5\n");
+  EXPECT_EQ(follower.Stop(), "first\nmore 0\nmore 1\nmore 2\nmore 3\nmore 4\nmore 5\n");
 }
 
 // Many rotations between two polls, and rotations while the follower is moving to the new live
@@ -201,35 +225,15 @@ TEST(ReadLogsTest, FollowLosesNoLineUnderRapidRotation) {
   auto w = LogWriter::Open(path, o);
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE((*w)->Write(LogStream::kStdout, "line 0\n").ok());
-  std::atomic<bool> running{true};
-  Mutex mu;
-  CondVar cv;
-  std::string got;
-  ReadOptions f;
-  f.follow = true;
-  f.poll_interval = absl::Microseconds(200);
-  f.still_running = [&] { return running.load(); };
-  std::thread reader([&] {
-    ASSERT_TRUE(ReadLogs(path, f, [&](std::string_view c) {
-                  MutexLock l(&mu);
-                  got.append(c);
-                  cv.SignalAll();
-                  return true;
-                }).ok());
-  });
+  Follower follower(path, absl::Microseconds(200));
   std::string want = "line 0\n";
   for (int i = 1; i < 300; ++i) {
     std::string line = absl::StrCat("line ", i, "\n");
     ASSERT_TRUE((*w)->Write(LogStream::kStdout, line).ok());
     want += line;
   }
-  {
-    MutexLock l(&mu);
-    while (got.find("line 299\n") == std::string::npos) cv.Wait(&mu);
-  }
-  running = false;
-  reader.join();
-  EXPECT_EQ(got, want);
+  follower.WaitFor("line 299\n");
+  EXPECT_EQ(follower.Stop(), want);
 }
 
 TEST(FindContainerLogTest, LatestAndPrevious) {
