@@ -515,46 +515,36 @@ class ApiServerImpl : public ApiServer {
   // in-process agent's source, or the pod's node through pod_log_proxy.h),
   // streamed in chunks as it comes. A follow ends when the source ends it, the
   // client goes away or the server stops.
-  void ServePodLog(const httplib::Request &req, httplib::Response &res,
-                   const Target &t) {
-    if (req.method != "GET")
-      return WriteError(res, MethodNotAllowed());
+  void ServePodLog(const httplib::Request& req, httplib::Response& res, const Target& t) {
+    if (req.method != "GET") return WriteError(res, MethodNotAllowed());
     absl::StatusOr<PodLogOptions> o =
-        ParsePodLogQuery([&](const char *k) { return Param(req, k); });
-    if (!o.ok())
-      return WriteError(res, o.status());
+        ParsePodLogQuery([&](const char* k) { return Param(req, k); });
+    if (!o.ok()) return WriteError(res, o.status());
     absl::StatusOr<ObjectPtr> pod = registry_.Get(*t.kind, t.ns, t.name);
-    if (!pod.ok())
-      return WriteError(res, pod.status());
-    absl::StatusOr<std::unique_ptr<PodLogStream>> stream =
-        pod_logs_->OpenLog(t.ns, t.name, *o);
-    if (!stream.ok())
-      return WriteError(res, stream.status());
+    if (!pod.ok()) return WriteError(res, pod.status());
+    absl::StatusOr<std::unique_ptr<PodLogStream>> stream = pod_logs_->OpenLog(t.ns, t.name, *o);
+    if (!stream.ok()) return WriteError(res, stream.status());
     std::shared_ptr<PodLogStream> s = std::move(*stream);
-    int conn = o->follow ? FindConnectionSocket(req.local_port, req.remote_addr,
-                                                req.remote_port)
-                         : -1;
+    int conn =
+        o->follow ? FindConnectionSocket(req.local_port, req.remote_addr, req.remote_port) : -1;
     res.status = 200;
     // A follow is not text/*: cpp-httplib would gzip text streams for clients
     // that accept it (as kubectl does), holding lines back in the compressor.
     res.set_chunked_content_provider(
         o->follow ? "application/octet-stream" : "text/plain",
-        [this, s, conn](size_t, httplib::DataSink &sink) {
-          (void)s->Stream(
-              [&](std::string_view c) {
-                return sink.write(c.data(), c.size());
-              },
-              [&] {
-                return stopping_.load() || ConnectionClosed(conn) ||
-                       (sink.is_writable && !sink.is_writable());
-              });
+        [this, s, conn](size_t, httplib::DataSink& sink) {
+          (void)s->Stream([&](std::string_view c) { return sink.write(c.data(), c.size()); },
+                          [&] {
+                            return stopping_.load() || ConnectionClosed(conn) ||
+                                   (sink.is_writable && !sink.is_writable());
+                          });
           sink.done();
           return true;
         });
   }
 
-  void ServeResource(const httplib::Request &req, httplib::Response &res,
-                     const Target &t, const admission::UserInfo &user) {
+  void ServeResource(const httplib::Request& req, httplib::Response& res, const Target& t,
+                     const admission::UserInfo& user) {
     const KindInfo& kind = *t.kind;
     const bool status = t.subresource == "status";
     if (t.subresource == "scale") return ServeScale(req, res, t, user);
