@@ -39,6 +39,23 @@ std::unique_ptr<TestCluster> StartCluster(TestClusterOptions o) {
   return tc.ok() ? *std::move(tc) : nullptr;
 }
 
+// A controller of ConfigMaps whose every reconcile counts itself and requeues after `period`.
+ControllerFactory RequeueingController(const std::string& name, absl::Duration period,
+                                       std::atomic<int>* reconciles) {
+  return {name,
+          [period, reconciles](
+              const ControllerContext& ctx) -> absl::StatusOr<std::unique_ptr<RunningController>> {
+            auto r = ctrl::Builder(ctx.manager)
+                         .For<ConfigMap>()
+                         .Complete(ctrl::ReconcilerFunc([period, reconciles](const ctrl::Request&) {
+                           ++*reconciles;
+                           return ctrl::Result{.requeue_after = period};
+                         }));
+            if (!r.ok()) return r;
+            return nullptr;
+          }};
+}
+
 TEST(TestClusterTest, GarbageCollectorRunsInTheCluster) {
   TestClusterOptions o;
   o.controllers = {GarbageCollectorController()};
@@ -65,18 +82,7 @@ TEST(TestClusterTest, GarbageCollectorRunsInTheCluster) {
 TEST(TestClusterTest, AdvanceFiresRequeueAfterExactlyWhenDue) {
   std::atomic<int> reconciles{0};
   TestClusterOptions o;
-  o.controllers = {
-      {"periodic",
-       [&](const ControllerContext& ctx) -> absl::StatusOr<std::unique_ptr<RunningController>> {
-         auto r = ctrl::Builder(ctx.manager)
-                      .For<ConfigMap>()
-                      .Complete(ctrl::ReconcilerFunc([&](const ctrl::Request&) {
-                        ++reconciles;
-                        return ctrl::Result{.requeue_after = absl::Minutes(1)};
-                      }));
-         if (!r.ok()) return r;
-         return nullptr;
-       }}};
+  o.controllers = {RequeueingController("periodic", absl::Minutes(1), &reconciles)};
   auto tc = StartCluster(std::move(o));
   ASSERT_NE(tc, nullptr);
   client::TypedClient<ConfigMap> maps(tc->client());
@@ -175,18 +181,7 @@ TEST(TestClusterTest, EvictionIsAWriteQuiescenceWaitsFor) {
 TEST(TestClusterTest, RequeueDueAtTheAdvanceRunsBeforeItReturns) {
   std::atomic<int> reconciles{0};
   TestClusterOptions o;
-  o.controllers = {
-      {"ticker",
-       [&](const ControllerContext& ctx) -> absl::StatusOr<std::unique_ptr<RunningController>> {
-         auto r = ctrl::Builder(ctx.manager)
-                      .For<ConfigMap>()
-                      .Complete(ctrl::ReconcilerFunc([&](const ctrl::Request&) {
-                        ++reconciles;
-                        return ctrl::Result{.requeue_after = absl::Seconds(10)};
-                      }));
-         if (!r.ok()) return r;
-         return nullptr;
-       }}};
+  o.controllers = {RequeueingController("ticker", absl::Seconds(10), &reconciles)};
   auto tc = StartCluster(std::move(o));
   ASSERT_NE(tc, nullptr);
   client::TypedClient<ConfigMap> maps(tc->client());

@@ -152,6 +152,15 @@ TEST(ReadLogsTest, SkipsMalformedLines) {
   EXPECT_EQ(ReadAll(dir + "/0.log", {}), "ok\n");
 }
 
+// A writer of `path` that rotates at every record, keeping `max_files` files.
+absl::StatusOr<std::unique_ptr<LogWriter>> OneRecordPerFile(const std::string& path,
+                                                            int max_files) {
+  LogWriterOptions o;
+  o.max_bytes = 80;
+  o.max_files = max_files;
+  return LogWriter::Open(path, o);
+}
+
 // Follows `path` on a thread (ReadLogs with follow) until Stop(); WaitFor blocks until the text
 // read so far contains `s`.
 class Follower {
@@ -197,12 +206,8 @@ class Follower {
 };
 
 TEST(ReadLogsTest, FollowSeesNewLinesAcrossRotationUntilStopped) {
-  std::string dir = TempDir();
-  std::string path = dir + "/0.log";
-  LogWriterOptions o;
-  o.max_bytes = 80;  // one record per file
-  o.max_files = 20;
-  auto w = LogWriter::Open(path, o);
+  std::string path = TempDir() + "/0.log";
+  auto w = OneRecordPerFile(path, 20);
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE((*w)->Write(LogStream::kStdout, "first\n").ok());
   Follower follower(path, absl::Milliseconds(5));
@@ -217,12 +222,8 @@ TEST(ReadLogsTest, FollowSeesNewLinesAcrossRotationUntilStopped) {
 // Many rotations between two polls, and rotations while the follower is moving to the new live
 // file: every line still arrives once, in order (nothing is deleted: max_files is large).
 TEST(ReadLogsTest, FollowLosesNoLineUnderRapidRotation) {
-  std::string dir = TempDir();
-  std::string path = dir + "/0.log";
-  LogWriterOptions o;
-  o.max_bytes = 80;  // one record per file
-  o.max_files = 400;
-  auto w = LogWriter::Open(path, o);
+  std::string path = TempDir() + "/0.log";
+  auto w = OneRecordPerFile(path, 400);
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE((*w)->Write(LogStream::kStdout, "line 0\n").ok());
   Follower follower(path, absl::Microseconds(200));
