@@ -586,8 +586,9 @@ class DeploymentReconciler : public ctrl::Reconciler {
   }
 
   // Kubernetes' scale(): a single active ReplicaSet takes the replicas; otherwise the
-  // difference is spread over the active sets in proportion to their size (newest first
-  // for the remainder).
+  // difference to `replicas + maxSurge` is spread over the active sets in proportion to their
+  // size (each set's share of its `max-replicas` annotation, rounded; the largest set takes
+  // what rounding leaves over).
   absl::Status Scale(Sync& s, const Fenceposts& fp) {
     std::vector<ReplicaSet*> active;
     for (ReplicaSet* rs : All(s)) {
@@ -610,21 +611,27 @@ class DeploymentReconciler : public ctrl::Reconciler {
       return absl::OkStatus();
     }
     const int current = SpecSum(active);
-    const int allowed = Replicas(*s.d) + (Rolling(*s.d) ? fp.max_surge : 0);
+    const int allowed =
+        Replicas(*s.d) > 0 ? Replicas(*s.d) + (Rolling(*s.d) ? fp.max_surge : 0) : 0;
     const int to_add = allowed - current;
     if (to_add == 0) {
       for (ReplicaSet* rs : active) RUDDER_RETURN_IF_ERROR(ScaleRs(s, rs, Replicas(*rs), fp));
       return absl::OkStatus();
     }
-    std::sort(active.begin(), active.end(), [](const ReplicaSet* a, const ReplicaSet* b) {
+    // Largest first; among equals the newest first when growing, the oldest when shrinking.
+    std::sort(active.begin(), active.end(), [&](const ReplicaSet* a, const ReplicaSet* b) {
       if (Replicas(*a) != Replicas(*b)) return Replicas(*a) > Replicas(*b);
-      return CreationTime(*a) > CreationTime(*b);
+      return to_add > 0 ? CreationTime(*a) > CreationTime(*b) : CreationTime(*a) < CreationTime(*b);
     });
     std::vector<int> target;
     int added = 0;
     for (ReplicaSet* rs : active) {
-      int share = static_cast<int>(static_cast<int64_t>(Replicas(*rs)) * to_add / current);
-      if (to_add < 0) share = std::max(share, -Replicas(*rs));
+      int share = 0;
+      if (to_add != added) {
+        share = ReplicaSetFraction(s, *rs, allowed, current);
+        const int left = to_add - added;
+        share = to_add > 0 ? std::min(share, left) : std::max(share, left);
+      }
       target.push_back(Replicas(*rs) + share);
       added += share;
     }
@@ -633,6 +640,21 @@ class DeploymentReconciler : public ctrl::Reconciler {
       RUDDER_RETURN_IF_ERROR(ScaleRs(s, active[i], target[i], fp));
     }
     return absl::OkStatus();
+  }
+
+  // How many replicas `rs` gains (or loses) when the Deployment's allowed size becomes
+  // `allowed`: its size scaled by allowed / its `max-replicas` annotation (the Deployment's
+  // status.replicas without one, `current` if that is 0 too), rounded half away from zero.
+  int ReplicaSetFraction(const Sync& s, const ReplicaSet& rs, int allowed, int current) {
+    if (Replicas(*s.d) == 0) return -Replicas(rs);
+    int64_t annotated = 0;
+    auto it = rs.metadata().annotations().find(kMaxReplicasAnnotation);
+    if (it == rs.metadata().annotations().end() || !absl::SimpleAtoi(it->second, &annotated)) {
+      annotated = s.d->status().replicas();
+    }
+    if (annotated <= 0) annotated = current;
+    const double size = static_cast<double>(Replicas(rs)) * allowed / annotated;
+    return static_cast<int>(std::llround(size)) - Replicas(rs);
   }
 
   absl::Status Cleanup(Sync& s) {

@@ -265,6 +265,63 @@ TEST_F(DeploymentTest, RollingUpdateSurgeZeroUnavailableOne) {
   EXPECT_EQ(steps, (std::vector<Step>{{2, 1}, {1, 2}, {0, 3}, {0, 3}}));
 }
 
+TEST_F(DeploymentTest, RollingUpdatePercentagesStepByStep) {
+  // 10 replicas, 25%/25%: maxSurge rounds up to 3, maxUnavailable down to 2, so at most 13
+  // pods exist and at least 8 stay available.
+  Deployment d = MakeDeployment(10, 0, 0);
+  auto* ru = d.mutable_spec()->mutable_strategy()->mutable_rollingupdate();
+  *ru->mutable_maxsurge() = Pct("25%");
+  *ru->mutable_maxunavailable() = Pct("25%");
+  CreateAvailable(d);
+  SetImage("nginx:2");
+  Quiesce();
+  std::vector<Step> steps = {{SpecOf("nginx:1"), SpecOf("nginx:2")}};
+  while (ReadyOne("nginx:2")) {
+    Quiesce();
+    steps.emplace_back(SpecOf("nginx:1"), SpecOf("nginx:2"));
+    EXPECT_LE(Pods().size(), 13u);
+    EXPECT_GE(Get()->status().availablereplicas(), 8);
+  }
+  EXPECT_EQ(steps, (std::vector<Step>{{8, 5},
+                                      {7, 6},
+                                      {6, 7},
+                                      {5, 8},
+                                      {4, 9},
+                                      {3, 10},
+                                      {2, 10},
+                                      {1, 10},
+                                      {0, 10},
+                                      {0, 10},
+                                      {0, 10}}));
+  EXPECT_TRUE(Condition("Progressing", "True", "NewReplicaSetAvailable"));
+}
+
+TEST_F(DeploymentTest, ScalingMidRolloutIsProportional) {
+  Deployment d = MakeDeployment(10, 0, 0);
+  auto* ru = d.mutable_spec()->mutable_strategy()->mutable_rollingupdate();
+  *ru->mutable_maxsurge() = Pct("25%");
+  *ru->mutable_maxunavailable() = Pct("25%");
+  CreateAvailable(d);
+  SetImage("nginx:2");
+  Quiesce();
+  // The rollout waits for new pods to become ready: 8 old + 5 new = 10 + maxSurge 3.
+  ASSERT_EQ(Step(SpecOf("nginx:1"), SpecOf("nginx:2")), Step(8, 5));
+  // `kubectl scale --replicas=20`: 20 + maxSurge 5 = 25 = 13 + 12. Each set grows to its share
+  // of 25 by its max-replicas annotation (13): 8 -> round(15.4) = 15, 5 -> round(9.6) = 10.
+  Mutate([](Deployment* d) { d->mutable_spec()->set_replicas(20); });
+  Quiesce();
+  EXPECT_EQ(Step(SpecOf("nginx:1"), SpecOf("nginx:2")), Step(15, 10));
+  EXPECT_EQ(SetWithImage("nginx:1")->metadata().annotations().at(kMaxReplicasAnnotation), "25");
+  // Down to 5: 5 + maxSurge 2 = 7: 15 -> round(4.2) = 4, 10 -> round(2.8) = 3.
+  Mutate([](Deployment* d) { d->mutable_spec()->set_replicas(5); });
+  Quiesce();
+  EXPECT_EQ(Step(SpecOf("nginx:1"), SpecOf("nginx:2")), Step(4, 3));
+  // The rollout then completes at the new size.
+  while (ReadyOne("nginx:2")) Quiesce();
+  EXPECT_EQ(Step(SpecOf("nginx:1"), SpecOf("nginx:2")), Step(0, 5));
+  EXPECT_EQ(Get()->status().availablereplicas(), 5);
+}
+
 TEST_F(DeploymentTest, RecreateRemovesOldPodsBeforeNewOnes) {
   Deployment d = MakeDeployment(2, 0, 0);
   d.mutable_spec()->mutable_strategy()->clear_rollingupdate();
