@@ -1,7 +1,7 @@
 #!/bin/bash
-# End-to-end test: kubectl rollout status / set image / rollout undo / rollout pause+resume /
-# scale against the Rudder API server running the controller-manager. No node agent runs: the
-# test marks pods Running and Ready itself.
+# End-to-end test: kubectl create -f / create deployment, rollout status / set image /
+# rollout undo / rollout pause+resume / scale against the Rudder API server running the
+# controller-manager. No node agent runs: the test marks pods Running and Ready itself.
 set -u
 
 HARNESS="${TEST_SRCDIR:-}/${TEST_WORKSPACE:-}/tests/lib/kubectl_harness.sh"
@@ -31,8 +31,7 @@ READY_PID=$!
 
 images() { k get pods -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | sort -u; }
 
-# From a manifest: kubectl 1.33's `create deployment` sends protobuf, whose empty strings the
-# server's defaulting does not treat as unset yet.
+# From a manifest (JSON); `kubectl create deployment` (protobuf) is checked at the end.
 cat >"$TMP/web.yaml" <<'YAML'
 apiVersion: apps/v1
 kind: Deployment
@@ -93,6 +92,17 @@ out="$(k rollout status deployment/web --timeout=60s)"
 expect "rollout status (scale)" "$out" "successfully rolled out"
 out="$(k get pods --no-headers | wc -l)"
 expect "five pods" "$out" "^5$"
+
+# kubectl 1.33's `create deployment` posts protobuf, where Go writes every empty string
+# explicitly; the server's defaulting fills them in as for a JSON body.
+out="$(k create deployment hello --image=nginx:1 --replicas=2)"
+expect "create deployment (protobuf)" "$out" "deployment.apps/hello created"
+out="$(k get deployment hello -o jsonpath='{.spec.template.spec.containers[0].imagePullPolicy} {.spec.template.spec.containers[0].terminationMessagePolicy} {.spec.strategy.rollingUpdate.maxSurge}')"
+expect "create deployment: defaults" "$out" "^IfNotPresent File 25%$"
+out="$(k rollout status deployment/hello --timeout=60s)"
+expect "rollout status (create deployment)" "$out" "successfully rolled out"
+out="$(k get pods -l app=hello --no-headers | wc -l)"
+expect "create deployment: two pods" "$out" "^2$"
 
 if [[ "$FAILED" != 0 ]]; then
   echo "server log:"; tail -n 50 "$TMP/server.log"
