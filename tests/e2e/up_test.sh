@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of `rudder up`: start, kubectl apply examples/hello.yaml, the pod scheduled
-# and Running, restart keeps every object, bad configuration exits non-zero with a message.
+# and Running, kubectl rollout status / set image / rollout undo of a Deployment, restart keeps
+# every object, bad configuration exits non-zero with a message.
 # Usage: up_test.sh <rudder binary> <hello.yaml>
 set -euo pipefail
 rudder=$(realpath "$1")
@@ -95,6 +96,67 @@ if "$kubectl" logs deployment/hello -c nope >/dev/null 2>"$tmp/logs.err"; then
   exit 1
 fi
 grep -q 'nope' "$tmp/logs.err"
+
+# kubectl rollout status / set image / rollout undo with the scheduler and the node agent doing
+# their part: every pod is scheduled, started and reported Ready by the cluster itself.
+"$kubectl" apply -f - <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: roll
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: roll}
+  strategy:
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+  template:
+    metadata:
+      labels: {app: roll}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: busybox:1.36
+        command: ["sleep", "3600"]
+YAML
+rollout() {  # $1: what
+  "$kubectl" rollout status deployment/roll --timeout=60s >"$tmp/rollout" 2>&1 &&
+    grep -q 'successfully rolled out' "$tmp/rollout" || {
+    cat "$tmp/rollout"; "$kubectl" get deploy,rs,pods -o wide || true
+    echo "rollout status ($1) did not finish"; exit 1; }
+}
+# Prints "<image>=<ready replicas>" per ReplicaSet of the Deployment, sorted.
+sets() {
+  "$kubectl" get rs -l app=roll -o \
+    'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}={.status.readyReplicas}{"\n"}{end}' |
+    sort | tr '\n' ' '
+}
+revision() {
+  "$kubectl" get deployment roll -o 'jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision}'
+}
+expect_sets() {  # $1: what, $2: extended regex over sets()
+  local s
+  for _ in $(seq 100); do
+    s=$(sets)
+    [[ "$s" =~ $2 ]] && return 0
+    sleep 0.2
+  done
+  echo "$1: ReplicaSets '$s' do not match '$2'"; exit 1
+}
+rollout create
+expect_sets "created" '^busybox:1\.36=2 $'
+out=$("$kubectl" set image deployment/roll main=busybox:1.37)
+grep -q 'image updated' <<<"$out" || { echo "set image: $out"; exit 1; }
+rollout "set image"
+expect_sets "set image" '^busybox:1\.36=(0)? busybox:1\.37=2 $'
+[ "$(revision)" = 2 ] || { echo "revision $(revision) after set image, want 2"; exit 1; }
+out=$("$kubectl" rollout undo deployment/roll)
+grep -q 'rolled back' <<<"$out" || { echo "rollout undo: $out"; exit 1; }
+rollout undo
+expect_sets "undo" '^busybox:1\.36=2 busybox:1\.37=(0)? $'
+[ "$(revision)" = 3 ] || { echo "revision $(revision) after undo, want 3"; exit 1; }
+"$kubectl" delete deployment roll --wait=false
 port=$(grep -o '127.0.0.1:[0-9]*' "$tmp/out" | head -1 | cut -d: -f2)
 stop
 
