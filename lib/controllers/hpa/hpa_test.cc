@@ -187,6 +187,68 @@ class HpaControllerTest : public ::testing::Test {
         << "at +" << absl::ToInt64Seconds(clock_.Now() - start_) << "s";
   }
 
+  // The Deployment "web" with `replicas` and its two pods web-0 and web-1 (the ones
+  // FakeMetrics reports), 100m cpu requested each.
+  void CreateWorkload(int replicas) {
+    Deployment d;
+    d.mutable_metadata()->set_namespace_("default");
+    d.mutable_metadata()->set_name("web");
+    d.mutable_spec()->set_replicas(replicas);
+    (*d.mutable_spec()->mutable_selector()->mutable_matchlabels())["app"] = "web";
+    (*d.mutable_spec()->mutable_template_()->mutable_metadata()->mutable_labels())["app"] = "web";
+    auto* c = d.mutable_spec()->mutable_template_()->mutable_spec()->add_containers();
+    c->set_name("c");
+    c->set_image("busybox");
+    ASSERT_TRUE(client::TypedClient<Deployment>(cluster_.client.get()).Create(d).ok());
+    for (const char* name : {"web-0", "web-1"}) {
+      auto created = client::TypedClient<Pod>(cluster_.client.get()).Create(MakePod(name, "100m"));
+      ASSERT_TRUE(created.ok()) << created.status();
+      Pod p = **created;
+      *p.mutable_status() = MakePod(name, "100m").status();
+      ASSERT_TRUE(client::TypedClient<Pod>(cluster_.client.get()).UpdateStatus(p).ok());
+    }
+  }
+  // The HPA "web" on the Deployment: cpu at 50 % of the requests, replicas in [min, max].
+  void CreateHpa(int min, int max) {
+    HorizontalPodAutoscaler h;
+    h.mutable_metadata()->set_namespace_("default");
+    h.mutable_metadata()->set_name("web");
+    auto* ref = h.mutable_spec()->mutable_scaletargetref();
+    ref->set_apiversion("apps/v1");
+    ref->set_kind("Deployment");
+    ref->set_name("web");
+    h.mutable_spec()->set_minreplicas(min);
+    h.mutable_spec()->set_maxreplicas(max);
+    auto* m = h.mutable_spec()->add_metrics();
+    m->set_type("Resource");
+    m->mutable_resource()->set_name("cpu");
+    m->mutable_resource()->mutable_target()->set_type("Utilization");
+    m->mutable_resource()->mutable_target()->set_averageutilization(50);
+    ASSERT_TRUE(client::TypedClient<HorizontalPodAutoscaler>(cluster_.client.get()).Create(h).ok());
+  }
+  void SetBounds(int min, int max) {
+    for (int i = 0; i < 20; ++i) {
+      HorizontalPodAutoscaler h = Hpa();
+      h.mutable_spec()->set_minreplicas(min);
+      h.mutable_spec()->set_maxreplicas(max);
+      auto r = client::TypedClient<HorizontalPodAutoscaler>(cluster_.client.get()).Update(h);
+      if (r.ok()) return;
+      ASSERT_TRUE(absl::IsAborted(r.status())) << r.status();
+    }
+    FAIL() << "update kept conflicting";
+  }
+  void SetReplicas(int replicas) {
+    for (int i = 0; i < 20; ++i) {
+      auto d = client::TypedClient<Deployment>(cluster_.client.get()).Get("default", "web");
+      ASSERT_TRUE(d.ok());
+      (*d)->mutable_spec()->set_replicas(replicas);
+      auto r = client::TypedClient<Deployment>(cluster_.client.get()).Update(**d);
+      if (r.ok()) return;
+      ASSERT_TRUE(absl::IsAborted(r.status())) << r.status();
+    }
+    FAIL() << "update kept conflicting";
+  }
+
   const absl::Time start_ = absl::FromUnixSeconds(1700000000);
   FakeClock clock_{start_};
   ctrl::testing::TestCluster cluster_;
@@ -195,39 +257,9 @@ class HpaControllerTest : public ::testing::Test {
 };
 
 TEST_F(HpaControllerTest, ScalesUpAtTheRateLimitAndDownAfterTheWindow) {
-  Deployment d;
-  d.mutable_metadata()->set_namespace_("default");
-  d.mutable_metadata()->set_name("web");
-  d.mutable_spec()->set_replicas(2);
-  (*d.mutable_spec()->mutable_selector()->mutable_matchlabels())["app"] = "web";
-  (*d.mutable_spec()->mutable_template_()->mutable_metadata()->mutable_labels())["app"] = "web";
-  auto* c = d.mutable_spec()->mutable_template_()->mutable_spec()->add_containers();
-  c->set_name("c");
-  c->set_image("busybox");
-  ASSERT_TRUE(client::TypedClient<Deployment>(cluster_.client.get()).Create(d).ok());
-  for (const char* name : {"web-0", "web-1"}) {
-    auto created = client::TypedClient<Pod>(cluster_.client.get()).Create(MakePod(name, "100m"));
-    ASSERT_TRUE(created.ok()) << created.status();
-    Pod p = **created;
-    *p.mutable_status() = MakePod(name, "100m").status();
-    ASSERT_TRUE(client::TypedClient<Pod>(cluster_.client.get()).UpdateStatus(p).ok());
-  }
+  CreateWorkload(2);
   metrics_.Set(200);
-  HorizontalPodAutoscaler h;
-  h.mutable_metadata()->set_namespace_("default");
-  h.mutable_metadata()->set_name("web");
-  auto* ref = h.mutable_spec()->mutable_scaletargetref();
-  ref->set_apiversion("apps/v1");
-  ref->set_kind("Deployment");
-  ref->set_name("web");
-  h.mutable_spec()->set_minreplicas(1);
-  h.mutable_spec()->set_maxreplicas(10);
-  auto* m = h.mutable_spec()->add_metrics();
-  m->set_type("Resource");
-  m->mutable_resource()->set_name("cpu");
-  m->mutable_resource()->mutable_target()->set_type("Utilization");
-  m->mutable_resource()->mutable_target()->set_averageutilization(50);
-  ASSERT_TRUE(client::TypedClient<HorizontalPodAutoscaler>(cluster_.client.get()).Create(h).ok());
+  CreateHpa(1, 10);
 
   // 200 % of a 50 % target wants 8; scale-up is limited to max(2 + 4, 2 * 200 %) = 6.
   ASSERT_TRUE(Eventually([&] { return Syncs() >= 1; }));
@@ -255,6 +287,33 @@ TEST_F(HpaControllerTest, ScalesUpAtTheRateLimitAndDownAfterTheWindow) {
   EXPECT_EQ(Replicas(), 1);
   EXPECT_EQ(Hpa().status().desiredreplicas(), 1);
   EXPECT_EQ(absl::ToUnixSeconds(api::ToAbslTime(Hpa().status().lastscaletime())), 1700000000 + 315);
+}
+
+TEST_F(HpaControllerTest, MinAndMaxReplicasBoundTheCount) {
+  // Above maxReplicas: brought down to it, whatever the metrics say.
+  CreateWorkload(12);
+  metrics_.Set(50);
+  CreateHpa(1, 10);
+  ASSERT_TRUE(Eventually([&] { return Syncs() >= 1; }));
+  EXPECT_EQ(Replicas(), 10);
+  EXPECT_EQ(Condition("ScalingLimited"), "True/TooManyReplicas");
+  EXPECT_EQ(Hpa().status().desiredreplicas(), 10);
+
+  // Below minReplicas: brought up to it by the sync the HPA's change starts.
+  SetReplicas(2);
+  SetBounds(4, 5);
+  ASSERT_TRUE(Eventually([&] { return Replicas() == 4; }));
+  ASSERT_TRUE(Eventually([&] { return Condition("ScalingLimited") == "True/TooFewReplicas"; }));
+  // In range and on target: it stays.
+  Step(50);
+  EXPECT_EQ(Replicas(), 4);
+  EXPECT_EQ(Condition("ScalingLimited"), "False/DesiredWithinRange");
+
+  // 200 % of a 50 % target over the two pods with metrics wants 8; maxReplicas allows 5.
+  Step(200);
+  EXPECT_EQ(Replicas(), 5);
+  EXPECT_EQ(Condition("ScalingLimited"), "True/TooManyReplicas");
+  EXPECT_EQ(Hpa().status().desiredreplicas(), 5);
 }
 
 }  // namespace
