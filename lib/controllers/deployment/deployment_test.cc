@@ -322,6 +322,35 @@ TEST_F(DeploymentTest, ScalingMidRolloutIsProportional) {
   EXPECT_EQ(Get()->status().availablereplicas(), 5);
 }
 
+TEST_F(DeploymentTest, MinReadySecondsHoldsTheRollout) {
+  Deployment d = MakeDeployment(2, 1, 0);
+  d.mutable_spec()->set_minreadyseconds(30);
+  ASSERT_TRUE(deployments_.Create(d).ok());
+  Quiesce();
+  ReadyAll("nginx:1");
+  Quiesce();
+  // Ready, not yet available.
+  EXPECT_EQ(Get()->status().readyreplicas(), 2);
+  EXPECT_EQ(Get()->status().availablereplicas(), 0);
+  EXPECT_TRUE(Condition("Available", "False", "MinimumReplicasUnavailable"));
+  clock_.Advance(absl::Seconds(30));
+  Quiesce();
+  EXPECT_EQ(Get()->status().availablereplicas(), 2);
+  EXPECT_TRUE(Condition("Available", "True", "MinimumReplicasAvailable"));
+
+  SetImage("nginx:2");
+  Quiesce();
+  ASSERT_TRUE(ReadyOne("nginx:2"));
+  Quiesce();
+  clock_.Advance(absl::Seconds(29));
+  Quiesce();
+  // The new pod is ready but not available for 30 s: no old pod goes (maxUnavailable 0).
+  EXPECT_EQ(Step(SpecOf("nginx:1"), SpecOf("nginx:2")), Step(2, 1));
+  clock_.Advance(absl::Seconds(1));
+  Quiesce();
+  EXPECT_EQ(Step(SpecOf("nginx:1"), SpecOf("nginx:2")), Step(1, 2));
+}
+
 TEST_F(DeploymentTest, RecreateRemovesOldPodsBeforeNewOnes) {
   Deployment d = MakeDeployment(2, 0, 0);
   d.mutable_spec()->mutable_strategy()->clear_rollingupdate();
