@@ -28,6 +28,7 @@ struct ConformanceState {
   std::unique_ptr<FakeClock> clock;
   std::string dir;
   int next = 0;
+  size_t cache_bytes = 0;
 };
 
 ConformanceState& Conformance() {
@@ -40,31 +41,40 @@ RocksStoreOptions ConformanceOptions() {
   o.dir = Conformance().dir;
   o.clock = Conformance().clock.get();
   o.progress_notify_interval = absl::Seconds(1);
+  o.current_cache_bytes = Conformance().cache_bytes;
   return o;
+}
+
+// `cache_bytes`: RocksStoreOptions::current_cache_bytes (the default, and 400 bytes: about one
+// key-value, so the leader's cache is emptied on nearly every write).
+StoreFactory RocksFactory(std::string name, size_t cache_bytes) {
+  return StoreFactory{
+      .name = std::move(name),
+      .make =
+          [cache_bytes] {
+            ConformanceState& s = Conformance();
+            if (!s.dir.empty()) fs::remove_all(s.dir);
+            s.clock = std::make_unique<FakeClock>();
+            s.dir = TempDir(absl::StrCat("conformance_", s.next++));
+            s.cache_bytes = cache_bytes;
+            return OpenRocksStore(ConformanceOptions());
+          },
+      .advance_time = [](absl::Duration d) { Conformance().clock->Advance(d); },
+      .reopen =
+          [](std::unique_ptr<Store> store) {
+            store.reset();
+            return OpenRocksStore(ConformanceOptions());
+          },
+      .progress_notify_interval = absl::Seconds(1),
+  };
 }
 
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Rocks, StoreConformanceTest,
-                         ::testing::Values(StoreFactory{
-                             .name = "rocks",
-                             .make =
-                                 [] {
-                                   ConformanceState& s = Conformance();
-                                   if (!s.dir.empty()) fs::remove_all(s.dir);
-                                   s.clock = std::make_unique<FakeClock>();
-                                   s.dir = TempDir(absl::StrCat("conformance_", s.next++));
-                                   return OpenRocksStore(ConformanceOptions());
-                                 },
-                             .advance_time =
-                                 [](absl::Duration d) { Conformance().clock->Advance(d); },
-                             .reopen =
-                                 [](std::unique_ptr<Store> store) {
-                                   store.reset();
-                                   return OpenRocksStore(ConformanceOptions());
-                                 },
-                             .progress_notify_interval = absl::Seconds(1),
-                         }),
+                         ::testing::Values(RocksFactory("rocks",
+                                                        RocksStoreOptions().current_cache_bytes),
+                                           RocksFactory("rocks_tiny_cache", 400)),
                          StoreFactoryName);
 
 }  // namespace rudder::store

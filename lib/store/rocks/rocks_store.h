@@ -69,6 +69,9 @@ struct RocksStoreOptions {
   bool spin_idle_class = true;
   // RocksDB block cache size.
   size_t block_cache_bytes = 64 << 20;
+  // Memory for the current key-values of recently written or read keys, so that a write's
+  // compares and previous value are found without reading RocksDB. 0 turns it off.
+  size_t current_cache_bytes = 64 << 20;
 };
 
 // Opens (creating if needed) the store in options.dir. See the file comment for errors.

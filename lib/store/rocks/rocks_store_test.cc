@@ -296,6 +296,102 @@ TEST_F(RocksStoreTest, EverySpinningRuleKeepsConcurrentWritesDurableAndContiguou
   }
 }
 
+TEST_F(RocksStoreTest, WritesSeeDeletesRevokesAndReopensWithEveryCacheSize) {
+  // The leader keeps recently written key-values in memory (current_cache_bytes): a write's
+  // compares and previous value must match RocksDB's state however small the cache is
+  // (0: off; 300 bytes: about one entry, emptied on nearly every write) and after a reopen
+  // (empty cache).
+  for (size_t cache : {size_t{0}, size_t{300}, size_t{64} << 20}) {
+    store_.reset();
+    RocksStoreOptions o = Options();
+    o.current_cache_bytes = cache;
+    auto opened = OpenRocksStore(o);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(*opened);
+    const std::string p = absl::StrCat("cache", cache, "/");
+
+    // A deleted key is absent to the next write: version 0, created anew.
+    Put(p + "a", "1");
+    ASSERT_TRUE(store_->Delete(KeyRange::Single(p + "a")).ok());
+    TxnRequest create;
+    create.compares.push_back(Compare::Version(p + "a", Compare::Op::kEqual, 0));
+    create.success.push_back(TxnOp::Put(p + "a", "2", 0, /*prev_kv=*/true));
+    auto created = store_->Txn(create);
+    ASSERT_TRUE(created.ok()) << created.status();
+    EXPECT_TRUE(created->succeeded);
+    EXPECT_TRUE(created->results[0].prev_kvs.empty());
+    auto a = Get(p + "a");
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->version, 1);
+    EXPECT_EQ(a->create_revision, created->revision);
+
+    // A key deleted by a lease revocation is absent too.
+    auto lease = store_->LeaseGrant(60);
+    ASSERT_TRUE(lease.ok());
+    Put(p + "b", "x", lease->id);
+    ASSERT_TRUE(store_->LeaseRevoke(lease->id).ok());
+    TxnRequest absent;
+    absent.compares.push_back(Compare::CreateRevision(p + "b", Compare::Op::kEqual, 0));
+    auto r = store_->Txn(absent);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->succeeded);
+
+    // Previous values and versions, before and after a reopen.
+    Put(p + "c", "1");
+    auto put = store_->Txn({.success = {TxnOp::Put(p + "c", "2", 0, true)}});
+    ASSERT_TRUE(put.ok());
+    ASSERT_EQ(put->results[0].prev_kvs.size(), 1u);
+    EXPECT_EQ(put->results[0].prev_kvs[0].value, "1");
+    store_.reset();
+    opened = OpenRocksStore(o);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(*opened);
+    put = store_->Txn({.success = {TxnOp::Put(p + "c", "3", 0, true)}});
+    ASSERT_TRUE(put.ok());
+    ASSERT_EQ(put->results[0].prev_kvs.size(), 1u);
+    EXPECT_EQ(put->results[0].prev_kvs[0].value, "2");
+    EXPECT_EQ(put->results[0].prev_kvs[0].version, 2);
+    EXPECT_EQ(Get(p + "c")->version, 3);
+  }
+}
+
+TEST_F(RocksStoreTest, ConcurrentCompareAndSwapWithATinyCache) {
+  // As TxnComparesSeeEarlierWritesOfTheSameBatch, with a cache that is emptied all the time.
+  store_.reset();
+  RocksStoreOptions o = Options();
+  o.current_cache_bytes = 300;
+  auto opened = OpenRocksStore(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  store_ = std::move(*opened);
+  constexpr int kThreads = 8;
+  constexpr int kAttempts = 100;
+  std::atomic<int> successes{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAttempts; ++i) {
+        // Other keys written meanwhile push the counter out of the cache.
+        Put(absl::StrCat("noise/", t), std::string(100, 'n'));
+        TxnRequest req;
+        auto cur = store_->Get("counter");
+        if (!cur.ok()) continue;
+        const int64_t version = cur->has_value() ? (*cur)->version : 0;
+        const int value = cur->has_value() ? std::stoi((*cur)->value) : 0;
+        req.compares.push_back(Compare::Version("counter", Compare::Op::kEqual, version));
+        req.success.push_back(TxnOp::Put("counter", absl::StrCat(value + 1)));
+        auto r = store_->Txn(req);
+        if (r.ok() && r->succeeded) ++successes;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_GT(successes.load(), 0);
+  auto counter = Get("counter");
+  ASSERT_TRUE(counter.has_value());
+  EXPECT_EQ(counter->value, absl::StrCat(successes.load()));
+  EXPECT_EQ(counter->version, successes.load());
+}
+
 TEST_F(RocksStoreTest, TxnAppliesBranchAndRejectsUnknownLease) {
   Put("x", "1");
   TxnRequest req;
