@@ -2,12 +2,14 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/api/object/object.h"
 #include "lib/api/proto/apps/v1/apps.pb.h"
 #include "lib/api/proto/core/v1/core.pb.h"
+#include "lib/base/mutex.h"
 #include "lib/client/client.h"
 #include "lib/controllers/runtime/controllerutil.h"
 #include "lib/controllers/runtime/internal/testing.h"
@@ -94,11 +96,93 @@ TEST(PodAvailableTest, MinReadySeconds) {
   EXPECT_TRUE(PodAvailable(p, absl::Seconds(10), t + absl::Seconds(10)));
 }
 
+// Forwards to `inner`, except that Pod creates fail with ResourceExhausted (an exhausted
+// quota) once `budget` of them have succeeded. Logs each Pod create ('+' made, '-' refused)
+// and each ReplicaSet status write ('U'), in order.
+class QuotaClient : public client::Client {
+ public:
+  explicit QuotaClient(client::Client* inner) : inner_(inner) {}
+  void SetBudget(int n) {
+    MutexLock l(&mu_);
+    budget_ = n;
+  }
+  std::string log() const {
+    MutexLock l(&mu_);
+    return log_;
+  }
+
+  api::Scheme& scheme() const override { return inner_->scheme(); }
+  absl::StatusOr<client::ObjectPtr> Create(const api::KindInfo& kind, const std::string& ns,
+                                           client::ObjectPtr obj,
+                                           const client::WriteOptions& options) override {
+    if (kind.gvk.kind == "Pod") {
+      MutexLock l(&mu_);
+      if (budget_ <= 0) {
+        log_ += '-';
+        return absl::ResourceExhaustedError("exceeded quota: pods");
+      }
+      --budget_;
+      log_ += '+';
+    }
+    return inner_->Create(kind, ns, std::move(obj), options);
+  }
+  absl::StatusOr<client::ObjectPtr> Get(const api::KindInfo& kind, const std::string& ns,
+                                        const std::string& name) override {
+    return inner_->Get(kind, ns, name);
+  }
+  absl::StatusOr<client::ListResult> List(const api::KindInfo& kind, const std::string& ns,
+                                          const client::ListOptions& options) override {
+    return inner_->List(kind, ns, options);
+  }
+  absl::StatusOr<client::ObjectPtr> Update(const api::KindInfo& kind, const std::string& ns,
+                                           client::ObjectPtr obj, bool status,
+                                           const client::WriteOptions& options) override {
+    if (status && kind.gvk.kind == "ReplicaSet") {
+      MutexLock l(&mu_);
+      log_ += 'U';
+    }
+    return inner_->Update(kind, ns, std::move(obj), status, options);
+  }
+  absl::StatusOr<client::ObjectPtr> Patch(const api::KindInfo& kind, const std::string& ns,
+                                          const std::string& name, client::PatchType type,
+                                          const std::string& patch, bool status,
+                                          const client::WriteOptions& options) override {
+    return inner_->Patch(kind, ns, name, type, patch, status, options);
+  }
+  absl::StatusOr<client::ObjectPtr> Delete(const api::KindInfo& kind, const std::string& ns,
+                                           const std::string& name,
+                                           const client::DeleteOptions& options) override {
+    return inner_->Delete(kind, ns, name, options);
+  }
+  absl::StatusOr<std::unique_ptr<client::ObjectWatcher>> Watch(
+      const api::KindInfo& kind, const std::string& ns,
+      const client::WatchOptions& options) override {
+    return inner_->Watch(kind, ns, options);
+  }
+  absl::StatusOr<std::unique_ptr<client::Scale>> GetScale(const api::KindInfo& kind,
+                                                          const std::string& ns,
+                                                          const std::string& name) override {
+    return inner_->GetScale(kind, ns, name);
+  }
+  absl::StatusOr<std::unique_ptr<client::Scale>> UpdateScale(const api::KindInfo& kind,
+                                                             const std::string& ns,
+                                                             const std::string& name,
+                                                             const client::Scale& scale) override {
+    return inner_->UpdateScale(kind, ns, name, scale);
+  }
+
+ private:
+  client::Client* inner_;
+  mutable Mutex mu_;
+  int budget_ ABSL_GUARDED_BY(mu_) = 1 << 30;
+  std::string log_ ABSL_GUARDED_BY(mu_);
+};
+
 class ReplicaSetTest : public ::testing::Test {
  protected:
   void SetUp() override {
     clock_.Advance(absl::Hours(1));
-    auto m = ctrl::Manager::New(cluster_.client.get(), {.clock = &clock_});
+    auto m = ctrl::Manager::New(&quota_, {.clock = &clock_});
     ASSERT_TRUE(m.ok()) << m.status();
     manager_ = *std::move(m);
     ASSERT_TRUE(AddReplicaSetController(manager_.get()).ok());
@@ -173,6 +257,7 @@ class ReplicaSetTest : public ::testing::Test {
 
   FakeClock clock_;
   ctrl::testing::TestCluster cluster_;
+  QuotaClient quota_{cluster_.client.get()};  // The controllers' client.
   std::unique_ptr<ctrl::Manager> manager_;
   client::TypedClient<ReplicaSet> rss_{cluster_.client.get()};
   client::TypedClient<ReplicationController> rcs_{cluster_.client.get()};
@@ -259,6 +344,32 @@ TEST_F(ReplicaSetTest, AdoptsOrphansAndReleasesNonMatching) {
     auto p = pods_.Get("default", "stray");
     return p.ok() && !ctrl::GetControllerOf(**p).has_value() && Pods("web").size() == 2;
   }));
+}
+
+TEST_F(ReplicaSetTest, SlowStartStopsAtTheFirstFailingBatch) {
+  // Room for 4 pods: batches of 1 and 2 succeed, the batch of 4 gets one and three refusals,
+  // and the last batch (3) is never tried.
+  quota_.SetBudget(4);
+  ASSERT_TRUE(rss_.Create(MakeRs("web", 10)).ok());
+  auto failure = [&]() -> std::string {
+    auto rs = GetRs("web");
+    if (rs == nullptr) return "";
+    for (const auto& c : rs->status().conditions()) {
+      if (c.type() == "ReplicaFailure") return c.status() + "/" + c.reason();
+    }
+    return "";
+  };
+  ASSERT_TRUE(Eventually([&] { return failure() == "True/FailedCreate"; }));
+  // The first sync, up to its status write.
+  const std::string log = quota_.log();
+  EXPECT_EQ(log.substr(0, log.find('U')), "++++---");
+  EXPECT_EQ(Pods("web").size(), 4u);
+  EXPECT_NE(GetRs("web")->status().conditions(0).message().find("exceeded quota"),
+            std::string::npos);
+  // Room again: a later sync creates the other 6 and clears the condition.
+  quota_.SetBudget(100);
+  ASSERT_TRUE(Eventually([&] { return Pods("web").size() == 10u && failure().empty(); }, &clock_,
+                         absl::Seconds(1)));
 }
 
 TEST_F(ReplicaSetTest, ReplicationControllerUsesEqualitySelector) {
