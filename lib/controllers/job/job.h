@@ -7,7 +7,7 @@
 //  - failures: with restartPolicy Never each failed pod counts, with OnFailure each container
 //    restart of a running pod counts; past spec.backoffLimit the Job fails
 //    (BackoffLimitExceeded). Replacement pods after failures wait 10 s, doubling per failure,
-//    at most 6 minutes, from the last failure;
+//    at most 10 minutes (kube-controller-manager's cap), from the last failure;
 //  - activeDeadlineSeconds after status.startTime fails the Job (DeadlineExceeded);
 //  - suspend deletes the running pods (condition Suspended) and resumes later;
 //  - terminated pods are counted exactly once: pods are created with the
@@ -38,7 +38,7 @@ inline constexpr char kJobName[] = "batch.kubernetes.io/job-name";
 struct JobControllerOptions {
   // Back-off before replacing failed pods: initial * 2^(failures-1), at most max.
   absl::Duration initial_backoff = absl::Seconds(10);
-  absl::Duration max_backoff = absl::Minutes(6);
+  absl::Duration max_backoff = absl::Minutes(10);
   int workers = 2;
 };
 

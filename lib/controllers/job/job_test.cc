@@ -190,6 +190,26 @@ TEST_F(JobTest, ExponentialBackOffThenBackoffLimitExceeded) {
   EXPECT_EQ(Pods("flaky").size(), 3u);
 }
 
+TEST_F(JobTest, BackOffDoublesUpToTenMinutes) {
+  Job job = MakeJob("slow", 1, 1);
+  job.mutable_spec()->set_backofflimit(20);
+  Create(job);
+  ASSERT_TRUE(Eventually([&] { return Pods("slow").size() == 1; }));
+  // 10 s * 2^(n-1) after the n-th failure, at most 10 min.
+  const int delays[] = {10, 20, 40, 80, 160, 320, 600, 600};
+  for (int n = 1; n <= 8; ++n) {
+    SCOPED_TRACE(::testing::Message() << "failure " << n);
+    Finish(*FirstActive("slow"), "Failed");
+    ASSERT_TRUE(Eventually([&] { return GetJob("slow")->status().failed() == n; }));
+    clock_.Advance(absl::Seconds(delays[n - 1]) - absl::Milliseconds(1));
+    Settle("job", "slow");
+    EXPECT_EQ(Pods("slow").size(), static_cast<size_t>(n));
+    clock_.Advance(absl::Milliseconds(1));
+    Settle("job", "slow");
+    ASSERT_TRUE(Eventually([&] { return Pods("slow").size() == static_cast<size_t>(n + 1); }));
+  }
+}
+
 TEST_F(JobTest, OnFailureCountsContainerRestarts) {
   Job job = MakeJob("restarts", 1, 1, "OnFailure");
   job.mutable_spec()->set_backofflimit(2);
