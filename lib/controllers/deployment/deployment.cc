@@ -605,7 +605,10 @@ class DeploymentReconciler : public ctrl::Reconciler {
       return absl::OkStatus();
     }
     if (active.size() == 1) return ScaleRs(s, active[0], Replicas(*s.d), fp);
+    // The new set is saturated (its size, its desired-replicas annotation and its available
+    // pods all equal the Deployment's replicas): the old ones go.
     if (s.new_rs != nullptr && Replicas(*s.new_rs) == Replicas(*s.d) &&
+        AnnotatedDesired(*s.new_rs) == Replicas(*s.d) &&
         s.new_rs->status().availablereplicas() == Replicas(*s.d)) {
       for (ReplicaSet* rs : s.old_rss) RUDDER_RETURN_IF_ERROR(ScaleRs(s, rs, 0, fp));
       return absl::OkStatus();
@@ -640,6 +643,14 @@ class DeploymentReconciler : public ctrl::Reconciler {
       RUDDER_RETURN_IF_ERROR(ScaleRs(s, active[i], target[i], fp));
     }
     return absl::OkStatus();
+  }
+
+  // The ReplicaSet's desired-replicas annotation, -1 without one.
+  static int64_t AnnotatedDesired(const ReplicaSet& rs) {
+    auto it = rs.metadata().annotations().find(kDesiredReplicasAnnotation);
+    int64_t v = -1;
+    if (it == rs.metadata().annotations().end() || !absl::SimpleAtoi(it->second, &v)) return -1;
+    return v;
   }
 
   // How many replicas `rs` gains (or loses) when the Deployment's allowed size becomes
