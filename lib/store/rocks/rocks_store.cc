@@ -51,8 +51,11 @@ using fmt::StoredKv;
 using store_internal::RevisionEvents;
 using store_internal::WatchHub;
 
-// At most this many log syncs run at once (1 and 2 measured slower with 16 writers).
-constexpr int kMaxSyncsRunning = 4;
+// At most this many log syncs run at once. Concurrent syncs queue in the device (each took
+// 410-450 us with up to four running against 250-310 us alone, with 16 writers) and cover
+// fewer writes each: one at a time gave the same puts/s with 2-16 writers and more with 256,
+// at 15-25% less CPU per write (docs/store.md).
+constexpr int kMaxSyncsRunning = 1;
 // A leader waiting for a sync slot commits at most this many batches meanwhile.
 constexpr size_t kMaxLeaderBatches = 64;
 // A spinner spins at most this many pause instructions per sync (a few milliseconds), and
