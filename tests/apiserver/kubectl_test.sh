@@ -240,6 +240,9 @@ out="$(k get deployment webpb)"
 expect "get deployment" "$out" '^webpb +0/1 +0 +0 +[0-9]+s'
 out="$(k get deployment webpb -o jsonpath='{.spec.template.spec.containers[0].imagePullPolicy} {.spec.template.spec.containers[0].terminationMessagePolicy}')"
 expect "empty fields were defaulted" "$out" '^Always File$'
+out="$(k get deployment webpb -o json)"
+expect_not "no empty generateName from the protobuf body" "$out" '"generateName": ""'
+expect_not "no zero creationTimestamp from the protobuf body" "$out" '1970-01-01'
 out="$(k delete deployment webpb)"
 expect "delete deployment webpb" "$out" 'deployment.apps "webpb" deleted'
 # A pod created without status is Pending, with its QoS class (the pod strategy on create).

@@ -79,6 +79,44 @@ bool IsProtobuf(const httplib::Request& req) {
   return absl::StartsWith(absl::AsciiStrToLower(req.get_header_value("Content-Type")), kProtobuf);
 }
 
+// Go's protobuf encoder writes every by-value field, so a body from a Go client carries what
+// its JSON encoder would omit: ObjectMeta's empty strings ("generateName": "", "selfLink": "")
+// and zero times (creationTimestamp 0 s 0 ns, Kubernetes' encoding of the zero time, in pod
+// templates). Clears those, recursively, so the object reads back as if sent as JSON.
+void ClearGoZeroValues(google::protobuf::Message* m) {
+  const google::protobuf::Descriptor* d = m->GetDescriptor();
+  const google::protobuf::Reflection* r = m->GetReflection();
+  const bool object_meta = d == api::meta::v1::ObjectMeta::descriptor();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(*m, &fields);
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    using FD = google::protobuf::FieldDescriptor;
+    if (f->cpp_type() == FD::CPPTYPE_STRING && object_meta && !f->is_repeated() &&
+        r->GetString(*m, f).empty()) {
+      r->ClearField(m, f);
+      continue;
+    }
+    if (f->cpp_type() != FD::CPPTYPE_MESSAGE || f->is_map()) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < r->FieldSize(*m, f); ++i) {
+        ClearGoZeroValues(r->MutableRepeatedMessage(m, f, i));
+      }
+      continue;
+    }
+    const google::protobuf::Descriptor* fd = f->message_type();
+    if (fd == api::meta::v1::Time::descriptor() || fd == api::meta::v1::MicroTime::descriptor()) {
+      const google::protobuf::Message& t = r->GetMessage(*m, f);
+      const google::protobuf::Reflection* tr = t.GetReflection();
+      if (tr->GetInt64(t, fd->FindFieldByNumber(1)) == 0 &&
+          tr->GetInt32(t, fd->FindFieldByNumber(2)) == 0) {
+        r->ClearField(m, f);
+      }
+      continue;
+    }
+    ClearGoZeroValues(r->MutableMessage(m, f));
+  }
+}
+
 // Decodes a Kubernetes protobuf body ("k8s\0" + runtime.Unknown wrapping the object) into `m`,
 // checking its apiVersion and kind when `kind` is given.
 absl::Status DecodeProtobufBody(const std::string& body, google::protobuf::Message* m,
@@ -104,6 +142,7 @@ absl::Status DecodeProtobufBody(const std::string& body, google::protobuf::Messa
     return absl::InvalidArgumentError("the protobuf object in the request is malformed");
   }
   m->DiscardUnknownFields();
+  ClearGoZeroValues(m);
   return absl::OkStatus();
 }
 

@@ -7,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "lib/api/proto/apps/v1/apps.pb.h"
+#include "lib/api/proto/runtime/runtime.pb.h"
 #include "lib/api/scheme/builtin.h"
 #include "lib/base/mutex.h"
 #include "lib/store/memory/memory_store.h"
@@ -101,6 +103,44 @@ TEST_F(ServerTest, CreateGetTableAndErrors) {
   r = client_->Post("/api/v1/configmaps", kCm, "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 405);
+}
+
+// A protobuf body from a Go client carries every by-value field: ObjectMeta's empty strings and
+// the zero time of a template's creationTimestamp read back absent (null), as from JSON.
+TEST_F(ServerTest, ProtobufBodyReadsBackWithoutGoZeroValues) {
+  api::apps::v1::Deployment d;
+  d.mutable_metadata()->set_name("web");
+  d.mutable_metadata()->set_generatename("");
+  d.mutable_metadata()->set_selflink("");
+  d.mutable_metadata()->set_namespace_("");
+  d.mutable_metadata()->set_uid("");
+  d.mutable_metadata()->mutable_creationtimestamp();  // 0 s 0 ns: Go's zero time
+  (*d.mutable_spec()->mutable_selector()->mutable_matchlabels())["app"] = "web";
+  auto* t = d.mutable_spec()->mutable_template_();
+  t->mutable_metadata()->set_generatename("");
+  t->mutable_metadata()->mutable_creationtimestamp()->set_seconds(0);
+  (*t->mutable_metadata()->mutable_labels())["app"] = "web";
+  auto* c = t->mutable_spec()->add_containers();
+  c->set_name("web");
+  c->set_image("nginx");
+  api::runtime::Unknown u;
+  u.mutable_typemeta()->set_apiversion("apps/v1");
+  u.mutable_typemeta()->set_kind("Deployment");
+  u.set_raw(d.SerializeAsString());
+  std::string body = std::string("k8s\0", 4) + u.SerializeAsString();
+  const std::string path = "/apis/apps/v1/namespaces/default/deployments";
+  auto r = client_->Post(path, body, "application/vnd.kubernetes.protobuf");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  r = client_->Get(path + "/web");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_FALSE(absl::StrContains(r->body, R"("generateName")")) << r->body;
+  EXPECT_FALSE(absl::StrContains(r->body, R"("selfLink")")) << r->body;
+  EXPECT_FALSE(absl::StrContains(r->body, "1970-01-01")) << r->body;
+  EXPECT_TRUE(absl::StrContains(r->body, R"("template":{"metadata":{"creationTimestamp":null)"))
+      << r->body;
+  EXPECT_TRUE(absl::StrContains(r->body, R"("namespace":"default")")) << r->body;
 }
 
 TEST_F(ServerTest, ShutdownEndsOpenWatches) {
