@@ -97,6 +97,15 @@ class DeploymentTest : public ::testing::Test {
     c->set_image("nginx:1");
     return d;
   }
+  // 10 replicas with maxSurge and maxUnavailable of 25%.
+  Deployment TenReplicasAt25Percent() {
+    Deployment d = MakeDeployment(10, 0, 0);
+    auto* ru = d.mutable_spec()->mutable_strategy()->mutable_rollingupdate();
+    *ru->mutable_maxsurge() = Pct("25%");
+    *ru->mutable_maxunavailable() = Pct("25%");
+    return d;
+  }
+
   std::unique_ptr<Deployment> Get() {
     auto r = deployments_.Get("default", "web");
     return r.ok() ? *std::move(r) : nullptr;
@@ -268,11 +277,7 @@ TEST_F(DeploymentTest, RollingUpdateSurgeZeroUnavailableOne) {
 TEST_F(DeploymentTest, RollingUpdatePercentagesStepByStep) {
   // 10 replicas, 25%/25%: maxSurge rounds up to 3, maxUnavailable down to 2, so at most 13
   // pods exist and at least 8 stay available.
-  Deployment d = MakeDeployment(10, 0, 0);
-  auto* ru = d.mutable_spec()->mutable_strategy()->mutable_rollingupdate();
-  *ru->mutable_maxsurge() = Pct("25%");
-  *ru->mutable_maxunavailable() = Pct("25%");
-  CreateAvailable(d);
+  CreateAvailable(TenReplicasAt25Percent());
   SetImage("nginx:2");
   Quiesce();
   std::vector<Step> steps = {{SpecOf("nginx:1"), SpecOf("nginx:2")}};
@@ -297,11 +302,7 @@ TEST_F(DeploymentTest, RollingUpdatePercentagesStepByStep) {
 }
 
 TEST_F(DeploymentTest, ScalingMidRolloutIsProportional) {
-  Deployment d = MakeDeployment(10, 0, 0);
-  auto* ru = d.mutable_spec()->mutable_strategy()->mutable_rollingupdate();
-  *ru->mutable_maxsurge() = Pct("25%");
-  *ru->mutable_maxunavailable() = Pct("25%");
-  CreateAvailable(d);
+  CreateAvailable(TenReplicasAt25Percent());
   SetImage("nginx:2");
   Quiesce();
   // The rollout waits for new pods to become ready: 8 old + 5 new = 10 + maxSurge 3.
