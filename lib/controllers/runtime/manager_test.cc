@@ -3,6 +3,7 @@
 #include <atomic>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "lib/api/object/object.h"
@@ -180,6 +181,110 @@ TEST_F(ManagerTest, ClientReadsItsOwnWrites) {
     (void)cms.Get("ns", "warm");
     return mgr->GetCluster()->CacheReads() > before;
   }));
+}
+
+// Status writes (UpdateStatus and status patches) through the manager's client: a Get and a
+// List right after see them, never the cached object from before.
+TEST_F(ManagerTest, ClientReadsItsOwnStatusWrites) {
+  std::unique_ptr<Manager> mgr = NewManager();
+  ASSERT_TRUE(mgr->Start().ok());
+  client::TypedClient<api::core::v1::Pod> pods(mgr->GetClient());
+  api::core::v1::Pod p;
+  p.mutable_metadata()->set_namespace_("ns");
+  p.mutable_metadata()->set_name("warm");
+  auto* ctr = p.mutable_spec()->add_containers();
+  ctr->set_name("app");
+  ctr->set_image("busybox");
+  ASSERT_TRUE(pods.Create(p).ok());
+  ASSERT_TRUE(Eventually([&] {
+    (void)pods.Get("ns", "warm");
+    return mgr->GetCluster()->CacheReads() > 0;
+  }));
+
+  p.mutable_metadata()->set_name("st");
+  absl::StatusOr<std::unique_ptr<api::core::v1::Pod>> pod = pods.Create(p);
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  for (int i = 1; i <= 100; ++i) {
+    (*pod)->mutable_status()->set_message(absl::StrCat("update-", i));
+    absl::StatusOr<std::unique_ptr<api::core::v1::Pod>> updated = pods.UpdateStatus(**pod);
+    ASSERT_TRUE(updated.ok()) << updated.status();
+    absl::StatusOr<std::unique_ptr<api::core::v1::Pod>> got = pods.Get("ns", "st");
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ((*got)->status().message(), absl::StrCat("update-", i))
+        << "stale read after status update " << i;
+
+    const std::string patched = absl::StrCat("patch-", i);
+    ASSERT_TRUE(pods.Patch("ns", "st", client::PatchType::kMerge,
+                           absl::StrCat(R"({"status":{"message":")", patched, R"("}})"),
+                           /*status=*/true)
+                    .ok());
+    absl::StatusOr<client::TypedList<api::core::v1::Pod>> list = pods.List("ns");
+    ASSERT_TRUE(list.ok()) << list.status();
+    bool found = false;
+    for (const auto& item : list->items) {
+      if (item->metadata().name() != "st") continue;
+      found = true;
+      ASSERT_EQ(item->status().message(), patched) << "stale list after status patch " << i;
+    }
+    ASSERT_TRUE(found);
+    got = pods.Get("ns", "st");
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ((*got)->status().message(), patched) << "stale read after status patch " << i;
+    pod = std::move(got);
+  }
+}
+
+// Stop waits for the reconcile that runs, drops what is queued, releases the lease and stops
+// the informers; the manager cannot be started again.
+TEST_F(ManagerTest, StopWaitsForRunningReconcilesThenReleasesAndStopsInformers) {
+  ManagerOptions o;
+  o.leader_election.enabled = true;
+  o.leader_election.lease_name = "stop-lock";
+  o.leader_election.identity = "a";
+  std::unique_ptr<Manager> mgr = NewManager(o);
+  std::atomic<bool> release{false}, finished{false};
+  std::atomic<int> started{0};
+  absl::StatusOr<Controller*> c = Builder(mgr.get()).For<ConfigMap>().Build(
+      ReconcilerFunc([&](const Request&) -> absl::StatusOr<Result> {
+        ++started;
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        finished = true;
+        return Result{};
+      }));
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(mgr->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return (*c)->Running(); }, &clock_, absl::Milliseconds(500)));
+  Create(Cm("a"));
+  Create(Cm("b"));
+  ASSERT_TRUE(Eventually([&] { return started == 1; }));
+
+  std::atomic<bool> finished_when_stop_returned{false};
+  std::thread stopper([&] {
+    mgr->Stop();
+    finished_when_stop_returned = finished.load();
+  });
+  ASSERT_TRUE(Eventually([&] { return !(*c)->Running(); }));  // Stop began.
+  release = true;
+  stopper.join();
+  EXPECT_TRUE(finished_when_stop_returned);
+  EXPECT_EQ(started.load(), 1);  // "b" was dropped, not reconciled during shutdown.
+  EXPECT_FALSE(mgr->IsLeader());
+
+  client::TypedClient<api::coordination::v1::Lease> leases(cluster_.client.get());
+  absl::StatusOr<std::unique_ptr<api::coordination::v1::Lease>> lease =
+      leases.Get("default", "stop-lock");
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_EQ((*lease)->spec().holderidentity(), "");  // Released for a successor.
+  EXPECT_EQ(mgr->GetCluster()->GetInformers()->For<ConfigMap>().status().code(),
+            absl::StatusCode::kFailedPrecondition);  // Informers are shut down.
+  EXPECT_EQ(mgr->Start().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Builder(mgr.get())
+                .For<Secret>()
+                .Named("late")
+                .Complete(ReconcilerFunc(
+                    [](const Request&) -> absl::StatusOr<Result> { return Result{}; }))
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 // pods/binding and pods/eviction through the manager's client: a Get right after sees them.
