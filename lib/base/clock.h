@@ -47,8 +47,10 @@ class Clock {
 //   * work that code running on the clock reports with AddWork (queued items, events being
 //     handed to handlers, and so on);
 //   * deadlines held with HoldDeadline (a delayed queue item) that the fake time has reached;
-//   * callers of WaitUntil whose deadline the fake time has reached but which have not
-//     returned yet.
+//   * threads whose WaitUntil deadline the fake time has reached, from then until the thread
+//     waits again: still in WaitUntil, or returned and doing what the deadline was for. A
+//     thread's next wait on any CondVar (or on a clock), ReleaseThreadHold() or its exit ends
+//     this hold, so whatever the thread did at its deadline has been done or handed on by then.
 // Code finds out whether its Clock is a FakeClock with FakeClock::From(clock).
 class FakeClock : public Clock {
  public:
@@ -76,22 +78,36 @@ class FakeClock : public Clock {
   void HoldDeadline(absl::Time t);
   void ReleaseDeadline(absl::Time t);
 
-  // Reported work + held deadlines reached + waiters due and not yet returned.
+  // Reported work + held deadlines reached + threads at a due deadline that have not waited
+  // again since.
   int64_t InFlight() const;
   // The three terms of InFlight(), for messages ("work 2, due deadlines 1, due waiters 0").
   std::string InFlightSummary() const;
 
+  // Ends the calling thread's hold on the FakeClock it last waited on (see above). CondVar
+  // waits do this by themselves; a thread that blocks another way after a wait on a FakeClock
+  // (a sleep, a socket read, a busy poll) calls it first. No-op for threads without a hold.
+  static void ReleaseThreadHold();
+
+  ~FakeClock() override;
+
  private:
+  friend class FakeClockThreadHold;
   struct Waiter {
     CondVar* cv;
   };
   int64_t DueLocked(int64_t* deadlines, int64_t* waiters) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForgetResumed(absl::Time deadline);
+  void ForgetResumedLocked(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  const uint64_t id_;  // unique per FakeClock of the process, never reused
   mutable Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> work_{0};
   std::map<absl::Time, int64_t> held_ ABSL_GUARDED_BY(mu_);         // deadline -> holds
   std::multimap<absl::Time, Waiter> waiters_ ABSL_GUARDED_BY(mu_);  // in WaitUntil
+  // Deadline -> threads that left WaitUntil with it and have not waited since.
+  std::map<absl::Time, int64_t> resumed_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace rudder

@@ -85,7 +85,7 @@ TEST(FakeClockTest, HeldDeadlineCountsFromWhenItIsReachedUntilReleased) {
   EXPECT_EQ(clock.InFlight(), 0);
 }
 
-TEST(FakeClockTest, DueWaiterCountsUntilItHasReturned) {
+TEST(FakeClockTest, DueWaiterCountsUntilItExits) {
   FakeClock clock(absl::FromUnixSeconds(0));
   Mutex mu;
   CondVar cv;
@@ -111,6 +111,108 @@ TEST(FakeClockTest, DueWaiterCountsUntilItHasReturned) {
   mu.Unlock();
   waiter.join();
   EXPECT_EQ(clock.InFlight(), 0);
+}
+
+// After WaitUntil returns at its deadline, the thread still counts while it acts on it (here:
+// a busy poll, which is no wait), and stops counting once it waits on any CondVar.
+TEST(FakeClockTest, ResumedThreadCountsUntilItWaitsAgain) {
+  FakeClock clock(absl::FromUnixSeconds(0));
+  std::atomic<bool> resumed{false};
+  std::atomic<bool> go{false};
+  Mutex mu;
+  CondVar cv;
+  bool stop = false;
+  std::thread worker([&] {
+    clock.SleepUntil(absl::FromUnixSeconds(60));
+    resumed = true;
+    while (!go) std::this_thread::yield();
+    MutexLock lock(&mu);
+    while (!stop) cv.Wait(&mu);
+  });
+  clock.Advance(absl::Seconds(60));
+  while (!resumed) std::this_thread::yield();
+  EXPECT_EQ(clock.InFlight(), 1);
+  EXPECT_EQ(clock.InFlightSummary(), "work 0, due deadlines 0, due waiters 1");
+  go = true;
+  while (clock.InFlight() != 0) std::this_thread::yield();
+  {
+    MutexLock lock(&mu);
+    stop = true;
+    cv.SignalAll();
+  }
+  worker.join();
+  EXPECT_EQ(clock.InFlight(), 0);
+}
+
+TEST(FakeClockTest, ResumedThreadCountsUntilItExits) {
+  FakeClock clock(absl::FromUnixSeconds(0));
+  std::atomic<bool> resumed{false};
+  std::atomic<bool> go{false};
+  std::thread worker([&] {
+    clock.SleepUntil(absl::FromUnixSeconds(60));
+    resumed = true;
+    while (!go) std::this_thread::yield();
+  });
+  clock.Advance(absl::Seconds(60));
+  while (!resumed) std::this_thread::yield();
+  EXPECT_EQ(clock.InFlight(), 1);
+  go = true;
+  worker.join();
+  EXPECT_EQ(clock.InFlight(), 0);
+}
+
+TEST(FakeClockTest, PastDeadlineCountsUntilTheThreadReleasesOrWaits) {
+  FakeClock clock(absl::FromUnixSeconds(100));
+  clock.SleepUntil(absl::FromUnixSeconds(50));  // already due: returns at once, held
+  EXPECT_EQ(clock.InFlight(), 1);
+  FakeClock::ReleaseThreadHold();
+  EXPECT_EQ(clock.InFlight(), 0);
+  FakeClock::ReleaseThreadHold();  // nothing held: no-op
+  clock.SleepUntil(absl::FromUnixSeconds(100));
+  EXPECT_EQ(clock.InFlight(), 1);
+  Mutex mu;
+  CondVar cv;
+  MutexLock lock(&mu);
+  cv.WaitWithTimeout(&mu, absl::Microseconds(1));  // any wait ends the hold
+  EXPECT_EQ(clock.InFlight(), 0);
+}
+
+// A wait that returned before its deadline is held too: if the time reaches the deadline before
+// the thread waits again, the thread is about to act on it.
+TEST(FakeClockTest, EarlyReturnCountsOnceItsDeadlineIsReached) {
+  FakeClock clock(absl::FromUnixSeconds(0));
+  Mutex mu;
+  CondVar cv;
+  MutexLock lock(&mu);
+  // Nothing signals: returns within a millisecond of real time, not due.
+  EXPECT_FALSE(clock.WaitUntil(&cv, &mu, absl::FromUnixSeconds(60)));
+  EXPECT_EQ(clock.InFlight(), 0);
+  clock.Advance(absl::Seconds(60));
+  EXPECT_EQ(clock.InFlight(), 1);
+  // Waiting again on the clock replaces the hold with the new wait.
+  EXPECT_TRUE(clock.WaitUntil(&cv, &mu, absl::FromUnixSeconds(60)));
+  EXPECT_EQ(clock.InFlight(), 1);
+  FakeClock::ReleaseThreadHold();
+  EXPECT_EQ(clock.InFlight(), 0);
+}
+
+TEST(FakeClockTest, HoldMovesBetweenClocksAndOutlivesItsClock) {
+  FakeClock a(absl::FromUnixSeconds(10));
+  a.SleepUntil(absl::FromUnixSeconds(5));
+  EXPECT_EQ(a.InFlight(), 1);
+  {
+    FakeClock b(absl::FromUnixSeconds(10));
+    b.SleepUntil(absl::FromUnixSeconds(5));
+    EXPECT_EQ(a.InFlight(), 0);
+    EXPECT_EQ(b.InFlight(), 1);
+  }
+  // The hold's clock is gone: ending the hold touches nothing.
+  FakeClock::ReleaseThreadHold();
+  Mutex mu;
+  CondVar cv;
+  MutexLock lock(&mu);
+  cv.WaitWithTimeout(&mu, absl::Microseconds(1));
+  EXPECT_EQ(a.InFlight(), 0);
 }
 
 TEST(FakeClockTest, FromFindsOnlyFakeClocks) {

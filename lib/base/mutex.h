@@ -46,11 +46,28 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   Mutex* const mu_;
 };
 
+namespace base_internal {
+// Something the calling thread must let go of before it blocks (FakeClock's books of threads
+// that resumed at a fake deadline and have not waited since); run by every CondVar wait.
+class ThreadWaitHook {
+ public:
+  virtual void BeforeWait() = 0;
+
+ protected:
+  ~ThreadWaitHook() = default;
+};
+inline thread_local ThreadWaitHook* thread_wait_hook = nullptr;
+inline void BeforeThreadWaits() {
+  if (ThreadWaitHook* hook = thread_wait_hook) hook->BeforeWait();
+}
+}  // namespace base_internal
+
 // A condition variable used with Mutex. Waits may wake spuriously: loop on the predicate.
 class CondVar {
  public:
   // Atomically releases `mu`, waits for a signal, and reacquires `mu`.
   void Wait(Mutex* mu) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    base_internal::BeforeThreadWaits();
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     cv_.wait(lock);
     lock.release();
@@ -62,6 +79,7 @@ class CondVar {
       Wait(mu);
       return false;
     }
+    base_internal::BeforeThreadWaits();
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     bool timed_out =
         cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout)) == std::cv_status::timeout;

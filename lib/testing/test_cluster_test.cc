@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "lib/api/object/object.h"
 #include "lib/api/proto/core/v1/core.pb.h"
+#include "lib/base/mutex.h"
 #include "lib/controllers/runtime/builder.h"
 #include "lib/controllers/runtime/predicate.h"
 #include "lib/sched/kube/scheduler_runner.h"
@@ -192,6 +193,72 @@ TEST(TestClusterTest, RequeueDueAtTheAdvanceRunsBeforeItReturns) {
     absl::Status s = tc->Advance(absl::Seconds(10));
     ASSERT_TRUE(s.ok()) << s;
     ASSERT_EQ(reconciles.load(), i);
+  }
+}
+
+// A controller outside the manager whose thread acts at a deadline of the fake clock: it
+// works for a while (in real time, reporting nothing) before its write. Advance waits for it:
+// the thread counts from the instant its deadline is reached until it waits again.
+class TimedWriter : public RunningController {
+ public:
+  TimedWriter(client::Client* c, FakeClock* clock) : client_(c), clock_(clock) {
+    thread_ = std::thread([this] { Run(); });
+    // The thread holds mu_ from `started_` until its first wait on the clock lets go of it.
+    MutexLock lock(&mu_);
+    while (!started_) started_cv_.Wait(&mu_);
+  }
+  ~TimedWriter() override { Stop(); }
+  void Stop() override {
+    {
+      MutexLock lock(&mu_);
+      stop_ = true;
+      cv_.SignalAll();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+  bool Idle() const override { return true; }  // nothing queued: only its timer
+
+ private:
+  void Run() {
+    MutexLock lock(&mu_);
+    started_ = true;
+    started_cv_.SignalAll();
+    for (int i = 1; !stop_; ++i) {
+      absl::Time at = start_ + absl::Seconds(10) * i;
+      while (!stop_ && !clock_->WaitUntil(&cv_, &mu_, at)) {
+      }
+      if (stop_) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      (void)client::TypedClient<ConfigMap>(client_).Create(Map("tick-" + std::to_string(i)));
+    }
+  }
+
+  client::Client* const client_;
+  FakeClock* const clock_;
+  const absl::Time start_ = clock_->Now();
+  Mutex mu_;
+  CondVar cv_;
+  CondVar started_cv_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+TEST(TestClusterTest, AdvanceWaitsForWorkDoneAtADeadline) {
+  TestClusterOptions o;
+  o.controllers = {
+      {"timed-writer",
+       [](const ControllerContext& ctx) -> absl::StatusOr<std::unique_ptr<RunningController>> {
+         return std::make_unique<TimedWriter>(ctx.client, ctx.clock);
+       }}};
+  auto tc = StartCluster(std::move(o));
+  ASSERT_NE(tc, nullptr);
+  client::TypedClient<ConfigMap> maps(tc->direct_client());
+  for (int i = 1; i <= 3; ++i) {
+    absl::Status s = tc->Advance(absl::Seconds(10));
+    ASSERT_TRUE(s.ok()) << s;
+    // One Advance, no retries: the write made at the deadline is there.
+    EXPECT_TRUE(maps.Get("default", "tick-" + std::to_string(i)).ok()) << i;
   }
 }
 
