@@ -128,6 +128,48 @@ TEST_F(GarbageCollectorTest, ForegroundWaitsOnlyForBlockingDependents) {
   EXPECT_TRUE(Eventually([&] { return Gone("owner") && Gone("loose"); }));
 }
 
+// A dependent that cannot go yet (it has a finalizer of its own) holds a foreground-deleted
+// owner only when its reference has blockOwnerDeletion: true.
+TEST_F(GarbageCollectorTest, ForegroundOwnerWaitsForABlockingDependentThatCannotGoYet) {
+  const std::string kHold = "example.com/hold";
+  auto with_hold = [&](const std::string& name, const ConfigMap& owner, bool block) {
+    ConfigMap dep = Make(name, {&owner}, block);
+    dep.mutable_metadata()->add_finalizers(kHold);
+    auto updated = maps_.Update(dep);
+    ASSERT_TRUE(updated.ok()) << updated.status();
+  };
+  auto release = [&](const std::string& name) {
+    auto dep = maps_.Get("default", name);
+    ASSERT_TRUE(dep.ok()) << dep.status();
+    (*dep)->mutable_metadata()->clear_finalizers();
+    auto updated = maps_.Update(**dep);
+    ASSERT_TRUE(updated.ok()) << updated.status();
+  };
+  auto deleting = [&](const std::string& name) {
+    auto c = maps_.Get("default", name);
+    return c.ok() && (*c)->metadata().has_deletiontimestamp();
+  };
+
+  // Blocking: the owner stays (deleting) while the dependent waits for its finalizer.
+  ConfigMap owner = Make("owner", {});
+  with_hold("blocking", owner, /*block=*/true);
+  ASSERT_TRUE(Delete("owner", apiserver::kPropagationForeground).ok());
+  ASSERT_TRUE(Eventually([&] { return deleting("blocking"); }));
+  Settle();
+  EXPECT_TRUE(deleting("owner"));
+  release("blocking");
+  EXPECT_TRUE(Eventually([&] { return Gone("blocking") && Gone("owner"); }));
+
+  // Not blocking: the owner goes while the dependent still waits for its finalizer.
+  ConfigMap loose_owner = Make("loose-owner", {});
+  with_hold("loose", loose_owner, /*block=*/false);
+  ASSERT_TRUE(Delete("loose-owner", apiserver::kPropagationForeground).ok());
+  EXPECT_TRUE(Eventually([&] { return Gone("loose-owner"); }));
+  EXPECT_TRUE(deleting("loose"));
+  release("loose");
+  EXPECT_TRUE(Eventually([&] { return Gone("loose"); }));
+}
+
 TEST_F(GarbageCollectorTest, OrphanRemovesReferencesThenTheFinalizer) {
   ConfigMap owner = Make("owner", {});
   ConfigMap other = Make("other", {});
