@@ -109,16 +109,8 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::New(client::Client* client,
     config.release_on_cancel = le.release_on_cancel;
     config.clock = m->clock_;
     Manager* self = m.get();
-    config.callbacks.on_started_leading = [self] {
-      MutexLock lock(&self->mu_);
-      self->leading_ = true;
-      self->cv_.SignalAll();
-    };
-    config.callbacks.on_stopped_leading = [self] {
-      MutexLock lock(&self->mu_);
-      self->leading_ = false;
-      self->cv_.SignalAll();
-    };
+    config.callbacks.on_started_leading = [self] { self->SetLeading(true); };
+    config.callbacks.on_stopped_leading = [self] { self->SetLeading(false); };
     absl::StatusOr<std::unique_ptr<leaderelection::LeaderElector>> elector =
         leaderelection::LeaderElector::New(std::move(config));
     if (!elector.ok()) return elector.status();
@@ -130,6 +122,7 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::New(client::Client* client,
 Manager::Manager(client::Client* client, ManagerOptions options)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
+      fake_(FakeClock::From(clock_)),
       client_(client) {
   MutexLock lock(&mu_);
   clusters_[""] = std::shared_ptr<Cluster>(new Cluster("", client, options_, clock_));
@@ -381,13 +374,40 @@ absl::Status Manager::Start() {
     if (!s.ok() && first.ok()) first = s;
   }
   if (elector_ != nullptr) {
+    // The campaign's first attempt is work in flight on a FakeClock until the election thread
+    // holds the clock itself (see ElectionLoop).
+    if (fake_ != nullptr) fake_->AddWork(1);
     election_thread_ = std::thread([this] { ElectionLoop(); });
     leader_thread_ = std::thread([this] { LeaderLoop(); });
   }
   return first;
 }
 
+void Manager::SetLeading(bool leading) {
+  MutexLock lock(&mu_);
+  leading_ = leading;
+  // Until LeaderLoop has started or stopped the controllers, the change is work in flight
+  // (not once the manager stops: Stop stops the controllers itself).
+  if (fake_ != nullptr && !stopping_ && !apply_pending_ && leading_ != leader_applied_shadow_) {
+    apply_pending_ = true;
+    fake_->AddWork(1);
+  }
+  cv_.SignalAll();
+}
+
 void Manager::ElectionLoop() {
+  if (fake_ != nullptr) {
+    // Hand the startup's count on to this thread: a wait that is due at once makes the thread
+    // count as in flight (FakeClock) until it waits again, that is until the first attempt is
+    // done and the elector waits for its next one.
+    Mutex mu;
+    CondVar cv;
+    {
+      MutexLock lock(&mu);
+      fake_->WaitUntil(&cv, &mu, fake_->Now());
+    }
+    fake_->AddWork(-1);
+  }
   while (true) {
     {
       MutexLock lock(&mu_);
@@ -401,7 +421,9 @@ void Manager::LeaderLoop() {
   while (true) {
     {
       MutexLock lock(&mu_);
-      while (!stopping_ && leading_ == leader_applied_shadow_) cv_.Wait(&mu_);
+      while (!stopping_ && leading_ == leader_applied_shadow_ && !apply_pending_) {
+        cv_.Wait(&mu_);
+      }
       if (stopping_) return;
     }
     MutexLock ops(&ops_mu_);
@@ -412,15 +434,21 @@ void Manager::LeaderLoop() {
       leading = leading_;
       leader_applied_shadow_ = leading;
     }
-    if (leading == leader_applied_) continue;
-    leader_applied_ = leading;
-    for (auto& [name, e] : controllers_) {
-      if (!e.controller->options().need_leader_election) continue;
-      if (leading) {
-        StartController(&e).IgnoreError();  // A controller that cannot start stays stopped.
-      } else {
-        StopController(&e);
+    if (leading != leader_applied_) {
+      leader_applied_ = leading;
+      for (auto& [name, e] : controllers_) {
+        if (!e.controller->options().need_leader_election) continue;
+        if (leading) {
+          StartController(&e).IgnoreError();  // A controller that cannot start stays stopped.
+        } else {
+          StopController(&e);
+        }
       }
+    }
+    MutexLock lock(&mu_);
+    if (apply_pending_ && leading_ == leader_applied_shadow_) {
+      apply_pending_ = false;
+      fake_->AddWork(-1);
     }
   }
 }
@@ -433,6 +461,13 @@ void Manager::Stop() {
     cv_.SignalAll();
   }
   if (leader_thread_.joinable()) leader_thread_.join();
+  {
+    MutexLock lock(&mu_);
+    if (apply_pending_) {  // Never applied: the controllers stop below anyway.
+      apply_pending_ = false;
+      fake_->AddWork(-1);
+    }
+  }
   {
     // Controllers stop first, so a successor never runs alongside them.
     MutexLock ops(&ops_mu_);

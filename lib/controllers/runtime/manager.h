@@ -187,10 +187,16 @@ class Manager {
   void Disengage(Entry* e, const std::string& cluster) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ops_mu_);
   // Starts or stops leader-only controllers to match the leadership state.
   void LeaderLoop();
+  // The elector's callbacks: records leadership and wakes LeaderLoop.
+  void SetLeading(bool leading);
   void ElectionLoop();
 
   const ManagerOptions options_;
   Clock* const clock_;
+  // clock_ when it is a FakeClock: the leadership hops (the first campaign, starting and
+  // stopping controllers on a change) count as work in flight on it, so a TestCluster's
+  // quiescence waits for them.
+  FakeClock* const fake_;
   client::Client* const client_;
 
   // Serializes structural changes (controllers, clusters, start/stop, leadership).
@@ -206,7 +212,8 @@ class Manager {
   std::map<std::string, Controller*> by_name_ ABSL_GUARDED_BY(mu_);
   bool leading_ ABSL_GUARDED_BY(mu_) = false;
   bool leader_applied_shadow_ ABSL_GUARDED_BY(mu_) = false;  // What LeaderLoop last saw.
-  bool running_ ABSL_GUARDED_BY(mu_) = false;                // Between Start and Stop.
+  bool apply_pending_ ABSL_GUARDED_BY(mu_) = false;  // A leadership change counted on fake_.
+  bool running_ ABSL_GUARDED_BY(mu_) = false;        // Between Start and Stop.
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 
