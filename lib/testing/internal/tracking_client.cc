@@ -64,7 +64,8 @@ class TrackedWatcher : public client::ObjectWatcher {
         next_(std::move(next)),
         p_(p),
         rng_(p.seed * 0x2545F4914F6CDD1DULL + stream),
-        max_delivered_(base) {}
+        max_delivered_(base),
+        pulled_(base) {}
   ~TrackedWatcher() override {
     bool abandoned;
     {
@@ -126,6 +127,21 @@ class TrackedWatcher : public client::ObjectWatcher {
 
  private:
   bool Perturbed() const { return p_.seed != 0; }
+  // Hands out a bookmark (nothing is held), without a draw from the generator.
+  client::ObjectEvent HandOutBookmarkLocked(client::ObjectEvent b)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ++handed_;
+    SyncWorkLocked();
+    ++delivered_;
+    max_delivered_ = std::max(max_delivered_, RvOf(b.object.get()));
+    pulled_ = std::max(pulled_, max_delivered_);
+    return b;
+  }
+  // The newest revision taken from the watch below (held or handed out).
+  int64_t PulledUpTo() const {
+    MutexLock l(&mu_);
+    return pulled_;
+  }
 
   // Brings the clock's count of this watch's work to held + handed-out events.
   void SyncWorkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -164,8 +180,21 @@ class TrackedWatcher : public client::ObjectWatcher {
           if (static_cast<int>(held_.size()) >= std::max(1, p_.max_reorder_window)) break;
         }
         std::optional<client::ObjectEvent> e = next_->Next(absl::ZeroDuration());
+        if (!e && full_ && PulledUpTo() < owner_->Written(kind_)) {
+          // Writes already made are on their way to this watch: wait for them, so what the
+          // window holds (and so the schedule a seed makes) follows the writes made, not how
+          // fast their events travel. The bound only guards against a hang.
+          e = next_->Next(absl::Seconds(5));
+        }
         if (!e) break;
         MutexLock l(&mu_);
+        if (e->type == "BOOKMARK") {
+          // Kept aside (the newest only) and handed out once nothing is held: where a
+          // bookmark falls depends on timing, so it must not change the window or the draws.
+          bookmark_ = std::move(*e);
+          continue;
+        }
+        if (e->type != "ERROR") pulled_ = std::max(pulled_, RvOf(e->object.get()));
         held_.push_back(std::move(*e));
         SyncWorkLocked();
       }
@@ -173,12 +202,19 @@ class TrackedWatcher : public client::ObjectWatcher {
     bool empty;
     {
       MutexLock l(&mu_);
+      if (Perturbed() && held_.empty() && bookmark_) {
+        client::ObjectEvent b = std::move(*bookmark_);
+        bookmark_.reset();
+        if (RvOf(b.object.get()) >= max_delivered_) return HandOutBookmarkLocked(std::move(b));
+      }
       empty = held_.empty();
     }
     if (empty) {
       std::optional<client::ObjectEvent> e = next_->Next(timeout);
       if (!e) return std::nullopt;
       MutexLock l(&mu_);
+      if (Perturbed() && e->type == "BOOKMARK") return HandOutBookmarkLocked(std::move(*e));
+      if (e->type != "ERROR") pulled_ = std::max(pulled_, RvOf(e->object.get()));
       held_.push_back(std::move(*e));
       SyncWorkLocked();
     }
@@ -236,7 +272,9 @@ class TrackedWatcher : public client::ObjectWatcher {
   mutable Mutex mu_;
   uint64_t rng_ ABSL_GUARDED_BY(mu_);
   std::deque<client::ObjectEvent> held_ ABSL_GUARDED_BY(mu_);
+  std::optional<client::ObjectEvent> bookmark_ ABSL_GUARDED_BY(mu_);  // Perturbed: set aside.
   int64_t max_delivered_ ABSL_GUARDED_BY(mu_);
+  int64_t pulled_ ABSL_GUARDED_BY(mu_);
   int delays_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
   bool drop_next_ ABSL_GUARDED_BY(mu_) = false;
@@ -262,6 +300,13 @@ void TrackingClient::ExpectRewatch(const std::string& watch_key) {
   MutexLock l(&mu_);
   ++rewatch_[watch_key];
   if (work_ != nullptr) work_->AddWork(1);
+}
+
+int64_t TrackingClient::Written(const std::string& kind_key) const {
+  if (log_ != nullptr) return log_->Written(kind_key);
+  MutexLock l(&mu_);
+  auto it = written_.find(kind_key);
+  return it == written_.end() ? 0 : it->second;
 }
 
 void TrackingClient::NoteWrite(const std::string& kind_key, int64_t rv) {

@@ -83,6 +83,8 @@ class TrackingClient : public client::Client {
   // Records a write of `kind` at `rv` made elsewhere (the test's own client): every full
   // watch of the kind must deliver an event at or past it before the cluster is quiescent.
   void NoteWrite(const std::string& kind_key, int64_t rv);
+  // The newest revision recorded for writes of `kind_key`; 0 when none.
+  int64_t Written(const std::string& kind_key) const;
   // Empty when every full watch (all namespaces, no selector) has delivered every recorded
   // write of its kind and holds no delayed events; else what is still in flight.
   std::string Pending() const;
