@@ -27,30 +27,46 @@ struct Delivery {
   int64_t dropped = 0;                                  // TestCluster::DroppedWatches().
 };
 
-// Writes kObjects ConfigMaps with kUpdates updates each, then reads them through one watch of
-// the controllers' client opened at the revision before the writes.
-Delivery WatchOnce(uint64_t seed, double drop_probability) {
-  Delivery out;
+// A perturbed TestCluster and its controllers' client, for ConfigMaps.
+struct Perturbed {
+  std::unique_ptr<TestCluster> tc;
   client::Client* controllers = nullptr;
+  std::shared_ptr<const api::KindInfo> kind;
+};
+
+Perturbed StartPerturbed(uint64_t seed, double drop_probability) {
+  Perturbed p;
   TestClusterOptions o;
   o.perturbation.seed = seed;
   o.perturbation.drop_probability = drop_probability;
   o.controllers = {
       {"capture",
        [&](const ControllerContext& ctx) -> absl::StatusOr<std::unique_ptr<RunningController>> {
-         controllers = ctx.client;
+         p.controllers = ctx.client;
          return nullptr;
        }}};
   absl::StatusOr<std::unique_ptr<TestCluster>> tc = TestCluster::Start(std::move(o));
   EXPECT_TRUE(tc.ok()) << tc.status();
-  if (!tc.ok() || controllers == nullptr) return out;
-  std::shared_ptr<const api::KindInfo> kind =
-      (*tc)->scheme().ByKind(api::GroupVersionKind{"", "v1", "ConfigMap"});
-  EXPECT_NE(kind, nullptr);
+  if (!tc.ok() || p.controllers == nullptr) return p;
+  p.kind = (*tc)->scheme().ByKind(api::GroupVersionKind{"", "v1", "ConfigMap"});
+  EXPECT_NE(p.kind, nullptr);
+  p.tc = *std::move(tc);
+  return p;
+}
+
+// Writes kObjects ConfigMaps with kUpdates updates each, then reads them through one watch of
+// the controllers' client opened at the revision before the writes.
+Delivery WatchOnce(uint64_t seed, double drop_probability) {
+  Delivery out;
+  Perturbed p = StartPerturbed(seed, drop_probability);
+  if (p.tc == nullptr) return out;
+  TestCluster* tc = p.tc.get();
+  client::Client* controllers = p.controllers;
+  std::shared_ptr<const api::KindInfo> kind = p.kind;
   absl::StatusOr<client::ListResult> start = controllers->List(*kind, "", {});
   EXPECT_TRUE(start.ok()) << start.status();
 
-  client::TypedClient<ConfigMap> maps((*tc)->client());
+  client::TypedClient<ConfigMap> maps(tc->client());
   for (int i = 0; i < kObjects; ++i) {
     ConfigMap cm;
     cm.mutable_metadata()->set_namespace_("default");
@@ -90,7 +106,7 @@ Delivery WatchOnce(uint64_t seed, double drop_probability) {
   }
   (*watch)->Cancel();
   watch->reset();
-  out.dropped = (*tc)->DroppedWatches();
+  out.dropped = tc->DroppedWatches();
   return out;
 }
 
@@ -107,21 +123,11 @@ struct StepLog {
 
 StepLog StepByStep(uint64_t seed, double drop_probability) {
   StepLog out;
-  client::Client* controllers = nullptr;
-  TestClusterOptions o;
-  o.perturbation.seed = seed;
-  o.perturbation.drop_probability = drop_probability;
-  o.controllers = {
-      {"capture",
-       [&](const ControllerContext& ctx) -> absl::StatusOr<std::unique_ptr<RunningController>> {
-         controllers = ctx.client;
-         return nullptr;
-       }}};
-  absl::StatusOr<std::unique_ptr<TestCluster>> tc = TestCluster::Start(std::move(o));
-  EXPECT_TRUE(tc.ok()) << tc.status();
-  if (!tc.ok() || controllers == nullptr) return out;
-  std::shared_ptr<const api::KindInfo> kind =
-      (*tc)->scheme().ByKind(api::GroupVersionKind{"", "v1", "ConfigMap"});
+  Perturbed p = StartPerturbed(seed, drop_probability);
+  if (p.tc == nullptr) return out;
+  TestCluster* tc = p.tc.get();
+  client::Client* controllers = p.controllers;
+  std::shared_ptr<const api::KindInfo> kind = p.kind;
   absl::StatusOr<client::ListResult> start = controllers->List(*kind, "default", {});
   EXPECT_TRUE(start.ok()) << start.status();
   int64_t last = start->resource_version;
@@ -134,7 +140,7 @@ StepLog StepByStep(uint64_t seed, double drop_probability) {
     return watch.ok() ? *std::move(watch) : nullptr;
   };
   std::unique_ptr<client::ObjectWatcher> watch = open();
-  client::TypedClient<ConfigMap> maps((*tc)->client());
+  client::TypedClient<ConfigMap> maps(tc->client());
   for (int step = 0; step < kObjects * (1 + kUpdates) && watch != nullptr; ++step) {
     const std::string name = absl::StrCat("cm-", step % kObjects);
     absl::StatusOr<std::unique_ptr<ConfigMap>> written;
@@ -173,7 +179,7 @@ StepLog StepByStep(uint64_t seed, double drop_probability) {
   }
   if (watch != nullptr) watch->Cancel();
   watch.reset();
-  out.dropped = (*tc)->DroppedWatches();
+  out.dropped = tc->DroppedWatches();
   return out;
 }
 
