@@ -104,7 +104,9 @@ out=$("$kubectl" logs ticker --tail=1)
 out=$("$kubectl" logs ticker -c app --timestamps --tail=2)
 [ "$(echo "$out" | grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z tick [0-9]+$')" = 2 ] ||
   fail "--timestamps: $out"
-"$kubectl" logs ticker --since=1h | grep -qx hello || fail "--since=1h lost hello"
+# Read whole, then searched: `kubectl ... | grep -q` fails under pipefail when grep exits first.
+out=$("$kubectl" logs ticker --since=1h)
+grep -qx hello <<<"$out" || fail "--since=1h lost hello"
 out=$("$kubectl" logs ticker --since-time=2099-01-01T00:00:00Z)
 [ -z "$out" ] || fail "--since-time in the future: $out"
 # --previous reaches the node, which answers for its container (no earlier instance here).
