@@ -262,12 +262,13 @@ void SchedulingQueue::FlushUnschedulableLeftover() {
 void SchedulingQueue::Run() {
   MutexLock l(&mu_);
   if (flush_thread_.joinable() || closed_) return;
-  flush_thread_ = std::thread([this] { FlushLoop(); });
+  // The flush periods count from Run, not from whenever the thread gets going.
+  flush_thread_ = std::thread([this, start = clock_->Now()] { FlushLoop(start); });
 }
 
-void SchedulingQueue::FlushLoop() {
-  absl::Time next_backoff = clock_->Now() + absl::Seconds(1);
-  absl::Time next_pool = clock_->Now() + absl::Seconds(30);
+void SchedulingQueue::FlushLoop(absl::Time start) {
+  absl::Time next_backoff = start + absl::Seconds(1);
+  absl::Time next_pool = start + absl::Seconds(30);
   while (true) {
     {
       MutexLock l(&mu_);

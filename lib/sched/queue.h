@@ -133,7 +133,7 @@ class SchedulingQueue {
                   const google::protobuf::Message* old_obj,
                   const google::protobuf::Message* new_obj) const;
   std::unique_ptr<QueuedPodInfo> PopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FlushLoop();
+  void FlushLoop(absl::Time start);
 
   QueueOptions options_;
   Clock* clock_;

@@ -806,17 +806,19 @@ class Scheduler::Impl : public Handle {
       while (ScheduleOne(true).has_value()) {
       }
     });
-    // Expires assumed pods whose binding was never confirmed, every second on the clock.
-    janitor_ = std::thread([this] {
+    // Expires assumed pods whose binding was never confirmed, every second on the clock,
+    // counted from Run (not from whenever the thread gets going).
+    janitor_ = std::thread([this, first = clock_->Now() + absl::Seconds(1)] {
       MutexLock jl(&janitor_mu_);
+      absl::Time next = first;
       while (!janitor_stop_) {
-        absl::Time next = clock_->Now() + absl::Seconds(1);
         while (!janitor_stop_ && clock_->Now() < next)
           clock_->WaitUntil(&janitor_cv_, &janitor_mu_, next);
         if (janitor_stop_) break;
         janitor_mu_.Unlock();
         cache_->CleanupExpiredAssumedPods();
         janitor_mu_.Lock();
+        next = clock_->Now() + absl::Seconds(1);
       }
     });
   }
