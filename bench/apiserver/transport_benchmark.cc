@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/fixtures/latencies.h"
 #include "benchmark/benchmark.h"
 #include "lib/api/codec/json.h"
 #include "lib/api/proto/core/v1/core.pb.h"
@@ -49,20 +50,7 @@ double ThreadCpuMs() {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-// Per-request latencies, reported as p50/p99 counters (microseconds).
-class Latencies {
- public:
-  void Add(absl::Duration d) { us_.push_back(absl::ToDoubleMicroseconds(d)); }
-  void Report(benchmark::State& state) {
-    if (us_.empty()) return;
-    std::sort(us_.begin(), us_.end());
-    state.counters["p50_us"] = us_[us_.size() / 2];
-    state.counters["p99_us"] = us_[std::min(us_.size() - 1, us_.size() * 99 / 100)];
-  }
-
- private:
-  std::vector<double> us_;
-};
+using rudder::bench::Latencies;
 
 ConfigMap MakeConfigMap(const std::string& ns, const std::string& name) {
   ConfigMap cm;

@@ -5,11 +5,10 @@
 //   bazel run -c opt //lib/client/conformance:subresource_benchmark -- --benchmark_min_time=0.2
 //
 // Only the measured call is timed (manual time); p50_us and p99_us are per call.
-#include <algorithm>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/fixtures/latencies.h"
 #include "benchmark/benchmark.h"
 #include "lib/api/proto/core/v1/core.pb.h"
 #include "lib/api/proto/policy/v1/policy.pb.h"
@@ -47,18 +46,13 @@ class Timer {
     absl::Status st = f();
     absl::Duration d = absl::Now() - start;
     state.SetIterationTime(absl::ToDoubleSeconds(d));
-    us_.push_back(absl::ToDoubleMicroseconds(d));
+    latencies_.Add(d);
     return st;
   }
-  void Report(benchmark::State& state) {
-    if (us_.empty()) return;
-    std::sort(us_.begin(), us_.end());
-    state.counters["p50_us"] = us_[us_.size() / 2];
-    state.counters["p99_us"] = us_[std::min(us_.size() - 1, us_.size() * 99 / 100)];
-  }
+  void Report(benchmark::State& state) { latencies_.Report(state); }
 
  private:
-  std::vector<double> us_;
+  rudder::bench::Latencies latencies_;
 };
 
 Pod MakePod(const std::string& ns, const std::string& name) {
