@@ -419,6 +419,20 @@ class RocksStore : public Store {
   void PhysicalCompact(int64_t rev);
   void TickerLoop();
 
+  // Runs `f` with the calling writer counted in writers_blocked_ (when count_blocked_).
+  template <typename F>
+  decltype(auto) Blocked(F&& f) {
+    struct Unblock {
+      RocksStore* store;
+      ~Unblock() {
+        if (store->count_blocked_) store->writers_blocked_.fetch_sub(1, std::memory_order_relaxed);
+      }
+    };
+    if (count_blocked_) writers_blocked_.fetch_add(1, std::memory_order_relaxed);
+    Unblock unblock{this};
+    return f();
+  }
+
   const RocksStoreOptions options_;
   // Whether writers_blocked_ is maintained (the kFewRunnable spinning rule reads it).
   const bool count_blocked_;
@@ -840,9 +854,7 @@ void RocksStore::SubmitAndWait(Request* r) {
     }
   }
   if (!lead) {
-    if (count_blocked_) writers_blocked_.fetch_add(1, std::memory_order_relaxed);
-    const Request::State state = r->Await();
-    if (count_blocked_) writers_blocked_.fetch_sub(1, std::memory_order_relaxed);
+    const Request::State state = Blocked([r] { return r->Await(); });
     if (state == Request::State::kDone) return;
   }
   r->Reset();
@@ -877,9 +889,7 @@ void RocksStore::SubmitAndWait(Request* r) {
       sync_started_seq_ = sync_upto;
       break;
     }
-    if (count_blocked_) writers_blocked_.fetch_add(1, std::memory_order_relaxed);
-    sync_cv_.Wait(&sync_mu_);
-    if (count_blocked_) writers_blocked_.fetch_sub(1, std::memory_order_relaxed);
+    Blocked([this] { sync_cv_.Wait(&sync_mu_); });
   }
   // Queued for publication before the lead passes on, so batches are queued in order.
   {
@@ -892,22 +902,19 @@ void RocksStore::SubmitAndWait(Request* r) {
   if (sync_upto > 0) {
     RunSync(sync_upto);
   } else if (options_.sync && durable_target > 0) {
-    if (count_blocked_) writers_blocked_.fetch_add(1, std::memory_order_relaxed);
-    WaitDurable(durable_target);
-    if (count_blocked_) writers_blocked_.fetch_sub(1, std::memory_order_relaxed);
+    Blocked([&] { WaitDurable(durable_target); });
   }
   PublishReady();
-  if (count_blocked_) writers_blocked_.fetch_add(1, std::memory_order_relaxed);
-  r->Await();
-  if (count_blocked_) writers_blocked_.fetch_sub(1, std::memory_order_relaxed);
+  Blocked([r] { return r->Await(); });
 }
 
 void RocksStore::RunSync(int64_t upto) {
-  if (count_blocked_) writers_blocked_.fetch_add(1, std::memory_order_relaxed);
-  if (spinner_ != nullptr) spinner_->Begin();
-  absl::Status st = fs_->SyncLogs();
-  if (spinner_ != nullptr) spinner_->End();
-  if (count_blocked_) writers_blocked_.fetch_sub(1, std::memory_order_relaxed);
+  absl::Status st = Blocked([this] {
+    if (spinner_ != nullptr) spinner_->Begin();
+    absl::Status synced = fs_->SyncLogs();
+    if (spinner_ != nullptr) spinner_->End();
+    return synced;
+  });
   MutexLock lock(&sync_mu_);
   SyncEnded(upto, st);
 }
