@@ -127,6 +127,12 @@ class TrackedWatcher : public client::ObjectWatcher {
 
  private:
   bool Perturbed() const { return p_.seed != 0; }
+  // Takes an event from the watch below into the window.
+  void HoldLocked(client::ObjectEvent e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (e.type != "ERROR") pulled_ = std::max(pulled_, RvOf(e.object.get()));
+    held_.push_back(std::move(e));
+    SyncWorkLocked();
+  }
   // Hands out a bookmark (nothing is held), without a draw from the generator.
   client::ObjectEvent HandOutBookmarkLocked(client::ObjectEvent b)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -194,9 +200,7 @@ class TrackedWatcher : public client::ObjectWatcher {
           bookmark_ = std::move(*e);
           continue;
         }
-        if (e->type != "ERROR") pulled_ = std::max(pulled_, RvOf(e->object.get()));
-        held_.push_back(std::move(*e));
-        SyncWorkLocked();
+        HoldLocked(std::move(*e));
       }
     }
     bool empty;
@@ -214,9 +218,7 @@ class TrackedWatcher : public client::ObjectWatcher {
       if (!e) return std::nullopt;
       MutexLock l(&mu_);
       if (Perturbed() && e->type == "BOOKMARK") return HandOutBookmarkLocked(std::move(*e));
-      if (e->type != "ERROR") pulled_ = std::max(pulled_, RvOf(e->object.get()));
-      held_.push_back(std::move(*e));
-      SyncWorkLocked();
+      HoldLocked(std::move(*e));
     }
     MutexLock l(&mu_);
     size_t pick = 0;
